@@ -1,0 +1,25 @@
+{
+  "targets": [
+    {
+      "target_name": "pymmap",
+      "sources": [
+        "src/binding.cc",
+        "src/constants.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "conditions": [
+        ["OS=='win'", {
+          "sources": ["src/os_win.cc", "src/guard_win.cc"]
+        }, {
+          "sources": ["src/os_posix.cc", "src/guard_posix.cc"]
+        }],
+        ["OS=='mac'", {
+          "xcode_settings": {"CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "11.0"}
+        }]
+      ]
+    }
+  ]
+}

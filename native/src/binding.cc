@@ -1,0 +1,764 @@
+// The Node-API binding: thin glue between JS and the OS layer (os.h).
+//
+// Mappings live in a per-environment table and are named by small integer ids (a handle that
+// costs nothing to pass). Errors are built by a JS function handed over once (init), which
+// receives (tag, errno, code name, strerror, winerror) and returns the object to throw; this file
+// knows nothing about Python.
+//
+// Hot calls use the raw C API (each node-addon-api wrapper layer costs a few ns per call).
+#define NAPI_VERSION 8
+#include <napi.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "os.h"
+
+namespace pymmap {
+
+namespace {
+
+// Who owns the memory behind a view (an external ArrayBuffer). See close_entry().
+struct ViewState {
+  uint8_t* addr = nullptr;
+  uint64_t len = 0;
+  bool live = true;        // the mapping is open and owns the memory
+  bool kept = false;       // the mapping was closed but left the memory to the buffer
+  bool finalized = false;  // V8 released the buffer (after a transfer) while still live
+  bool shadow = false;     // memory is the private shadow mapping, not the mapping itself
+};
+
+struct Entry {
+  Mapping m;
+  napi_ref view = nullptr;  // strong reference to our ArrayBuffer
+  ViewState* vs = nullptr;
+  bool registered = false;
+};
+
+struct Addon {
+  std::vector<Entry*> table;  // id -> entry (nullptr: free)
+  std::vector<uint32_t> free_ids;
+  napi_ref make_error = nullptr;
+  int node_major = 0;
+};
+
+// ---------------------------------------------------------------- errors
+
+const char* errno_name(int e) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char* n = strerrorname_np(e);
+  return n ? n : "";
+#else
+  switch (e) {
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENODEV: return "ENODEV";
+    case EFAULT: return "EFAULT";
+    case ENOENT: return "ENOENT";
+    case EAGAIN: return "EAGAIN";
+    case EOVERFLOW: return "EOVERFLOW";
+    default: return "";
+  }
+#endif
+}
+
+// Throws the JS error for `err` made by the factory. Always returns nullptr (for `return`).
+napi_value throw_error(napi_env env, const OsError& err) {
+  Addon* a = nullptr;
+  napi_get_instance_data(env, (void**)&a);
+  napi_value fn = nullptr, args[5], global, result;
+  if (a && a->make_error) napi_get_reference_value(env, a->make_error, &fn);
+  if (err.tag) napi_create_string_utf8(env, err.tag, NAPI_AUTO_LENGTH, &args[0]);
+  else napi_get_null(env, &args[0]);
+  int errnum = err.win ? 0 : err.code;
+  napi_create_int32(env, errnum, &args[1]);
+  napi_create_string_utf8(env, errnum ? errno_name(errnum) : "", NAPI_AUTO_LENGTH, &args[2]);
+  std::string msg = errnum ? strerror(errnum) : "";
+  napi_create_string_utf8(env, msg.c_str(), msg.size(), &args[3]);
+  if (err.win) napi_create_int32(env, err.code, &args[4]);
+  else napi_get_null(env, &args[4]);
+  if (!fn) {
+    std::string s = std::string("pymmap native error: ") + (err.tag ? err.tag : msg.c_str());
+    napi_throw_error(env, err.tag ? err.tag : errno_name(errnum), s.c_str());
+    return nullptr;
+  }
+  napi_get_global(env, &global);
+  if (napi_call_function(env, global, fn, 5, args, &result) == napi_ok) napi_throw(env, result);
+  return nullptr;
+}
+
+napi_value throw_tag(napi_env env, const char* tag, int code = 0) {
+  return throw_error(env, tag_error(tag, code));
+}
+
+// ---------------------------------------------------------------- arguments
+
+struct Args {
+  napi_value argv[6];
+  size_t argc = 6;
+  Addon* addon = nullptr;
+  bool ok = true;
+};
+
+inline bool get_args(napi_env env, napi_callback_info info, Args* a) {
+  napi_get_cb_info(env, info, &a->argc, a->argv, nullptr, (void**)&a->addon);
+  return true;
+}
+
+inline bool to_i64(napi_env env, napi_value v, int64_t* out) {
+  if (napi_get_value_int64(env, v, out) == napi_ok) return true;
+  bool lossless;
+  if (napi_get_value_bigint_int64(env, v, out, &lossless) == napi_ok) return true;
+  napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+  return false;
+}
+
+inline bool to_u64(napi_env env, napi_value v, uint64_t* out) {
+  int64_t i;
+  if (napi_get_value_int64(env, v, &i) == napi_ok) {
+    if (i < 0) { napi_throw_range_error(env, nullptr, "pymmap native: negative size"); return false; }
+    *out = (uint64_t)i;
+    return true;
+  }
+  bool lossless;
+  if (napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok) return true;
+  napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+  return false;
+}
+
+// Bytes of a TypedArray, DataView or ArrayBuffer.
+bool to_bytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  bool is;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
+    napi_typedarray_type t;
+    size_t n;
+    void* p;
+    napi_value ab;
+    size_t off;
+    napi_get_typedarray_info(env, v, &t, &n, &p, &ab, &off);
+    size_t esz = 1;
+    switch (t) {
+      case napi_int16_array: case napi_uint16_array: esz = 2; break;
+      case napi_int32_array: case napi_uint32_array: case napi_float32_array: esz = 4; break;
+      case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: esz = 8; break;
+      default: esz = 1;
+    }
+    *data = (uint8_t*)p;
+    *len = n * esz;
+    return true;
+  }
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) {
+    size_t n, off;
+    void* p;
+    napi_value ab;
+    napi_get_dataview_info(env, v, &n, &p, &ab, &off);
+    *data = (uint8_t*)p;
+    *len = n;
+    return true;
+  }
+  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
+    void* p;
+    napi_get_arraybuffer_info(env, v, &p, len);
+    *data = (uint8_t*)p;
+    return true;
+  }
+  napi_throw_type_error(env, nullptr, "pymmap native: bytes-like object expected");
+  return false;
+}
+
+inline Entry* entry(napi_env env, Addon* a, napi_value v) {
+  uint32_t id;
+  if (napi_get_value_uint32(env, v, &id) != napi_ok || id >= a->table.size() || !a->table[id]) {
+    throw_tag(env, "closed");
+    return nullptr;
+  }
+  return a->table[id];
+}
+
+// Checks [start, start+n) lies within the mapping.
+inline bool in_range(napi_env env, Entry* e, uint64_t start, uint64_t n) {
+  if (start > e->m.length || n > e->m.length - start) {
+    throw_tag(env, "range");
+    return false;
+  }
+  return true;
+}
+
+napi_value num(napi_env env, double d) {
+  napi_value r;
+  napi_create_double(env, d, &r);
+  return r;
+}
+
+napi_value undef(napi_env env) {
+  napi_value r;
+  napi_get_undefined(env, &r);
+  return r;
+}
+
+#define ARGS(n)                        \
+  Args A;                              \
+  get_args(env, info, &A);             \
+  if (A.argc < (n)) {                  \
+    napi_throw_type_error(env, nullptr, "pymmap native: missing arguments"); \
+    return nullptr;                    \
+  }
+
+#define ENTRY(var, idx)                        \
+  Entry* var = entry(env, A.addon, A.argv[idx]); \
+  if (!var) return nullptr;
+
+// ---------------------------------------------------------------- views
+
+void view_finalize(napi_env, void*, void* hint) {
+  ViewState* vs = (ViewState*)hint;
+  if (vs->kept) {
+    os_unmap_range(vs->addr, vs->len);
+    delete vs;
+  } else if (vs->live) {
+    vs->finalized = true;  // the entry deletes it
+  } else {
+    delete vs;
+  }
+}
+
+// Drops the view before close or resize. Returns false if the buffer was transferred away and
+// still owns the memory (then `transferred` is set and nothing was changed).
+bool release_view(napi_env env, Entry* e, bool* transferred) {
+  *transferred = false;
+  if (!e->view) return true;
+  napi_value ab = nullptr;
+  napi_get_reference_value(env, e->view, &ab);
+  bool detached = false;
+  if (ab) napi_is_detached_arraybuffer(env, ab, &detached);
+  ViewState* vs = e->vs;
+  if (detached && !vs->finalized) {
+    *transferred = true;  // someone moved it away (ArrayBuffer.prototype.transfer)
+    return false;
+  }
+  if (!detached && ab) napi_detach_arraybuffer(env, ab);
+  napi_delete_reference(env, e->view);
+  e->view = nullptr;
+  if (vs->finalized) delete vs;
+  else vs->live = false;
+  e->vs = nullptr;
+  return true;
+}
+
+void close_entry(napi_env env, Addon* a, uint32_t id) {
+  Entry* e = a->table[id];
+  if (!e) return;
+  bool transferred = false;
+  if (!release_view(env, e, &transferred)) {
+    // The memory now belongs to the transferred buffer: leave it mapped for its finalizer.
+    ViewState* vs = e->vs;
+    napi_delete_reference(env, e->view);
+    e->view = nullptr;
+    e->vs = nullptr;
+    vs->live = false;
+    vs->kept = true;
+    if (vs->shadow) {
+      os_unmap(&e->m);
+    } else {
+      uint8_t* shadow = e->m.shadow;
+      os_unmap(&e->m, /*keep_memory=*/true);
+      os_unmap_range(shadow, vs->len);
+    }
+  } else {
+    uint8_t* shadow = e->m.shadow;
+    uint64_t len = e->m.length;
+    os_unmap(&e->m);
+    os_unmap_range(shadow, len);
+  }
+  delete e;
+  a->table[id] = nullptr;
+  a->free_ids.push_back(id);
+}
+
+// ---------------------------------------------------------------- functions
+
+napi_value Init(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  if (A.addon->make_error) napi_delete_reference(env, A.addon->make_error);
+  napi_create_reference(env, A.argv[0], 1, &A.addon->make_error);
+  return undef(env);
+}
+
+napi_value Constants(napi_env env, napi_callback_info) {
+  napi_value obj;
+  napi_create_object(env, &obj);
+  for (const ConstantDef* c = kConstants; c->name; c++) {
+    napi_set_named_property(env, obj, c->name, num(env, (double)c->value));
+  }
+  napi_set_named_property(env, obj, "PAGESIZE", num(env, (double)os_pagesize()));
+  napi_set_named_property(env, obj, "ALLOCATIONGRANULARITY", num(env, (double)os_granularity()));
+  return obj;
+}
+
+// fstat(fd) -> [size, isRegular]
+napi_value Fstat(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int64_t fd;
+  if (!to_i64(env, A.argv[0], &fd)) return nullptr;
+  uint64_t size;
+  bool reg;
+  OsError err = os_fstat(fd, &size, &reg);
+  if (!err.ok()) return throw_error(env, err);
+  napi_value arr, b;
+  napi_create_array_with_length(env, 2, &arr);
+  napi_set_element(env, arr, 0, num(env, (double)size));
+  napi_get_boolean(env, reg, &b);
+  napi_set_element(env, arr, 1, b);
+  return arr;
+}
+
+// map(fd, length, flags, prot, offset, dupFd) -> id
+napi_value Map(napi_env env, napi_callback_info info) {
+  ARGS(6);
+  MapRequest req;
+  bool dup;
+  if (!to_i64(env, A.argv[0], &req.fd) || !to_u64(env, A.argv[1], &req.length)) return nullptr;
+  int32_t flags, prot;
+  napi_get_value_int32(env, A.argv[2], &flags);
+  napi_get_value_int32(env, A.argv[3], &prot);
+  if (!to_u64(env, A.argv[4], &req.offset)) return nullptr;
+  napi_get_value_bool(env, A.argv[5], &dup);
+  req.flags = flags;
+  req.prot = prot;
+  req.dup_fd = dup;
+  Entry* e = new Entry();
+  OsError err = os_map(req, &e->m);
+  if (!err.ok()) {
+    delete e;
+    return throw_error(env, err);
+  }
+  uint32_t id;
+  if (!A.addon->free_ids.empty()) {
+    id = A.addon->free_ids.back();
+    A.addon->free_ids.pop_back();
+    A.addon->table[id] = e;
+  } else {
+    id = (uint32_t)A.addon->table.size();
+    A.addon->table.push_back(e);
+  }
+  return num(env, id);
+}
+
+napi_value Close(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint32_t id;
+  napi_get_value_uint32(env, A.argv[0], &id);
+  if (id < A.addon->table.size()) close_entry(env, A.addon, id);
+  return undef(env);
+}
+
+napi_value FdSize(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  ENTRY(e, 0);
+  uint64_t size;
+  OsError err = os_fd_size(&e->m, &size);
+  if (!err.ok()) return throw_error(env, err);
+  return num(env, (double)size);
+}
+
+napi_value Length(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  ENTRY(e, 0);
+  return num(env, (double)e->m.length);
+}
+
+// flush(id, offset, length, flags)
+napi_value Flush(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  ENTRY(e, 0);
+  uint64_t off, len;
+  int32_t flags;
+  if (!to_u64(env, A.argv[1], &off) || !to_u64(env, A.argv[2], &len)) return nullptr;
+  napi_get_value_int32(env, A.argv[3], &flags);
+  if (!in_range(env, e, off, len)) return nullptr;
+  OsError err = os_sync(&e->m, off, len, flags);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// advise(id, start, length, advice)
+napi_value Advise(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  ENTRY(e, 0);
+  uint64_t off, len;
+  int32_t adv;
+  if (!to_u64(env, A.argv[1], &off) || !to_u64(env, A.argv[2], &len)) return nullptr;
+  napi_get_value_int32(env, A.argv[3], &adv);
+  if (!in_range(env, e, off, len)) return nullptr;
+  OsError err = os_advise(&e->m, off, len, adv);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// resize(id, newLength): views are detached first (they become length 0).
+napi_value Resize(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  ENTRY(e, 0);
+  uint64_t len;
+  if (!to_u64(env, A.argv[1], &len)) return nullptr;
+  bool transferred;
+  if (e->view) {
+    napi_value ab = nullptr;
+    bool detached = false;
+    napi_get_reference_value(env, e->view, &ab);
+    if (ab) napi_is_detached_arraybuffer(env, ab, &detached);
+    if (detached && !e->vs->finalized) return throw_tag(env, "exported");
+  }
+  uint8_t* shadow = e->m.shadow;
+  uint64_t old_len = e->m.length;
+  release_view(env, e, &transferred);
+  if (e->registered) {
+    os_unregister(&e->m);
+    e->registered = false;
+  }
+  if (shadow) {
+    os_unmap_range(shadow, old_len);
+    e->m.shadow = nullptr;
+  }
+  OsError err = os_resize(&e->m, len);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+napi_value SetName(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  ENTRY(e, 0);
+  size_t n;
+  char buf[256];
+  napi_get_value_string_utf8(env, A.argv[1], buf, sizeof buf, &n);
+  OsError err = os_set_name(&e->m, buf);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// getByte(id, index) -> number
+napi_value GetByte(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  Addon* a;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
+  uint32_t id;
+  int64_t i;
+  napi_get_value_uint32(env, argv[0], &id);
+  napi_get_value_int64(env, argv[1], &i);
+  if (id >= a->table.size() || !a->table[id]) return throw_tag(env, "closed");
+  Entry* e = a->table[id];
+  if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, "range");
+  uint8_t v;
+  OsError err = g_get(e->m.addr + i, &v);
+  if (!err.ok()) return throw_error(env, err);
+  napi_value r;
+  napi_create_uint32(env, v, &r);
+  return r;
+}
+
+// setByte(id, index, value)
+napi_value SetByte(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  ENTRY(e, 0);
+  int64_t i;
+  uint32_t v;
+  napi_get_value_int64(env, A.argv[1], &i);
+  napi_get_value_uint32(env, A.argv[2], &v);
+  if (!e->m.writable) return throw_tag(env, "readonly");
+  if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, "range");
+  OsError err = g_set(e->m.addr + i, (uint8_t)v);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// copyOut(id, start, n, dst, dstOffset): mapping[start:start+n] -> dst[dstOffset:]
+napi_value CopyOut(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  ENTRY(e, 0);
+  uint64_t start, n, doff;
+  if (!to_u64(env, A.argv[1], &start) || !to_u64(env, A.argv[2], &n) ||
+      !to_u64(env, A.argv[4], &doff))
+    return nullptr;
+  uint8_t* dst;
+  size_t dlen;
+  if (!to_bytes(env, A.argv[3], &dst, &dlen)) return nullptr;
+  if (!in_range(env, e, start, n)) return nullptr;
+  if (doff > dlen || n > dlen - doff) return throw_tag(env, "range");
+  OsError err = g_copy_out(e->m.addr + start, dst + doff, n);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// copyStep(id, start, step, n, dst): dst[k] = mapping[start + k*step]
+napi_value CopyStep(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  ENTRY(e, 0);
+  int64_t start, step;
+  uint64_t n;
+  if (!to_i64(env, A.argv[1], &start) || !to_i64(env, A.argv[2], &step) ||
+      !to_u64(env, A.argv[3], &n))
+    return nullptr;
+  uint8_t* dst;
+  size_t dlen;
+  if (!to_bytes(env, A.argv[4], &dst, &dlen)) return nullptr;
+  if (n > dlen) return throw_tag(env, "range");
+  if (n) {
+    int64_t last = start + (int64_t)(n - 1) * step;
+    if (start < 0 || last < 0 || (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
+      return throw_tag(env, "range");
+  }
+  OsError err = g_copy_step(e->m.addr, start, step, n, dst);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// copyIn(id, start, src): mapping[start:start+len(src)] = src (overlap-safe)
+napi_value CopyIn(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  ENTRY(e, 0);
+  uint64_t start;
+  if (!to_u64(env, A.argv[1], &start)) return nullptr;
+  uint8_t* src;
+  size_t n;
+  if (!to_bytes(env, A.argv[2], &src, &n)) return nullptr;
+  if (!e->m.writable) return throw_tag(env, "readonly");
+  if (!in_range(env, e, start, n)) return nullptr;
+  OsError err = g_copy_in(e->m.addr + start, src, n);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// storeStep(id, start, step, n, src): mapping[start + k*step] = src[k]
+napi_value StoreStep(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  ENTRY(e, 0);
+  int64_t start, step;
+  uint64_t n;
+  if (!to_i64(env, A.argv[1], &start) || !to_i64(env, A.argv[2], &step) ||
+      !to_u64(env, A.argv[3], &n))
+    return nullptr;
+  uint8_t* src;
+  size_t slen;
+  if (!to_bytes(env, A.argv[4], &src, &slen)) return nullptr;
+  if (!e->m.writable) return throw_tag(env, "readonly");
+  if (n > slen) return throw_tag(env, "range");
+  if (n) {
+    int64_t last = start + (int64_t)(n - 1) * step;
+    if (start < 0 || last < 0 || (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
+      return throw_tag(env, "range");
+  }
+  // src may alias the mapping: copy it first.
+  std::vector<uint8_t> tmp(src, src + n);
+  OsError err = g_store_step(e->m.addr, start, step, n, tmp.data());
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// move(id, dest, src, count)
+napi_value Move(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  ENTRY(e, 0);
+  uint64_t d, s, n;
+  if (!to_u64(env, A.argv[1], &d) || !to_u64(env, A.argv[2], &s) || !to_u64(env, A.argv[3], &n))
+    return nullptr;
+  if (!e->m.writable) return throw_tag(env, "readonly");
+  if (!in_range(env, e, d, n) || !in_range(env, e, s, n)) return nullptr;
+  OsError err = g_move(e->m.addr, d, s, n);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+}
+
+// find(id, start, end, needle) / rfind(...) -> index or -1
+napi_value FindImpl(napi_env env, napi_callback_info info, bool reverse) {
+  ARGS(4);
+  ENTRY(e, 0);
+  uint64_t start, end;
+  if (!to_u64(env, A.argv[1], &start) || !to_u64(env, A.argv[2], &end)) return nullptr;
+  uint8_t* nd;
+  size_t nn;
+  if (!to_bytes(env, A.argv[3], &nd, &nn)) return nullptr;
+  if (end > e->m.length) end = e->m.length;
+  if (start > end) return num(env, -1);
+  int64_t at;
+  // The needle may live in this mapping (a view): copy it so a fault is ours to report.
+  std::vector<uint8_t> needle;
+  const uint8_t* np = nd;
+  if (nn <= 4096 || (nd >= e->m.addr && nd < e->m.addr + e->m.length)) {
+    needle.assign(nd, nd + nn);
+    np = needle.data();
+  }
+  OsError err = reverse ? g_rfind(e->m.addr + start, end - start, np, nn, &at)
+                        : g_find(e->m.addr + start, end - start, np, nn, &at);
+  if (!err.ok()) return throw_error(env, err);
+  return num(env, at < 0 ? -1.0 : (double)(at + (int64_t)start));
+}
+
+napi_value Find(napi_env env, napi_callback_info info) { return FindImpl(env, info, false); }
+napi_value RFind(napi_env env, napi_callback_info info) { return FindImpl(env, info, true); }
+
+// findByte(id, start, end, byte) -> index or -1 (readline)
+napi_value FindByte(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  ENTRY(e, 0);
+  uint64_t start, end;
+  uint32_t c;
+  if (!to_u64(env, A.argv[1], &start) || !to_u64(env, A.argv[2], &end)) return nullptr;
+  napi_get_value_uint32(env, A.argv[3], &c);
+  if (end > e->m.length) end = e->m.length;
+  if (start >= end) return num(env, -1);
+  int64_t at;
+  OsError err = g_memchr(e->m.addr + start, end - start, (uint8_t)c, &at);
+  if (!err.ok()) return throw_error(env, err);
+  return num(env, at < 0 ? -1.0 : (double)(at + (int64_t)start));
+}
+
+// view(id) -> ArrayBuffer over the mapping (writable maps) or over a private shadow mapping
+// of the same pages (maps that are not writable: stores never reach the file nor fault).
+// Created once per mapping; detached on close and resize.
+napi_value View(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  ENTRY(e, 0);
+  if (e->view) {
+    napi_value ab;
+    napi_get_reference_value(env, e->view, &ab);
+    bool detached = false;
+    napi_is_detached_arraybuffer(env, ab, &detached);
+    if (!detached) return ab;
+    return throw_tag(env, "transferred");
+  }
+  if (!e->m.addr || e->m.length == 0) return throw_tag(env, "noview");
+  if (A.addon->node_major < 22 && e->m.length > 0x100000000ULL) return throw_tag(env, "viewtoolarge");
+#ifndef _WIN32
+  bool readable = (e->m.prot & 1 /*PROT_READ*/) || e->m.writable;
+  if (!readable) return throw_tag(env, "noview");
+#endif
+  uint8_t* mem = e->m.addr;
+  bool shadow = false;
+  if (!e->m.writable) {
+    OsError err = os_shadow(&e->m);
+    if (!err.ok()) return throw_error(env, err);
+    mem = e->m.shadow;
+    shadow = true;
+  }
+  ViewState* vs = new ViewState();
+  vs->addr = mem;
+  vs->len = e->m.length;
+  vs->shadow = shadow;
+  napi_value ab;
+  napi_status st = napi_create_external_arraybuffer(env, mem, (size_t)e->m.length, view_finalize,
+                                                   vs, &ab);
+  if (st != napi_ok) {
+    // Do not touch vs: a failing create may already have run the finalizer (Node 20, >4 GiB).
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ex;
+      napi_get_and_clear_last_exception(env, &ex);
+    }
+    return throw_tag(env, st == 22 /* napi_no_external_buffers_allowed */ ? "noexternal" : "noview");
+  }
+  napi_create_reference(env, ab, 1, &e->view);
+  e->vs = vs;
+  if (!e->registered) {
+    os_register(&e->m);
+    e->registered = true;
+  }
+  return ab;
+}
+
+// faultCounter() -> Uint32Array(2) over the process-wide count of faults repaired outside
+// guarded code (JS compares it after touching a view).
+napi_value FaultCounter(napi_env env, napi_callback_info) {
+  napi_value ab, arr;
+  if (napi_create_external_arraybuffer(env, (void*)os_fault_counter(), 8, nullptr, nullptr, &ab) !=
+      napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ex;
+      napi_get_and_clear_last_exception(env, &ex);
+    }
+    return throw_tag(env, "noexternal");
+  }
+  napi_create_typedarray(env, napi_uint32_array, 2, ab, 0, &arr);
+  return arr;
+}
+
+}  // namespace
+
+int os_repair_count(Mapping* m);
+
+namespace {
+
+// repair(id) -> number of pages of this mapping that had faulted (put back from the file)
+napi_value Repair(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  ENTRY(e, 0);
+  return num(env, os_repair_count(&e->m));
+}
+
+void cleanup(void* arg) {
+  Addon* a = (Addon*)arg;
+  for (uint32_t id = 0; id < a->table.size(); id++) {
+    Entry* e = a->table[id];
+    if (!e) continue;
+    // The environment is going away: unmap everything; view finalizers that run later only
+    // free their state (live=false).
+    if (e->vs) {
+      if (e->vs->finalized) delete e->vs;
+      else e->vs->live = false;
+    }
+    uint8_t* shadow = e->m.shadow;
+    uint64_t len = e->m.length;
+    os_unmap(&e->m);
+    os_unmap_range(shadow, len);
+    delete e;
+    a->table[id] = nullptr;
+  }
+}
+
+void addon_finalize(napi_env, void* data, void*) { delete (Addon*)data; }
+
+}  // namespace
+
+napi_value InitModule(napi_env env, napi_value exports) {
+  os_install_guard();
+  Addon* a = new Addon();
+  const napi_node_version* ver = nullptr;
+  if (napi_get_node_version(env, &ver) == napi_ok && ver) a->node_major = (int)ver->major;
+  napi_set_instance_data(env, a, addon_finalize, nullptr);
+  napi_add_env_cleanup_hook(env, cleanup, a);
+  struct { const char* name; napi_callback cb; } fns[] = {
+      {"init", Init},         {"constants", Constants}, {"fstat", Fstat},
+      {"map", Map},           {"close", Close},         {"fdSize", FdSize},
+      {"length", Length},     {"flush", Flush},         {"advise", Advise},
+      {"resize", Resize},     {"setName", SetName},     {"getByte", GetByte},
+      {"setByte", SetByte},   {"copyOut", CopyOut},     {"copyStep", CopyStep},
+      {"copyIn", CopyIn},     {"storeStep", StoreStep}, {"move", Move},
+      {"find", Find},         {"rfind", RFind},         {"findByte", FindByte},
+      {"view", View},         {"faultCounter", FaultCounter}, {"repair", Repair},
+  };
+  for (auto& f : fns) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, a, &fn);
+    napi_set_named_property(env, exports, f.name, fn);
+  }
+  napi_value platform;
+#ifdef _WIN32
+  napi_create_string_utf8(env, "win32", NAPI_AUTO_LENGTH, &platform);
+#else
+  napi_create_string_utf8(env, "posix", NAPI_AUTO_LENGTH, &platform);
+#endif
+  napi_set_named_property(env, exports, "backend", platform);
+  return exports;
+}
+
+}  // namespace pymmap
+
+NAPI_MODULE_INIT() { return pymmap::InitModule(env, exports); }

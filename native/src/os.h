@@ -1,0 +1,99 @@
+// The OS layer: memory mappings and guarded memory access, nothing about Python or Node.
+// Every call returns an OsError (code 0 = success). A backend file (os_posix.cc,
+// os_win.cc) implements this header for one platform.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pymmap {
+
+// What went wrong, in OS terms. `code` is errno (POSIX) or a Win32 error (Windows, with
+// `win` set); `tag` names failures that are not OS errors (a fault inside a guarded access,
+// a refused write to a read-only map, ...). The binding turns this into a JS error.
+struct OsError {
+  int code = 0;         // errno or Win32 error; 0 = no error
+  bool win = false;     // code is a Win32 error (GetLastError)
+  const char* tag = nullptr;  // non-OS failure: "fault", "readonly", "range", "toolarge", ...
+  bool ok() const { return code == 0 && tag == nullptr; }
+};
+
+// Platform constants (constants.cc): {name, value} pairs, ended by {nullptr, 0}.
+struct ConstantDef { const char* name; long long value; };
+extern const ConstantDef kConstants[];
+
+inline OsError errno_error(int e) { OsError r; r.code = e; return r; }
+inline OsError tag_error(const char* t, int e = 0) { OsError r; r.tag = t; r.code = e; return r; }
+
+// Mapping request (Unix meaning of flags/prot; Windows backend reads `access` instead).
+struct MapRequest {
+  int64_t fd = -1;        // -1: anonymous
+  uint64_t length = 0;
+  int flags = 0;          // MAP_* (POSIX)
+  int prot = 0;           // PROT_* (POSIX)
+  uint64_t offset = 0;
+  bool dup_fd = true;     // keep a duplicate of fd (false: keep no fd at all)
+  // Windows only
+  int access = 0;         // ACCESS_* (0 default, 1 read, 2 write, 3 copy)
+  const char16_t* tagname = nullptr;
+};
+
+struct Mapping {
+  uint8_t* addr = nullptr;  // nullptr for a zero-length mapping
+  uint64_t length = 0;      // bytes the caller may touch
+  uint64_t offset = 0;
+  int64_t fd = -1;          // duplicated fd (POSIX) or -1
+  int flags = 0;
+  int prot = 0;
+  bool writable = false;    // stores are allowed
+  void* os = nullptr;       // backend data (Windows: handles)
+  // A second, private, writable mapping of the same pages, used only to give out a view of
+  // a mapping that is not writable (stores through it never reach the file nor fault).
+  uint8_t* shadow = nullptr;
+};
+
+// ---- lifetime
+OsError os_map(const MapRequest& req, Mapping* out);
+// Unmaps and closes the fd. Safe on a zeroed Mapping. keep_memory: leave addr mapped
+// (someone else owns it now) but release everything else.
+OsError os_unmap(Mapping* m, bool keep_memory = false);
+OsError os_unmap_range(uint8_t* addr, uint64_t length);
+OsError os_resize(Mapping* m, uint64_t new_length);
+OsError os_sync(Mapping* m, uint64_t offset, uint64_t length, int flags);
+OsError os_advise(Mapping* m, uint64_t offset, uint64_t length, int advice);
+OsError os_set_name(Mapping* m, const char* name);
+// Size of the file behind fd (st_size) and whether it is a regular file.
+OsError os_fstat(int64_t fd, uint64_t* size, bool* regular);
+OsError os_fd_size(Mapping* m, uint64_t* size);
+OsError os_shadow(Mapping* m);  // create m->shadow (for views of read-only maps)
+OsError os_close_fd(int64_t fd);
+
+uint64_t os_pagesize();
+uint64_t os_granularity();
+
+// ---- guarded access: a fault (SIGBUS/SIGSEGV or EXCEPTION_IN_PAGE_ERROR) inside one of these
+// returns tag "fault" instead of killing the process.
+void os_install_guard();
+OsError g_copy_out(const uint8_t* src, uint8_t* dst, uint64_t n);
+OsError g_copy_in(uint8_t* dst, const uint8_t* src, uint64_t n);
+OsError g_copy_step(const uint8_t* base, int64_t start, int64_t step, uint64_t n, uint8_t* dst);
+OsError g_store_step(uint8_t* base, int64_t start, int64_t step, uint64_t n, const uint8_t* src);
+OsError g_move(uint8_t* base, uint64_t dst, uint64_t src, uint64_t n);
+OsError g_get(const uint8_t* p, uint8_t* out);
+OsError g_set(uint8_t* p, uint8_t v);
+// Searches return the index relative to hay, or -1.
+OsError g_find(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn, int64_t* at);
+OsError g_rfind(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn, int64_t* at);
+OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at);
+
+// ---- faults outside guarded code (a JS view touching pages past a truncated file's end).
+// Mappings are registered; a fault inside a registered range is repaired with a zero page and
+// counted, so the process lives and the caller can raise. fault_counter points at a counter
+// JS can read without a call.
+void os_register(const Mapping* m);
+void os_unregister(const Mapping* m);
+volatile uint32_t* os_fault_counter();
+// Put file pages back over the zero pages patched into m (so a later access faults again).
+void os_repair(Mapping* m);
+
+}  // namespace pymmap

@@ -1,0 +1,182 @@
+// POSIX backend of the OS layer: mmap/munmap/msync/madvise/mremap/ftruncate/fstat.
+#include "os.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/prctl.h>
+#endif
+
+namespace pymmap {
+
+bool os_is_registered(const Mapping* m);
+
+uint64_t os_pagesize() { return (uint64_t)sysconf(_SC_PAGESIZE); }
+uint64_t os_granularity() { return os_pagesize(); }
+
+OsError os_fstat(int64_t fd, uint64_t* size, bool* regular) {
+  struct stat st;
+  if (fstat((int)fd, &st) != 0) return errno_error(errno);
+  *size = (uint64_t)st.st_size;
+  *regular = S_ISREG(st.st_mode);
+  return {};
+}
+
+OsError os_fd_size(Mapping* m, uint64_t* size) {
+  if (m->fd < 0) return errno_error(EBADF);
+  bool reg;
+  return os_fstat(m->fd, size, &reg);
+}
+
+OsError os_close_fd(int64_t fd) {
+  if (fd >= 0 && close((int)fd) != 0) return errno_error(errno);
+  return {};
+}
+
+OsError os_map(const MapRequest& req, Mapping* out) {
+  *out = Mapping{};
+  int fd = -1;
+  int flags = req.flags;
+  if (req.fd != -1) {
+    if (req.dup_fd) {
+      fd = fcntl((int)req.fd, F_DUPFD_CLOEXEC, 0);
+      if (fd == -1) return errno_error(errno);
+    }
+  } else {
+#ifdef MAP_ANONYMOUS
+    flags |= MAP_ANONYMOUS;
+#else
+    flags |= MAP_ANON;
+#endif
+  }
+  if (req.length > (uint64_t)SIZE_MAX || req.offset > (uint64_t)INT64_MAX) {
+    if (fd != -1) close(fd);
+    return errno_error(ENOMEM);
+  }
+  void* p = mmap(nullptr, (size_t)req.length, req.prot, flags,
+                 req.fd == -1 ? -1 : (int)req.fd, (off_t)req.offset);
+  if (p == MAP_FAILED) {
+    int e = errno;
+    if (fd != -1) close(fd);
+    return errno_error(e);
+  }
+  out->addr = (uint8_t*)p;
+  out->length = req.length;
+  out->offset = req.offset;
+  out->fd = fd;
+  out->flags = flags;
+  out->prot = req.prot;
+  out->writable = (req.prot & PROT_WRITE) != 0;
+  return {};
+}
+
+OsError os_unmap_range(uint8_t* addr, uint64_t length) {
+  if (addr && length && munmap(addr, (size_t)length) != 0) return errno_error(errno);
+  return {};
+}
+
+OsError os_unmap(Mapping* m, bool keep_memory) {
+  os_unregister(m);
+  OsError err;
+  if (!keep_memory) err = os_unmap_range(m->addr, m->length);
+  m->addr = nullptr;
+  m->shadow = nullptr;  // the shadow belongs to its view (see binding)
+  if (m->fd >= 0) {
+    OsError e2 = os_close_fd(m->fd);
+    if (err.ok()) err = e2;
+    m->fd = -1;
+  }
+  m->length = 0;
+  return err;
+}
+
+OsError os_shadow(Mapping* m) {
+  if (m->shadow) return {};
+  if (!m->addr || !m->length) return tag_error("noview");
+  int flags = MAP_PRIVATE;
+  int fd = -1;
+  if (m->fd >= 0) {
+    fd = (int)m->fd;
+  } else if (m->flags & (MAP_ANONYMOUS)) {
+    flags |= MAP_ANONYMOUS;  // a read-only anonymous map is zeros and stays zeros
+  } else {
+    return tag_error("noview");
+  }
+  void* p = mmap(nullptr, (size_t)m->length, PROT_READ | PROT_WRITE, flags, fd,
+                 fd == -1 ? 0 : (off_t)m->offset);
+  if (p == MAP_FAILED) return errno_error(errno);
+  m->shadow = (uint8_t*)p;
+  return {};
+}
+
+OsError os_resize(Mapping* m, uint64_t new_length) {
+  if (m->fd >= 0) {
+    if (ftruncate((int)m->fd, (off_t)(m->offset + new_length)) != 0) return errno_error(errno);
+  }
+  if (new_length > (uint64_t)SIZE_MAX) return errno_error(ENOMEM);
+  void* p;
+#if defined(__linux__)
+  if (m->length == 0 || new_length == 0) {
+    // mremap cannot start from or end at zero bytes: unmap and map anew.
+    if (m->addr) munmap(m->addr, (size_t)m->length);
+    p = new_length == 0 ? nullptr
+                        : mmap(nullptr, (size_t)new_length, m->prot, m->flags,
+                               m->fd >= 0 ? (int)m->fd : -1, (off_t)m->offset);
+    if (p == MAP_FAILED) {
+      int e = errno;
+      m->addr = nullptr;
+      m->length = 0;
+      return errno_error(e);
+    }
+  } else {
+    p = mremap(m->addr, (size_t)m->length, (size_t)new_length, MREMAP_MAYMOVE);
+    if (p == MAP_FAILED) return errno_error(errno);
+  }
+#else
+  if (m->fd < 0 && m->length) return errno_error(EINVAL);
+  if (m->addr) munmap(m->addr, (size_t)m->length);
+  p = new_length == 0 ? nullptr
+                      : mmap(nullptr, (size_t)new_length, m->prot, m->flags, (int)m->fd,
+                             (off_t)m->offset);
+  if (p == MAP_FAILED) {
+    int e = errno;
+    m->addr = nullptr;
+    m->length = 0;
+    return errno_error(e);
+  }
+#endif
+  m->addr = (uint8_t*)p;
+  m->length = new_length;
+  return {};
+}
+
+OsError os_sync(Mapping* m, uint64_t offset, uint64_t length, int flags) {
+  if (!m->addr || length == 0) return {};
+  if (msync(m->addr + offset, (size_t)length, flags) != 0) return errno_error(errno);
+  return {};
+}
+
+OsError os_advise(Mapping* m, uint64_t offset, uint64_t length, int advice) {
+  if (!m->addr) return {};
+  if (madvise(m->addr + offset, (size_t)length, advice) != 0) return errno_error(errno);
+  return {};
+}
+
+OsError os_set_name(Mapping* m, const char* name) {
+#if defined(__linux__) && defined(PR_SET_VMA)
+  if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)m->addr, (unsigned long)m->length,
+            (unsigned long)name) != 0)
+    return errno_error(errno);
+  return {};
+#else
+  (void)m;
+  (void)name;
+  return errno_error(ENOTSUP);
+#endif
+}
+
+}  // namespace pymmap
