@@ -1,0 +1,251 @@
+// Argument conversion with CPython's semantics and messages: Python ints (number/bigint),
+// __index__ (valueOf / Symbol.toPrimitive / __index__), bytes-like objects, keyword objects.
+import { OverflowError, IndexError, TypeError as PyTypeError } from './builtins';
+import type { Gate } from './gates';
+import { MSG } from './messages';
+
+export const SSIZE_MAX = 2n ** 63n - 1n;
+export const SSIZE_MIN = -(2n ** 63n);
+const INT_MAX = 2147483647;
+const INT_MIN = -2147483648;
+
+/** Python's type name for a JS value, as it would appear in a Python error message. */
+export function pyTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  switch (typeof v) {
+    case 'number': return Number.isInteger(v) ? 'int' : 'float';
+    case 'bigint': return 'int';
+    case 'string': return 'str';
+    case 'boolean': return 'bool';
+    case 'function': return 'function';
+    case 'symbol': return 'object';
+  }
+  if (Buffer.isBuffer(v)) return 'bytes';
+  if (v instanceof Uint8Array) return 'bytearray';
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return 'memoryview';
+  if (Array.isArray(v)) return 'list';
+  const py = (v as any).__pytype__;
+  if (typeof py === 'string') return py;
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return 'dict';
+  const name = proto?.constructor?.name;
+  return typeof name === 'string' && name ? name : 'object';
+}
+
+/** A trailing plain object is the keyword-argument dict (Pyodide's calling convention). */
+export function isKwargs(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+/** Splits `args` into positional arguments and keyword arguments (null when none). */
+export function splitArgs(args: ArrayLike<unknown>): [unknown[], Record<string, unknown> | null] {
+  const n = args.length;
+  if (n > 0 && isKwargs(args[n - 1])) {
+    const kw = args[n - 1] as Record<string, unknown>;
+    const pos = Array.prototype.slice.call(args, 0, n - 1);
+    return [pos, Object.keys(kw).length ? kw : null];
+  }
+  return [Array.prototype.slice.call(args), null];
+}
+
+function hasIndex(v: object): boolean {
+  const o = v as any;
+  return typeof o.__index__ === 'function' || typeof o[Symbol.toPrimitive] === 'function' ||
+    (typeof o.valueOf === 'function' && o.valueOf !== Object.prototype.valueOf);
+}
+
+/** True if `v` is something Python would accept as an integer (PyIndex_Check). */
+export function isIndex(v: unknown): boolean {
+  switch (typeof v) {
+    case 'number': return Number.isInteger(v);
+    case 'bigint': case 'boolean': return true;
+    case 'object': return v !== null && !ArrayBuffer.isView(v) && hasIndex(v);
+    default: return false;
+  }
+}
+
+/** The message PyArg_Parse gives for a non-integer where an integer is due. */
+export function notIntMessage(v: unknown, gate: Gate): string {
+  const t = pyTypeName(v);
+  if (gate.indexMessages) return `'${t}' object cannot be interpreted as an integer`;
+  return t === 'float' ? 'integer argument expected, got float' : `an integer is required (got type ${t})`;
+}
+
+/**
+ * Python's operator.index(v) -> bigint or number. Runs user code for objects (__index__,
+ * Symbol.toPrimitive, valueOf): callers must check the map is still valid afterwards.
+ * Returns undefined if `v` is not an integer at all.
+ */
+export function toInt(v: unknown): number | bigint | undefined {
+  switch (typeof v) {
+    case 'number': return Number.isInteger(v) ? v : undefined;
+    case 'bigint': return v;
+    case 'boolean': return v ? 1 : 0;
+    case 'object': {
+      if (v === null || ArrayBuffer.isView(v) || !hasIndex(v)) return undefined;
+      const o = v as any;
+      let r: unknown;
+      if (typeof o.__index__ === 'function') r = o.__index__();
+      else if (typeof o[Symbol.toPrimitive] === 'function') r = o[Symbol.toPrimitive]('number');
+      else r = o.valueOf();
+      if (typeof r === 'boolean') r = r ? 1 : 0;
+      if ((typeof r === 'number' && Number.isInteger(r)) || typeof r === 'bigint') return r as number | bigint;
+      throw new PyTypeError(MSG.indexReturnedNonInt(pyTypeName(r)));
+    }
+    default: return undefined;
+  }
+}
+
+function big(n: number | bigint): bigint {
+  return typeof n === 'bigint' ? n : BigInt(n);
+}
+
+function inSafe(n: bigint): number | undefined {
+  return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : undefined;
+}
+
+/** Narrows an int to a JS number. Values beyond 2**53 (but within C's range) are kept exact
+ *  as far as the caller needs: they are always out of range for a mapping, so callers only
+ *  compare them. */
+function narrow(n: number | bigint): number {
+  if (typeof n === 'number') return n;
+  const s = inSafe(n);
+  return s !== undefined ? s : Number(n);
+}
+
+/** "n" format (Py_ssize_t). */
+export function asSsize(v: unknown, gate: Gate): number {
+  const n = toInt(v);
+  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
+  if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
+    const b = big(n);
+    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeSsize);
+  }
+  return narrow(n);
+}
+
+/** "l" format (C long: offset). */
+export function asLong(v: unknown, gate: Gate): number {
+  const n = toInt(v);
+  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
+  if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
+    const b = big(n);
+    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeLong);
+  }
+  return narrow(n);
+}
+
+/** "i" format (C int). */
+export function asCInt(v: unknown, gate: Gate): number {
+  const n = toInt(v);
+  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
+  const b = typeof n === 'bigint' ? n : undefined;
+  if (b !== undefined || !Number.isSafeInteger(n)) {
+    const bb = big(n);
+    if (bb > SSIZE_MAX || bb < SSIZE_MIN) throw new OverflowError(MSG.tooLargeLong);
+  }
+  const x = narrow(n);
+  if (x > INT_MAX) throw new OverflowError(MSG.signedTooBig);
+  if (x < INT_MIN) throw new OverflowError(MSG.signedTooSmall);
+  return x;
+}
+
+/** "b" format (unsigned char, 0..255). */
+export function asByte(v: unknown, gate: Gate): number {
+  const n = toInt(v);
+  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
+  if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
+    const b = big(n);
+    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeLong);
+  }
+  const x = narrow(n);
+  if (x < 0) throw new OverflowError(MSG.byteTooSmall);
+  if (x > 255) throw new OverflowError(MSG.byteTooBig);
+  return x;
+}
+
+/** PyNumber_AsSsize_t(v, exc) for a value already known to be an index. */
+export function indexToSsize(n: number | bigint, exc: 'IndexError' | 'OverflowError' | 'TypeError' | null): number {
+  if (typeof n === 'number' && Number.isSafeInteger(n)) return n;
+  const b = big(n);
+  if (b > SSIZE_MAX || b < SSIZE_MIN) {
+    if (exc === null) return b > 0n ? Number(SSIZE_MAX) : Number(SSIZE_MIN);
+    const msg = MSG.cannotFitIndex('int');
+    if (exc === 'IndexError') throw new IndexError(msg);
+    if (exc === 'TypeError') throw new PyTypeError(msg);
+    throw new OverflowError(msg);
+  }
+  return narrow(b);
+}
+
+/** Bytes-like argument ("y*"): a Uint8Array over its bytes (no copy). */
+export function asBytesLike(v: unknown): Uint8Array | undefined {
+  if (v instanceof Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) return new Uint8Array(v);
+  return undefined;
+}
+
+/** Python truthiness of a JS value (the "p" format). */
+export function pyTruthy(v: unknown): boolean {
+  if (v === null || v === undefined) return false;
+  if (typeof v === 'number') return v !== 0 && !Number.isNaN(v);
+  if (typeof v === 'bigint') return v !== 0n;
+  if (typeof v === 'string') return v.length > 0;
+  if (typeof v === 'boolean') return v;
+  if (Array.isArray(v)) return v.length > 0;
+  if (ArrayBuffer.isView(v)) return v.byteLength > 0;
+  if (v instanceof ArrayBuffer) return v.byteLength > 0;
+  if (isKwargs(v)) return Object.keys(v).length > 0;
+  const o = v as any;
+  if (typeof o.__bool__ === 'function') return !!o.__bool__();
+  if (typeof o.__len__ === 'function') return o.__len__() !== 0;
+  return true;
+}
+
+/** slice.indices(length) as PySlice_Unpack + PySlice_AdjustIndices: [start, stop, step, n]. */
+export function sliceIndices(
+  s: { start: unknown; stop: unknown; step: unknown },
+  length: number,
+  sliceErr: () => Error,
+  zeroStep: () => Error,
+): [number, number, number, number] {
+  const conv = (v: unknown): number | null => {
+    if (v === null || v === undefined) return null;
+    const n = toInt(v);
+    if (n === undefined) throw sliceErr();
+    return indexToSsize(n, null); // clamped like _PyEval_SliceIndex
+  };
+  let step = conv(s.step);
+  if (step === 0) throw zeroStep();
+  if (step === null) step = 1;
+  const MAX = Number(SSIZE_MAX);
+  if (step < -MAX) step = -MAX;
+  let start = conv(s.start);
+  let stop = conv(s.stop);
+  if (start === null) start = step < 0 ? MAX : 0;
+  if (stop === null) stop = step < 0 ? -MAX - 1 : MAX;
+  // PySlice_AdjustIndices
+  if (start < 0) {
+    start += length;
+    if (start < 0) start = step < 0 ? -1 : 0;
+  } else if (start >= length) {
+    start = step < 0 ? length - 1 : length;
+  }
+  if (stop < 0) {
+    stop += length;
+    if (stop < 0) stop = step < 0 ? -1 : 0;
+  } else if (stop >= length) {
+    stop = step < 0 ? length - 1 : length;
+  }
+  let n = 0;
+  if (step < 0) {
+    if (stop < start) n = Math.floor((start - stop - 1) / -step) + 1;
+  } else if (start < stop) {
+    n = Math.floor((stop - start - 1) / step) + 1;
+  }
+  return [start, stop, step, n];
+}

@@ -1,0 +1,105 @@
+// Version gates (the table behind 'pymmap/versions'): every difference between the mmap modules of CPython 3.7 ... 3.15, in one
+// table. `moduleFor(version)` builds the module of that version; `pymmap` itself is the module
+// of `defaultVersion` (the newest).
+//
+// Facts: measured on CPython 3.7.16 ... 3.13.0 on this platform (cpython-probe); 3.14 and
+// 3.15 from CPython's sources and NEWS (3.14 = 3.13 + the fixes released with it).
+
+export const versions = ['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14', '3.15'] as const;
+export type Version = (typeof versions)[number];
+export const defaultVersion: Version = '3.15';
+
+export interface Gate {
+  readonly version: Version;
+  readonly minor: number;
+  /** mmap.__new__ audit event (3.8). */
+  readonly audit: boolean;
+  /** madvise() and MADV_* (3.8). */
+  readonly madvise: boolean;
+  /** flush() returns 0 on success (3.7) instead of None. */
+  readonly flushReturnsZero: boolean;
+  /** `<mmap.mmap closed=False, access=..., length=..., pos=..., offset=...>` (3.9). */
+  readonly reprFields: boolean;
+  /** Integer conversion errors say "'str' object cannot be interpreted as an integer" (3.10);
+   *  before: "an integer is required (got type str)" / "integer argument expected, got float". */
+  readonly indexMessages: boolean;
+  /** METH_NOARGS errors are prefixed with the type: "mmap.close() takes ..." (3.8). */
+  readonly qualifiedNoArgs: boolean;
+  /** "expected 1 argument, got 2" (3.8) rather than "expected 1 arguments, got 2". */
+  readonly wrapperSingular: boolean;
+  /** "cannot pickle 'mmap.mmap' object" (3.8) rather than "can't pickle mmap.mmap objects". */
+  readonly pickleMessage: string;
+  /** __buffer__ / __release_buffer__ visible as methods (3.12, PEP 688). */
+  readonly bufferDunders: boolean;
+  /** trackfd keyword, seekable(), seek() returns the new position, 3.13 argument messages. */
+  readonly trackfd: boolean;
+  readonly seekable: boolean;
+  readonly seekReturnsPos: boolean;
+  /** "this function got an unexpected keyword argument 'x'" and "... 6 positional arguments"
+   *  (3.13) rather than "'x' is an invalid keyword argument for this function". */
+  readonly newArgMessages: boolean;
+  /** resize() refuses to grow a shared anonymous mapping on Linux (3.14; 3.13.8+). */
+  readonly refuseSharedAnonGrow: boolean;
+  /** 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps is len,
+   *  size() with trackfd=False raises ValueError, None accepted for find/rfind start and end
+   *  and madvise start and length, set_name(). */
+  readonly flushFlags: boolean;
+  readonly anonSize: boolean;
+  readonly noneArgs: boolean;
+  readonly setName: boolean;
+  /** Constants by the version that added them; names not listed exist in every version. */
+  readonly constantSince: (name: string) => number;
+}
+
+/** The minor version in which a constant first appeared in Python's mmap module. */
+function constantSince(name: string): number {
+  if (name.startsWith('MADV_')) return 8;
+  if (name.startsWith('MS_')) return 15;
+  switch (name) {
+    case 'MAP_POPULATE': return 10;
+    case 'MAP_STACK': return 11;
+    case 'MAP_ALIGNED_SUPER': case 'MAP_CONCEAL': return 12;
+    case 'MAP_NORESERVE': case 'MAP_NOEXTEND': case 'MAP_HASSEMAPHORE': case 'MAP_NOCACHE':
+    case 'MAP_JIT': case 'MAP_RESILIENT_CODESIGN': case 'MAP_RESILIENT_MEDIA': case 'MAP_32BIT':
+    case 'MAP_TRANSLATED_ALLOW_EXECUTE': case 'MAP_UNIX03': case 'MAP_TPRO':
+      return 13;
+    default: return 7;
+  }
+}
+
+function gate(version: Version): Gate {
+  const minor = Number(version.split('.')[1]);
+  return Object.freeze({
+    version,
+    minor,
+    audit: minor >= 8,
+    madvise: minor >= 8,
+    flushReturnsZero: minor < 8,
+    reprFields: minor >= 9,
+    indexMessages: minor >= 10,
+    qualifiedNoArgs: minor >= 8,
+    wrapperSingular: minor >= 8,
+    pickleMessage: minor >= 8 ? "cannot pickle 'mmap.mmap' object" : "can't pickle mmap.mmap objects",
+    bufferDunders: minor >= 12,
+    trackfd: minor >= 13,
+    seekable: minor >= 13,
+    seekReturnsPos: minor >= 13,
+    newArgMessages: minor >= 13,
+    refuseSharedAnonGrow: minor >= 14,
+    flushFlags: minor >= 15,
+    anonSize: minor >= 15,
+    noneArgs: minor >= 15,
+    setName: minor >= 15,
+    constantSince,
+  });
+}
+
+export const GATES: Readonly<Record<Version, Gate>> = Object.freeze(
+  Object.fromEntries(versions.map((v) => [v, gate(v)])) as Record<Version, Gate>,
+);
+
+export function gateFor(version: string): Gate {
+  const g = (GATES as Record<string, Gate>)[version];
+  if (!g) throw new RangeError(`pymmap: unsupported Python version ${JSON.stringify(version)}; supported: ${versions.join(', ')}`);
+  return g;
+}

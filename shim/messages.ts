@@ -1,0 +1,75 @@
+// Every message the mmap module raises, word for word as CPython says it. Messages that changed
+// between versions take the version's style from the gate (versions.ts), so this table and
+// the gate table are the only places a message is spelled out.
+
+export const MSG = {
+  closed: 'mmap closed or invalid',
+  // constructor
+  lengthNegative: 'memory mapped length must be positive',
+  offsetNegative: 'memory mapped offset must be positive',
+  accessAndFlags: "mmap can't specify both access and flags, prot.",
+  accessInvalid: 'mmap invalid access parameter.',
+  emptyFile: 'cannot mmap an empty file',
+  offsetTooBig: 'mmap offset is greater than file size',
+  lengthTooBig: 'mmap length is greater than file size',
+  lengthTooLarge: 'mmap length is too large',
+  tagnameType: (t: string) => `expected str or None for 'tagname', not ${t}`,
+  // methods
+  readByteRange: 'read byte out of range',
+  writeByteRange: 'write byte out of range',
+  dataRange: 'data out of range',
+  readonly: "mmap can't modify a readonly memory map.",
+  notResizeable: "mmap can't resize a readonly or copy-on-write memory map.",
+  resizeExported: "mmap can't resize with extant buffers exported.",
+  resizeTrackfd: "mmap can't resize with trackfd=False.",
+  resizeSharedAnon: "mmap: can't expand a shared anonymous mapping on Linux",
+  newSizeRange: 'new size out of range',
+  closeExported: 'cannot close exported pointers exist',
+  seekType: 'unknown seek type',
+  seekRange: 'seek out of range',
+  flushRange: 'flush values out of range',
+  madviseStart: 'madvise start out of bounds',
+  madviseLength: 'madvise length invalid',
+  madviseTooLarge: 'madvise length too large',
+  moveRange: 'source, destination, or count out of range',
+  sizeTrackfd: "can't get size with trackfd=False",
+  indexRange: 'mmap index out of range',
+  indicesInt: 'mmap indices must be integers',
+  indicesIntAssign: 'mmap indices must be integer',
+  itemValueInt: 'mmap item value must be an int',
+  itemValueRange: 'mmap item value must be in range(0, 256)',
+  noItemDeletion: "mmap doesn't support item deletion",
+  noSliceDeletion: "mmap object doesn't support slice deletion",
+  sliceWrongSize: 'mmap slice assignment is wrong size',
+  sliceStepZero: 'slice step cannot be zero',
+  sliceIndices: 'slice indices must be integers or None or have an __index__ method',
+  notWritable: 'Object is not writable.',
+  setNameType: (t: string) => `set_name() argument must be str, not ${t}`,
+  setNameNul: 'embedded null character',
+  setNameTooLong: 'name is too long',
+  // argument conversion
+  bytesLike: (t: string) => `a bytes-like object is required, not '${t}'`,
+  readArg: (t: string) => `argument should be integer or None, not '${t}'`,
+  cannotFitIndex: (t: string) => `cannot fit '${t}' into an index-sized integer`,
+  tooLargeSsize: 'Python int too large to convert to C ssize_t',
+  tooLargeLong: 'Python int too large to convert to C long',
+  tooLargeInt: 'Python int too large to convert to C int',
+  signedTooBig: 'signed integer is greater than maximum',
+  signedTooSmall: 'signed integer is less than minimum',
+  byteTooBig: 'unsigned byte integer is greater than maximum',
+  byteTooSmall: 'unsigned byte integer is less than minimum',
+  indexReturnedNonInt: (t: string) => `__index__ returned non-int (type ${t})`,
+  // argument counts (PyArg_ParseTuple and the method call machinery)
+  noKeywords: (fn: string) => `${fn}() takes no keyword arguments`,
+  noArguments: (fn: string, n: number) => `${fn}() takes no arguments (${n} given)`,
+  exactlyOne: (fn: string, n: number) => `${fn}() takes exactly one argument (${n} given)`,
+  argCount: (fn: string, kind: 'at most' | 'at least' | 'exactly', m: number, n: number) =>
+    `${fn}() takes ${kind} ${m} argument${m === 1 ? '' : 's'} (${n} given)`,
+  wrapperArgs: (m: number, n: number, plural: boolean) =>
+    `expected ${m} argument${m === 1 && !plural ? '' : 's'}, got ${n}`,
+  wrapperNoKeywords: (fn: string) => `wrapper ${fn}() takes no keyword arguments`,
+  // internal views (JS only)
+  viewUnavailable: (why: string) => `pymmap: no zero-copy view of this mapping (${why})`,
+} as const;
+
+export const ACCESS_NAMES = ['ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE', 'ACCESS_COPY'];

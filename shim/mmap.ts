@@ -1,0 +1,812 @@
+// The mmap object, with CPython's semantics (Modules/mmapmodule.c) under a version gate.
+//
+// Layout: every method validates and converts in JS, then calls the native core once. The map
+// is named by an integer id; `_v` is a lazily created zero-copy view (a Buffer over the
+// mapping, or over a private shadow of a read-only mapping) used for hot paths. Pages that
+// fault under a view (file truncated) are repaired natively and counted in FC; after touching
+// the view we compare FC with the last count seen and raise OSError if it moved.
+import { constants as osConstants } from 'os';
+import {
+  BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
+} from './builtins';
+import {
+  asByte, asBytesLike, asCInt, asLong, asSsize, indexToSsize, isIndex, isKwargs,
+  pyTruthy, pyTypeName, sliceIndices, splitArgs, toInt,
+} from './convert';
+import type { Gate } from './gates';
+import { ACCESS_NAMES, MSG } from './messages';
+import { native, NativeViewError } from './native';
+import * as sys from './sys';
+
+export const ACCESS_DEFAULT = 0;
+export const ACCESS_READ = 1;
+export const ACCESS_WRITE = 2;
+export const ACCESS_COPY = 3;
+
+const C = native.constants();
+const MAP_SHARED = C.MAP_SHARED ?? 1;
+const MAP_PRIVATE = C.MAP_PRIVATE ?? 2;
+const PROT_READ = C.PROT_READ ?? 1;
+const PROT_WRITE = C.PROT_WRITE ?? 2;
+const MS_SYNC = C.MS_SYNC ?? 4;
+const SSIZE_MAX_N = 9223372036854775807;
+
+/** Process-wide count of page faults repaired under views (null: views unavailable). */
+let FC: Uint32Array | null = null;
+try {
+  FC = native.faultCounter();
+} catch {
+  FC = null;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+// Small results are carved out of a shared slab, as Node does for Buffer.allocUnsafe: a fresh
+// ArrayBuffer per 4 KiB slice costs more than copying the bytes.
+const POOL_SIZE = 256 * 1024;
+const POOL_MAX = 16 * 1024;
+let pool: ArrayBuffer = Buffer.allocUnsafeSlow(POOL_SIZE).buffer as ArrayBuffer;
+let poolOff = 0;
+function alloc(n: number): Buffer {
+  if (n > POOL_MAX) return Buffer.allocUnsafe(n);
+  if (poolOff + n > POOL_SIZE) {
+    pool = Buffer.allocUnsafeSlow(POOL_SIZE).buffer as ArrayBuffer;
+    poolOff = 0;
+  }
+  const b = Buffer.from(pool, poolOff, n);
+  poolOff = (poolOff + n + 7) & ~7;
+  return b;
+}
+
+/** A PEP 688 buffer export: `view` is live for writable maps (writes reach the file) and a
+ *  snapshot copy for ACCESS_READ maps (JS has no read-only typed arrays). */
+export interface BufferExport {
+  readonly view: Uint8Array;
+  readonly readonly: boolean;
+  readonly released: boolean;
+  release(): void;
+}
+
+const finalizer = new FinalizationRegistry<number>((id) => {
+  try {
+    native.close(id);
+  } catch {
+    /* already closed */
+  }
+});
+
+let addrCounter = 0;
+
+export interface MmapKwargs {
+  flags?: unknown; prot?: unknown; access?: unknown; offset?: unknown; trackfd?: unknown;
+  fileno?: unknown; length?: unknown; tagname?: unknown;
+}
+
+const CTOR_PARAMS = ['fileno', 'length', 'flags', 'prot', 'access', 'offset'] as const;
+
+export class MmapBase {
+  /** native id; -1 once closed */
+  _id = -1;
+  _len = 0;
+  _pos = 0;
+  _offset = 0;
+  _access = ACCESS_DEFAULT;
+  _flags = 0;
+  _prot = 0;
+  _anon = false;
+  _trackfd = true;
+  _exports = 0;
+  _v: Buffer = EMPTY;
+  _noView = false;
+  _fc = 0;
+  _addr = 0;
+  _token: object = {};
+  declare _g: Gate;
+
+  constructor(fileno: unknown, length?: unknown, ...rest: unknown[]);
+  constructor(...args: unknown[]) {
+    const g: Gate = (new.target as any).__gate__;
+    Object.defineProperty(this, '_g', { value: g, enumerable: false });
+    this._addr = 0x7f0000000000 + (++addrCounter) * 0x40;
+    if (FC) this._fc = FC[0];
+
+    // ---- argument parsing (PyArg_ParseTupleAndKeywords "in|iiil$p")
+    const [pos, kw] = splitArgs(args);
+    if (pos.length > 6) {
+      throw new PyTypeError(g.newArgMessages
+        ? `function takes at most 6 positional arguments (${pos.length} given)`
+        : `function takes at most 6 arguments (${pos.length} given)`);
+    }
+    const vals: unknown[] = [];
+    for (let i = 0; i < CTOR_PARAMS.length; i++) {
+      const name = CTOR_PARAMS[i];
+      const inKw = kw !== null && Object.prototype.hasOwnProperty.call(kw, name);
+      if (i < pos.length) {
+        if (inKw) throw new PyTypeError(`argument for function given by name ('${name}') and position (${i + 1})`);
+        vals.push(pos[i]);
+      } else if (inKw) {
+        vals.push(kw![name]);
+      } else if (i < 2) {
+        throw new PyTypeError(`function missing required argument '${name}' (pos ${i + 1})`);
+      } else {
+        vals.push(undefined);
+      }
+    }
+    const fd = asCInt(vals[0], g);
+    let length = asSsize(vals[1], g);
+    let flags = vals[2] === undefined ? MAP_SHARED : asCInt(vals[2], g);
+    let prot = vals[3] === undefined ? PROT_READ | PROT_WRITE : asCInt(vals[3], g);
+    let access = vals[4] === undefined ? ACCESS_DEFAULT : asCInt(vals[4], g);
+    const offset = vals[5] === undefined ? 0 : asLong(vals[5], g);
+    let trackfd = true;
+    if (kw) {
+      for (const k of Object.keys(kw)) {
+        if ((CTOR_PARAMS as readonly string[]).includes(k)) continue;
+        if (k === 'trackfd' && g.trackfd) {
+          trackfd = pyTruthy(kw[k]);
+          continue;
+        }
+        throw new PyTypeError(g.newArgMessages
+          ? `this function got an unexpected keyword argument '${k}'`
+          : `'${k}' is an invalid keyword argument for this function`);
+      }
+    }
+
+    // ---- semantic checks, in CPython's order
+    if (length < 0) throw new OverflowError(MSG.lengthNegative);
+    if (offset < 0) throw new OverflowError(MSG.offsetNegative);
+    if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_WRITE | PROT_READ))) {
+      throw new ValueError(MSG.accessAndFlags);
+    }
+    switch (access) {
+      case ACCESS_READ: flags = MAP_SHARED; prot = PROT_READ; break;
+      case ACCESS_WRITE: flags = MAP_SHARED; prot = PROT_READ | PROT_WRITE; break;
+      case ACCESS_COPY: flags = MAP_PRIVATE; prot = PROT_READ | PROT_WRITE; break;
+      case ACCESS_DEFAULT:
+        if ((prot & PROT_READ) && (prot & PROT_WRITE)) { /* stays ACCESS_DEFAULT */ }
+        else if (prot & PROT_WRITE) access = ACCESS_WRITE;
+        else access = ACCESS_READ;
+        break;
+      default:
+        throw new ValueError(MSG.accessInvalid);
+    }
+    if (g.audit) sys.audit('mmap.__new__', fd, length, access, offset);
+
+    if (fd !== -1) {
+      let st: [number, boolean] | null = null;
+      try {
+        st = native.fstat(fd);
+      } catch {
+        st = null; // CPython ignores a failing fstat here; dup/mmap report the error
+      }
+      if (st && st[1]) {
+        const size = st[0];
+        if (length === 0) {
+          if (size === 0) throw new ValueError(MSG.emptyFile);
+          if (offset >= size) throw new ValueError(MSG.offsetTooBig);
+          length = size - offset;
+        } else if (offset > size || size - offset < length) {
+          throw new ValueError(MSG.lengthTooBig);
+        }
+      }
+    }
+    const big = (n: number) => (Number.isSafeInteger(n) ? n : BigInt(Math.min(n, SSIZE_MAX_N)));
+    const id = native.map(fd, big(length), flags, prot, big(offset), fd !== -1 && trackfd);
+    this._id = id;
+    this._len = length;
+    this._offset = offset;
+    this._access = access;
+    this._flags = fd === -1 ? flags | (C.MAP_ANONYMOUS ?? C.MAP_ANON ?? 0) : flags;
+    this._prot = prot;
+    this._anon = fd === -1;
+    this._trackfd = trackfd;
+    finalizer.register(this, id, this._token);
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  _closedError(): ValueError {
+    return new ValueError(MSG.closed);
+  }
+
+  _check(): void {
+    if (this._id < 0) throw new ValueError(MSG.closed);
+  }
+
+  _noArgs(name: string, args: ArrayLike<unknown>): void {
+    const fn = this._g.qualifiedNoArgs ? `mmap.${name}` : name;
+    const n = args.length;
+    if (n === 0) return;
+    if (isKwargs(args[n - 1])) {
+      if (Object.keys(args[n - 1] as object).length) throw new PyTypeError(MSG.noKeywords(fn));
+      if (n === 1) return;
+      throw new PyTypeError(MSG.noArguments(fn, n - 1));
+    }
+    throw new PyTypeError(MSG.noArguments(fn, n));
+  }
+
+  /** METH_VARARGS: no keywords, then CHECK_VALID, then the argument count. */
+  _varArgs(name: string, args: ArrayLike<unknown>, min: number, max: number, checkValid = true): unknown[] {
+    const [pos, kw] = splitArgs(args);
+    if (kw) throw new PyTypeError(MSG.noKeywords(name));
+    if (checkValid) this._check();
+    const n = pos.length;
+    if (n > max) throw new PyTypeError(MSG.argCount(name, min === max ? 'exactly' : 'at most', max, n));
+    if (n < min) throw new PyTypeError(MSG.argCount(name, min === max ? 'exactly' : 'at least', min, n));
+    return pos;
+  }
+
+  _writable(): void {
+    if (this._access === ACCESS_READ) throw new PyTypeError(MSG.readonly);
+  }
+
+  /** The zero-copy view, created on first use; null where none can be made. */
+  _view(): Buffer | null {
+    const v = this._v;
+    if (v.length !== 0) return v;
+    if (this._noView || this._len === 0 || FC === null || this._id < 0) return null;
+    try {
+      this._v = Buffer.from(native.view(this._id));
+      this._fc = FC[0];
+      return this._v;
+    } catch (e) {
+      if (e instanceof NativeViewError) {
+        this._noView = true;
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** Called when FC moved after touching the view: raise if one of our pages faulted. */
+  _faulted(): void {
+    this._fc = FC![0];
+    if (this._id >= 0 && native.repair(this._id) > 0) {
+      this._fc = FC![0];
+      throw makeFault();
+    }
+  }
+
+  _byteAt(i: number): number {
+    const v = this._view();
+    if (v !== null) {
+      const b = v[i];
+      if (FC![0] !== this._fc) this._faulted();
+      return b;
+    }
+    return native.getByte(this._id, i);
+  }
+
+  _setByte(i: number, b: number): void {
+    const v = this._view();
+    if (v !== null && this._access !== ACCESS_READ && (this._prot & PROT_WRITE)) {
+      v[i] = b;
+      if (FC![0] !== this._fc) this._faulted();
+      return;
+    }
+    native.setByte(this._id, i, b);
+  }
+
+  /** bytes(self[start:start+n]) */
+  _copy(start: number, n: number): Buffer {
+    if (n <= 0) return Buffer.alloc(0);
+    const out = alloc(n);
+    const v = this._v;
+    if (v.length !== 0) {
+      v.copy(out, 0, start, start + n);
+      if (FC![0] !== this._fc) this._faulted();
+    } else {
+      native.copyOut(this._id, start, n, out, 0);
+    }
+    return out;
+  }
+
+  _store(start: number, data: Uint8Array): void {
+    native.copyIn(this._id, start, data);
+  }
+
+  /** A bytes-like argument's bytes ("y*"), or the given TypeError. */
+  _bytesArg(v: unknown): Uint8Array {
+    const b = asBytesLike(v);
+    if (b !== undefined) return b;
+    if (v instanceof MmapBase) return v._exportBytes();
+    throw new PyTypeError(MSG.bytesLike(pyTypeName(v)));
+  }
+
+  /** This map's bytes for use as another call's argument (no copy where a view exists). */
+  _exportBytes(): Uint8Array {
+    this._check();
+    const v = this._view();
+    if (v !== null) return v;
+    return this._copy(0, this._len);
+  }
+
+  // ------------------------------------------------------------------ attributes
+
+  get closed(): boolean {
+    return this._id < 0;
+  }
+
+  // ------------------------------------------------------------------ methods
+
+  close(...args: unknown[]): void {
+    this._noArgs('close', args);
+    if (this._exports > 0) throw new BufferError(MSG.closeExported);
+    if (this._id >= 0) {
+      const id = this._id;
+      this._id = -1;
+      this._v = EMPTY;
+      finalizer.unregister(this._token);
+      native.close(id);
+    }
+  }
+
+  find(...args: unknown[]): number {
+    return this._find(args, false);
+  }
+
+  rfind(...args: unknown[]): number {
+    return this._find(args, true);
+  }
+
+  _find(args: unknown[], reverse: boolean): number {
+    const name = reverse ? 'rfind' : 'find';
+    const pos = this._varArgs(name, args, 1, 3);
+    const needle = this._bytesArg(pos[0]);
+    const g = this._g;
+    let start = this._pos;
+    let end = this._len;
+    if (pos.length > 1 && !(g.noneArgs && pos[1] == null)) start = asSsize(pos[1], g);
+    if (pos.length > 2 && !(g.noneArgs && pos[2] == null)) end = asSsize(pos[2], g);
+    this._check();
+    const size = this._len;
+    if (start < 0) {
+      start += size;
+      if (start < 0) start = 0;
+    } else if (start > size) start = size;
+    if (end < 0) {
+      end += size;
+      if (end < 0) end = 0;
+    } else if (end > size) end = size;
+    if (end < start) return -1;
+    return reverse ? native.rfind(this._id, start, end, needle) : native.find(this._id, start, end, needle);
+  }
+
+  flush(...args: unknown[]): number | null {
+    const g = this._g;
+    let offset = 0;
+    let size: number;
+    let flags = MS_SYNC;
+    if (g.flushFlags) {
+      const [pos, kw] = splitArgs(args);
+      this._check();
+      if (pos.length > 2) throw new PyTypeError(`flush() takes at most 2 positional arguments (${pos.length} given)`);
+      if (kw) {
+        for (const k of Object.keys(kw)) {
+          if (k === 'flags') flags = asCInt(kw[k], g);
+          else if (k === 'offset' || k === 'size') throw new PyTypeError(`flush() takes at most 2 positional arguments`);
+          else throw new PyTypeError(`flush() got an unexpected keyword argument '${k}'`);
+        }
+      }
+      if (pos.length > 0) offset = asSsize(pos[0], g);
+      size = pos.length > 1 && pos[1] != null ? asSsize(pos[1], g) : this._len - offset;
+      if (pos.length <= 1 && offset > this._len) size = 0;
+    } else {
+      const pos = this._varArgs('flush', args, 0, 2);
+      if (pos.length > 0) offset = asSsize(pos[0], g);
+      size = pos.length > 1 ? asSsize(pos[1], g) : this._len;
+    }
+    this._check();
+    if (size < 0 || offset < 0 || this._len - offset < size) throw new ValueError(MSG.flushRange);
+    if (this._access === ACCESS_READ || this._access === ACCESS_COPY) return g.flushReturnsZero ? 0 : null;
+    if (size > 0) native.flush(this._id, offset, size, flags);
+    return g.flushReturnsZero ? 0 : null;
+  }
+
+  madvise(...args: unknown[]): null {
+    const g = this._g;
+    const pos = this._varArgs('madvise', args, 1, 3);
+    const option = asCInt(pos[0], g);
+    let start = 0;
+    let length = this._len;
+    if (pos.length > 1 && !(g.noneArgs && pos[1] == null)) start = asSsize(pos[1], g);
+    if (pos.length > 2 && !(g.noneArgs && pos[2] == null)) length = asSsize(pos[2], g);
+    this._check();
+    if (start < 0 || start >= this._len) throw new ValueError(MSG.madviseStart);
+    if (length < 0) throw new ValueError(MSG.madviseLength);
+    if (SSIZE_MAX_N - start < length) throw new OverflowError(MSG.madviseTooLarge);
+    if (start + length > this._len) length = this._len - start;
+    native.advise(this._id, start, length, option);
+    return null;
+  }
+
+  move(...args: unknown[]): null {
+    const g = this._g;
+    const pos = this._varArgs('move', args, 3, 3);
+    const dest = asSsize(pos[0], g);
+    const src = asSsize(pos[1], g);
+    const cnt = asSsize(pos[2], g);
+    this._writable();
+    this._check();
+    const size = this._len;
+    if (dest < 0 || src < 0 || cnt < 0 || size - dest < cnt || size - src < cnt) {
+      throw new ValueError(MSG.moveRange);
+    }
+    if (cnt > 0) native.move(this._id, dest, src, cnt);
+    return null;
+  }
+
+  read(n?: unknown): Buffer {
+    if (arguments.length > 1 || (arguments.length === 1 && isKwargs(n))) {
+      this._varArgs('read', arguments, 0, 1);
+      n = arguments.length > 1 && isKwargs(arguments[arguments.length - 1]) ? arguments[0] : n;
+      if (isKwargs(n)) n = undefined;
+    }
+    this._check();
+    let num: number;
+    if (n === undefined || n === null) {
+      num = -1;
+    } else {
+      const i = toInt(n);
+      if (i === undefined) throw new PyTypeError(MSG.readArg(pyTypeName(n)));
+      num = indexToSsize(i, 'OverflowError');
+    }
+    this._check();
+    const pos = this._pos;
+    const remaining = pos < this._len ? this._len - pos : 0;
+    if (num < 0 || num > remaining) num = remaining;
+    const out = this._copy(pos, num);
+    this._pos = pos + num;
+    return out;
+  }
+
+  read_byte(...args: unknown[]): number {
+    if (args.length) this._noArgs('read_byte', args);
+    this._check();
+    const pos = this._pos;
+    if (pos >= this._len) throw new ValueError(MSG.readByteRange);
+    const b = this._byteAt(pos);
+    this._pos = pos + 1;
+    return b;
+  }
+
+  readline(...args: unknown[]): Buffer {
+    if (args.length) this._noArgs('readline', args);
+    this._check();
+    const pos = this._pos;
+    const size = this._len;
+    if (pos >= size) return Buffer.alloc(0);
+    const v = this._view();
+    let eol: number;
+    if (v !== null) {
+      eol = v.indexOf(10, pos);
+      if (FC![0] !== this._fc) this._faulted();
+    } else {
+      eol = native.findByte(this._id, pos, size, 10);
+    }
+    const end = eol < 0 ? size : eol + 1;
+    const out = this._copy(pos, end - pos);
+    this._pos = end;
+    return out;
+  }
+
+  resize(...args: unknown[]): null {
+    const g = this._g;
+    const pos = this._varArgs('resize', args, 1, 1);
+    const newsize = asSsize(pos[0], g);
+    this._check();
+    if (this._exports > 0) throw new BufferError(MSG.resizeExported);
+    if (g.trackfd && !this._trackfd) throw new ValueError(MSG.resizeTrackfd);
+    if (this._access !== ACCESS_WRITE && this._access !== ACCESS_DEFAULT) throw new PyTypeError(MSG.notResizeable);
+    if (newsize < 0 || SSIZE_MAX_N - newsize < this._offset) throw new ValueError(MSG.newSizeRange);
+    if (g.refuseSharedAnonGrow && native.backend === 'posix' && process.platform === 'linux' &&
+        this._anon && (this._flags & MAP_SHARED) && newsize > this._len) {
+      throw new ValueError(MSG.resizeSharedAnon);
+    }
+    this._v = EMPTY;
+    native.resize(this._id, newsize);
+    this._len = newsize;
+    return null;
+  }
+
+  seek(...args: unknown[]): number | null {
+    const g = this._g;
+    const pos = this._varArgs('seek', args, 1, 2);
+    const dist = asSsize(pos[0], g);
+    const how = pos.length > 1 ? asCInt(pos[1], g) : 0;
+    this._check();
+    let where: number;
+    switch (how) {
+      case 0:
+        if (dist < 0) throw new ValueError(MSG.seekRange);
+        where = dist;
+        break;
+      case 1:
+        if (dist > 0 && this._pos > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
+        where = this._pos + dist;
+        break;
+      case 2:
+        if (dist > 0 && this._len > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
+        where = this._len + dist;
+        break;
+      default:
+        throw new ValueError(MSG.seekType);
+    }
+    if (where > this._len || where < 0) throw new ValueError(MSG.seekRange);
+    this._pos = where;
+    return g.seekReturnsPos ? where : null;
+  }
+
+  seekable(...args: unknown[]): boolean {
+    if (args.length) this._noArgs('seekable', args);
+    return true;
+  }
+
+  set_name(...args: unknown[]): null {
+    const [pos, kw] = splitArgs(args);
+    if (kw) throw new PyTypeError(MSG.noKeywords('set_name'));
+    if (pos.length !== 1) throw new PyTypeError(`set_name() takes exactly one argument (${pos.length} given)`);
+    this._check();
+    const name = pos[0];
+    if (typeof name !== 'string') throw new PyTypeError(MSG.setNameType(pyTypeName(name)));
+    if (name.includes('\0')) throw new ValueError(MSG.setNameNul);
+    if (Buffer.byteLength(name) > 67) throw new ValueError(MSG.setNameTooLong);
+    native.setName(this._id, name);
+    return null;
+  }
+
+  size(...args: unknown[]): number {
+    if (args.length) this._noArgs('size', args);
+    this._check();
+    const g = this._g;
+    if (g.anonSize && this._anon) return this._len;
+    if (g.anonSize && !this._trackfd) throw new ValueError(MSG.sizeTrackfd);
+    return native.fdSize(this._id);
+  }
+
+  tell(...args: unknown[]): number {
+    if (args.length) this._noArgs('tell', args);
+    this._check();
+    return this._pos;
+  }
+
+  write(...args: unknown[]): number {
+    const pos = this._varArgs('write', args, 1, 1);
+    const data = this._bytesArg(pos[0]);
+    this._writable();
+    this._check();
+    const n = data.length;
+    if (this._pos > this._len || this._len - this._pos < n) throw new ValueError(MSG.dataRange);
+    if (n > 0) this._store(this._pos, data);
+    this._pos += n;
+    return n;
+  }
+
+  write_byte(...args: unknown[]): null {
+    const pos = this._varArgs('write_byte', args, 1, 1);
+    const value = asByte(pos[0], this._g);
+    this._writable();
+    this._check();
+    if (this._pos >= this._len) throw new ValueError(MSG.writeByteRange);
+    this._setByte(this._pos, value);
+    this._pos += 1;
+    return null;
+  }
+
+  // ------------------------------------------------------------------ dunders
+
+  __getitem__(key: unknown): number | Buffer {
+    if (typeof key === 'number' && arguments.length === 1) {
+      const v = this._v;
+      if (key >= 0 && key < v.length && Number.isInteger(key)) {
+        const b = v[key];
+        if (FC![0] !== this._fc) this._faulted();
+        return b;
+      }
+    }
+    return this._getitem(arguments);
+  }
+
+  _wrapperArgs(name: string, args: ArrayLike<unknown>, n: number): unknown[] {
+    const [pos, kw] = splitArgs(args);
+    if (kw) throw new PyTypeError(MSG.wrapperNoKeywords(name));
+    if (pos.length !== n) throw new PyTypeError(MSG.wrapperArgs(n, pos.length, !this._g.wrapperSingular));
+    return pos;
+  }
+
+  _getitem(args: ArrayLike<unknown>): number | Buffer {
+    const key = args.length === 1 ? args[0] : this._wrapperArgs('__getitem__', args, 1)[0];
+    this._check();
+    if (isIndex(key)) {
+      let i = indexToSsize(toInt(key)!, 'IndexError');
+      if (i < 0) i += this._len;
+      if (i < 0 || i >= this._len) throw new IndexError(MSG.indexRange);
+      this._check();
+      return this._byteAt(i);
+    }
+    if (key instanceof slice) {
+      const [start, , step, n] = sliceIndices(key, this._len,
+        () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
+      this._check();
+      if (n <= 0) return Buffer.alloc(0);
+      if (step === 1) return this._copy(start, n);
+      const out = alloc(n);
+      native.copyStep(this._id, start, step, n, out);
+      return out;
+    }
+    throw new PyTypeError(MSG.indicesInt);
+  }
+
+  __setitem__(key: unknown, value: unknown): void {
+    const args = arguments.length === 2 ? null : this._wrapperArgs('__setitem__', arguments, 2);
+    if (args) [key, value] = args;
+    this._check();
+    this._writable();
+    this._assign(key, value, false);
+  }
+
+  __delitem__(key: unknown): void {
+    if (arguments.length !== 1) [key] = this._wrapperArgs('__delitem__', arguments, 1);
+    this._check();
+    this._writable();
+    this._assign(key, undefined, true);
+  }
+
+  _assign(key: unknown, value: unknown, del: boolean): void {
+    if (isIndex(key)) {
+      let i = indexToSsize(toInt(key)!, 'IndexError');
+      if (i < 0) i += this._len;
+      if (i < 0 || i >= this._len) throw new IndexError(MSG.indexRange);
+      if (del) throw new PyTypeError(MSG.noItemDeletion);
+      if (!isIndex(value)) throw new PyTypeError(MSG.itemValueInt);
+      const v = indexToSsize(toInt(value)!, 'TypeError');
+      if (v < 0 || v > 255) throw new ValueError(MSG.itemValueRange);
+      this._check();
+      this._setByte(i, v);
+      return;
+    }
+    if (key instanceof slice) {
+      const [start, , step, n] = sliceIndices(key, this._len,
+        () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
+      if (del) throw new PyTypeError(MSG.noSliceDeletion);
+      const data = this._bytesArg(value);
+      if (data.length !== n) throw new IndexError(MSG.sliceWrongSize);
+      this._check();
+      if (n === 0) return;
+      if (step === 1) native.copyIn(this._id, start, data);
+      else native.storeStep(this._id, start, step, n, data);
+      return;
+    }
+    throw new PyTypeError(MSG.indicesIntAssign);
+  }
+
+  __len__(...args: unknown[]): number {
+    if (args.length) this._wrapperArgs('__len__', args, 0);
+    this._check();
+    return this._len;
+  }
+
+  __contains__(value: unknown): boolean {
+    this._check();
+    const b = asBytesLike(value) ?? (value instanceof MmapBase ? value._exportBytes() : undefined);
+    if (b === undefined || b.length !== 1 || this._len === 0) return false;
+    const needle = b[0];
+    const v = this._view();
+    if (v !== null) {
+      const at = v.indexOf(needle);
+      if (FC![0] !== this._fc) this._faulted();
+      return at >= 0;
+    }
+    return native.findByte(this._id, 0, this._len, needle) >= 0;
+  }
+
+  __iter__(): IterableIterator<Buffer> {
+    let i = 0;
+    const self = this;
+    const it: IterableIterator<Buffer> & { __pytype__: string } = {
+      __pytype__: 'iterator',
+      next(): IteratorResult<Buffer> {
+        if (i < 0) return { done: true, value: undefined };
+        self._check();
+        if (i >= self._len) {
+          i = -1;
+          return { done: true, value: undefined };
+        }
+        const b = Buffer.from([self._byteAt(i)]);
+        i++;
+        return { done: false, value: b };
+      },
+      [Symbol.iterator]() {
+        return it;
+      },
+    };
+    return it;
+  }
+
+  [Symbol.iterator](): IterableIterator<Buffer> {
+    return this.__iter__();
+  }
+
+  __enter__(...args: unknown[]): this {
+    if (args.length) this._noArgs('__enter__', args);
+    this._check();
+    return this;
+  }
+
+  __exit__(...args: unknown[]): null {
+    const [, kw] = splitArgs(args);
+    if (kw) throw new PyTypeError(MSG.noKeywords('__exit__'));
+    this.close();
+    return null;
+  }
+
+  [Symbol.dispose](): void {
+    this.__exit__(null, null, null);
+  }
+
+  __repr__(): string {
+    const g = this._g;
+    const cls = (this.constructor as any).__gate__ && Object.prototype.hasOwnProperty.call(this.constructor, '__gate__')
+      ? 'mmap.mmap' : (this.constructor as any).name;
+    if (!g.reprFields) return `<${cls} object at 0x${this._addr.toString(16)}>`;
+    if (this._id < 0) return `<${cls} closed=True>`;
+    return `<${cls} closed=False, access=${ACCESS_NAMES[this._access]}, length=${this._len}, pos=${this._pos}, offset=${this._offset}>`;
+  }
+
+  toString(): string {
+    return this.__repr__();
+  }
+
+  __reduce_ex__(...args: unknown[]): never {
+    const fn = this._g.qualifiedNoArgs ? 'mmap.__reduce_ex__' : '__reduce_ex__';
+    const [pos, kw] = splitArgs(args);
+    if (kw) throw new PyTypeError(MSG.noKeywords(fn));
+    if (pos.length !== 1) throw new PyTypeError(MSG.exactlyOne(fn, pos.length));
+    throw new PyTypeError(this._g.pickleMessage);
+  }
+
+  /** PEP 688: memoryview(m). flags & 1 (PyBUF_WRITABLE) on an ACCESS_READ map -> BufferError. */
+  __buffer__(flags: unknown = 0): BufferExport {
+    this._check();
+    const f = asCInt(flags, this._g);
+    const readonly = this._access === ACCESS_READ;
+    if ((f & 1) && readonly) throw new BufferError(MSG.notWritable);
+    let view: Uint8Array;
+    if (readonly) {
+      view = this._copy(0, this._len);
+    } else {
+      const v = this._view();
+      if (v === null) {
+        if (this._len === 0) view = new Uint8Array(0);
+        else throw new BufferError(MSG.viewUnavailable('this mapping cannot be shared with JS; use the copying methods'));
+      } else {
+        view = new Uint8Array(v.buffer, v.byteOffset, v.length);
+      }
+    }
+    this._exports++;
+    let released = false;
+    const owner = this;
+    return {
+      view,
+      readonly,
+      get released() {
+        return released;
+      },
+      release() {
+        if (!released) {
+          released = true;
+          owner._exports--;
+        }
+      },
+    };
+  }
+
+  __release_buffer__(exp: BufferExport): void {
+    exp.release();
+  }
+}
+
+/** The error for a page that faulted under a view: the same as a guarded native access gives. */
+function makeFault(): Error {
+  return OSError.fromErrno(osConstants.errno.EFAULT ?? 14, 'Bad address', 'EFAULT');
+}
