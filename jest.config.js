@@ -5,4 +5,5 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/shim/lib/', '/\\.tmp/'],
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/.ci/summary-reporter.js'],
 };
