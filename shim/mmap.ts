@@ -438,9 +438,7 @@ export class MmapBase {
 
   read(n?: unknown): Buffer {
     if (arguments.length > 1 || (arguments.length === 1 && isKwargs(n))) {
-      this._varArgs('read', arguments, 0, 1);
-      n = arguments.length > 1 && isKwargs(arguments[arguments.length - 1]) ? arguments[0] : n;
-      if (isKwargs(n)) n = undefined;
+      n = this._varArgs('read', arguments, 0, 1)[0];
     }
     this._check();
     let num: number;
