@@ -17,9 +17,59 @@ export interface MmapModule {
   readonly ACCESS_COPY: number;
   readonly PAGESIZE: number;
   readonly ALLOCATIONGRANULARITY: number;
-  /** Platform constants (MAP_*, PROT_*, MADV_*, MS_*): present only where the platform's
-   *  headers define them and the version had them. */
-  readonly [name: string]: unknown;
+  /** POSIX constants (absent on Windows, typed as present for convenience). */
+  readonly PROT_READ: number;
+  readonly PROT_WRITE: number;
+  readonly PROT_EXEC: number;
+  readonly MAP_SHARED: number;
+  readonly MAP_PRIVATE: number;
+  readonly MAP_ANON: number;
+  readonly MAP_ANONYMOUS: number;
+  /** Present only where the platform's headers define them and the version had them. */
+  readonly MAP_DENYWRITE?: number;
+  readonly MAP_EXECUTABLE?: number;
+  readonly MAP_POPULATE?: number;
+  readonly MAP_STACK?: number;
+  readonly MAP_ALIGNED_SUPER?: number;
+  readonly MAP_CONCEAL?: number;
+  readonly MAP_NORESERVE?: number;
+  readonly MAP_NOEXTEND?: number;
+  readonly MAP_HASSEMAPHORE?: number;
+  readonly MAP_NOCACHE?: number;
+  readonly MAP_JIT?: number;
+  readonly MAP_RESILIENT_CODESIGN?: number;
+  readonly MAP_RESILIENT_MEDIA?: number;
+  readonly MAP_32BIT?: number;
+  readonly MAP_TRANSLATED_ALLOW_EXECUTE?: number;
+  readonly MAP_UNIX03?: number;
+  readonly MAP_TPRO?: number;
+  readonly MADV_NORMAL?: number;
+  readonly MADV_RANDOM?: number;
+  readonly MADV_SEQUENTIAL?: number;
+  readonly MADV_WILLNEED?: number;
+  readonly MADV_DONTNEED?: number;
+  readonly MADV_REMOVE?: number;
+  readonly MADV_DONTFORK?: number;
+  readonly MADV_DOFORK?: number;
+  readonly MADV_HWPOISON?: number;
+  readonly MADV_MERGEABLE?: number;
+  readonly MADV_UNMERGEABLE?: number;
+  readonly MADV_SOFT_OFFLINE?: number;
+  readonly MADV_HUGEPAGE?: number;
+  readonly MADV_NOHUGEPAGE?: number;
+  readonly MADV_DONTDUMP?: number;
+  readonly MADV_DODUMP?: number;
+  readonly MADV_FREE?: number;
+  readonly MADV_NOSYNC?: number;
+  readonly MADV_AUTOSYNC?: number;
+  readonly MADV_NOCORE?: number;
+  readonly MADV_CORE?: number;
+  readonly MADV_PROTECT?: number;
+  readonly MADV_FREE_REUSABLE?: number;
+  readonly MADV_FREE_REUSE?: number;
+  readonly MS_ASYNC?: number;
+  readonly MS_INVALIDATE?: number;
+  readonly MS_SYNC?: number;
 }
 
 /** Methods that a version may lack, with the gate field that enables them. */
