@@ -47,6 +47,7 @@ export const MSG = {
   setNameType: (t: string) => `set_name() argument must be str, not ${t}`,
   setNameNul: 'embedded null character',
   setNameTooLong: 'name is too long',
+  setNameNotAnon: 'Cannot set annotation on non-anonymous mappings',
   // argument conversion
   bytesLike: (t: string) => `a bytes-like object is required, not '${t}'`,
   readArg: (t: string) => `argument should be integer or None, not '${t}'`,

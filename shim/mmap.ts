@@ -549,7 +549,13 @@ export class MmapBase {
     if (typeof name !== 'string') throw new PyTypeError(MSG.setNameType(pyTypeName(name)));
     if (name.includes('\0')) throw new ValueError(MSG.setNameNul);
     if (Buffer.byteLength(name) > 67) throw new ValueError(MSG.setNameTooLong);
-    native.setName(this._id, name);
+    if (!this._anon) throw new ValueError(MSG.setNameNotAnon);
+    // CPython annotates best-effort (the kernel may lack CONFIG_ANON_VMA_NAME): no error.
+    try {
+      native.setName(this._id, 'cpython:mmap:' + name);
+    } catch (e) {
+      if (!(e instanceof OSError)) throw e;
+    }
     return null;
   }
 
