@@ -36,7 +36,11 @@ export function pyTypeName(v: unknown): string {
 export function isKwargs(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object') return false;
   const p = Object.getPrototypeOf(v);
-  return p === Object.prototype || p === null;
+  if (p !== Object.prototype && p !== null) return false;
+  // An object literal that converts to an int (an __index__ stand-in) is an argument.
+  const o = v as any;
+  return typeof o.__index__ !== 'function' && typeof o[Symbol.toPrimitive] !== 'function' &&
+    (typeof o.valueOf !== 'function' || o.valueOf === Object.prototype.valueOf);
 }
 
 /** Splits `args` into positional arguments and keyword arguments (null when none). */
