@@ -71,10 +71,13 @@ export function isIndex(v: unknown): boolean {
 }
 
 /** The message PyArg_Parse gives for a non-integer where an integer is due. */
-export function notIntMessage(v: unknown, gate: Gate): string {
+export function notIntMessage(v: unknown, gate: Gate, format: 'i' | 'n' = 'i'): string {
   const t = pyTypeName(v);
   if (gate.indexMessages) return `'${t}' object cannot be interpreted as an integer`;
-  return t === 'float' ? 'integer argument expected, got float' : `an integer is required (got type ${t})`;
+  // 3.7-3.9: floats are refused by name; other types by "i"/"l"/"b" (PyLong_AsLong) or
+  // "n" (PyNumber_Index) wording.
+  if (t === 'float') return 'integer argument expected, got float';
+  return format === 'n' ? `'${t}' object cannot be interpreted as an integer` : `an integer is required (got type ${t})`;
 }
 
 /**
@@ -122,12 +125,21 @@ function narrow(n: number | bigint): number {
 /** "n" format (Py_ssize_t). */
 export function asSsize(v: unknown, gate: Gate): number {
   const n = toInt(v);
-  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
+  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate, 'n'));
   if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
     const b = big(n);
     if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeSsize);
   }
   return narrow(n);
+}
+
+/** "n" format, exact: the value as a bigint (for overflow arithmetic near 2**63). */
+export function asSsizeBig(v: unknown, gate: Gate): bigint {
+  const n = toInt(v);
+  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate, 'n'));
+  const b = big(n);
+  if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeSsize);
+  return b;
 }
 
 /** "l" format (C long: offset). */

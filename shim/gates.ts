@@ -23,7 +23,7 @@ export interface Gate {
   /** Integer conversion errors say "'str' object cannot be interpreted as an integer" (3.10);
    *  before: "an integer is required (got type str)" / "integer argument expected, got float". */
   readonly indexMessages: boolean;
-  /** METH_NOARGS errors are prefixed with the type: "mmap.close() takes ..." (3.8). */
+  /** METH_NOARGS errors are prefixed with the type: "mmap.close() takes ..." (3.9). */
   readonly qualifiedNoArgs: boolean;
   /** "expected 1 argument, got 2" (3.8) rather than "expected 1 arguments, got 2". */
   readonly wrapperSingular: boolean;
@@ -77,7 +77,7 @@ function gate(version: Version): Gate {
     flushReturnsZero: minor < 8,
     reprFields: minor >= 9,
     indexMessages: minor >= 10,
-    qualifiedNoArgs: minor >= 8,
+    qualifiedNoArgs: minor >= 9,
     wrapperSingular: minor >= 8,
     pickleMessage: minor >= 8 ? "cannot pickle 'mmap.mmap' object" : "can't pickle mmap.mmap objects",
     bufferDunders: minor >= 12,

@@ -10,7 +10,8 @@ import {
   BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
 } from './builtins';
 import {
-  asByte, asBytesLike, asCInt, asLong, asSsize, indexToSsize, isIndex, isKwargs,
+  asByte, asBytesLike, asCInt, asLong, asSsize, asSsizeBig, indexToSsize, isIndex, isKwargs,
+  SSIZE_MAX,
   pyTruthy, pyTypeName, sliceIndices, splitArgs, toInt,
 } from './convert';
 import type { Gate } from './gates';
@@ -83,6 +84,7 @@ export interface MmapKwargs {
 }
 
 const CTOR_PARAMS = ['fileno', 'length', 'flags', 'prot', 'access', 'offset'] as const;
+const CTOR_CONVERT = [asCInt, asSsize, asCInt, asCInt, asCInt, asLong];
 
 export class MmapBase {
   /** native id; -1 once closed */
@@ -110,37 +112,34 @@ export class MmapBase {
     this._addr = 0x7f0000000000 + (++addrCounter) * 0x40;
     if (FC) this._fc = FC[0];
 
-    // ---- argument parsing (PyArg_ParseTupleAndKeywords "in|iiil$p")
+    // ---- argument parsing, as PyArg_ParseTupleAndKeywords("in|iiil$p") does it: the total
+    // count first, then each parameter converted in order (a missing required one is reported
+    // when reached), then arguments given twice, then unknown keywords.
     const [pos, kw] = splitArgs(args);
-    if (pos.length > 6) {
-      throw new PyTypeError(g.newArgMessages
-        ? `function takes at most 6 positional arguments (${pos.length} given)`
-        : `function takes at most 6 arguments (${pos.length} given)`);
-    }
+    const kwNames = kw ? Object.keys(kw) : [];
+    const total = pos.length + kwNames.length;
+    const maxArgs = g.trackfd ? 7 : 6;
+    if (total > maxArgs) throw new PyTypeError(`function takes at most ${maxArgs} arguments (${total} given)`);
     const vals: unknown[] = [];
     for (let i = 0; i < CTOR_PARAMS.length; i++) {
       const name = CTOR_PARAMS[i];
-      const inKw = kw !== null && Object.prototype.hasOwnProperty.call(kw, name);
-      if (i < pos.length) {
-        if (inKw) throw new PyTypeError(`argument for function given by name ('${name}') and position (${i + 1})`);
-        vals.push(pos[i]);
-      } else if (inKw) {
-        vals.push(kw![name]);
-      } else if (i < 2) {
-        throw new PyTypeError(`function missing required argument '${name}' (pos ${i + 1})`);
-      } else {
-        vals.push(undefined);
-      }
+      let v: unknown;
+      if (i < pos.length) v = pos[i];
+      else if (kw !== null && Object.prototype.hasOwnProperty.call(kw, name)) v = kw[name];
+      else if (i < 2) throw new PyTypeError(`function missing required argument '${name}' (pos ${i + 1})`);
+      vals.push(v === undefined ? undefined : CTOR_CONVERT[i](v, g));
     }
-    const fd = asCInt(vals[0], g);
-    let length = asSsize(vals[1], g);
-    let flags = vals[2] === undefined ? MAP_SHARED : asCInt(vals[2], g);
-    let prot = vals[3] === undefined ? PROT_READ | PROT_WRITE : asCInt(vals[3], g);
-    let access = vals[4] === undefined ? ACCESS_DEFAULT : asCInt(vals[4], g);
-    const offset = vals[5] === undefined ? 0 : asLong(vals[5], g);
+    if (pos.length > 6) {
+      throw new PyTypeError(`function takes at most 6 positional arguments (${pos.length} given)`);
+    }
     let trackfd = true;
     if (kw) {
-      for (const k of Object.keys(kw)) {
+      for (let i = 0; i < pos.length && i < CTOR_PARAMS.length; i++) {
+        if (Object.prototype.hasOwnProperty.call(kw, CTOR_PARAMS[i])) {
+          throw new PyTypeError(`argument for function given by name ('${CTOR_PARAMS[i]}') and position (${i + 1})`);
+        }
+      }
+      for (const k of kwNames) {
         if ((CTOR_PARAMS as readonly string[]).includes(k)) continue;
         if (k === 'trackfd' && g.trackfd) {
           trackfd = pyTruthy(kw[k]);
@@ -151,6 +150,12 @@ export class MmapBase {
           : `'${k}' is an invalid keyword argument for this function`);
       }
     }
+    const fd = vals[0] as number;
+    let length = vals[1] as number;
+    let flags = vals[2] === undefined ? MAP_SHARED : (vals[2] as number);
+    let prot = vals[3] === undefined ? PROT_READ | PROT_WRITE : (vals[3] as number);
+    let access = vals[4] === undefined ? ACCESS_DEFAULT : (vals[4] as number);
+    const offset = vals[5] === undefined ? 0 : (vals[5] as number);
 
     // ---- semantic checks, in CPython's order
     if (length < 0) throw new OverflowError(MSG.lengthNegative);
@@ -399,7 +404,7 @@ export class MmapBase {
     this._check();
     if (size < 0 || offset < 0 || this._len - offset < size) throw new ValueError(MSG.flushRange);
     if (this._access === ACCESS_READ || this._access === ACCESS_COPY) return g.flushReturnsZero ? 0 : null;
-    if (size > 0) native.flush(this._id, offset, size, flags);
+    native.flush(this._id, offset, size, flags);
     return g.flushReturnsZero ? 0 : null;
   }
 
@@ -407,15 +412,16 @@ export class MmapBase {
     const g = this._g;
     const pos = this._varArgs('madvise', args, 1, 3);
     const option = asCInt(pos[0], g);
-    let start = 0;
-    let length = this._len;
-    if (pos.length > 1 && !(g.noneArgs && pos[1] == null)) start = asSsize(pos[1], g);
-    if (pos.length > 2 && !(g.noneArgs && pos[2] == null)) length = asSsize(pos[2], g);
+    let startB = 0n;
+    let lengthB = BigInt(this._len);
+    if (pos.length > 1 && !(g.noneArgs && pos[1] == null)) startB = asSsizeBig(pos[1], g);
+    if (pos.length > 2 && !(g.noneArgs && pos[2] == null)) lengthB = asSsizeBig(pos[2], g);
     this._check();
-    if (start < 0 || start >= this._len) throw new ValueError(MSG.madviseStart);
-    if (length < 0) throw new ValueError(MSG.madviseLength);
-    if (SSIZE_MAX_N - start < length) throw new OverflowError(MSG.madviseTooLarge);
-    if (start + length > this._len) length = this._len - start;
+    if (startB < 0n || startB >= BigInt(this._len)) throw new ValueError(MSG.madviseStart);
+    if (lengthB < 0n) throw new ValueError(MSG.madviseLength);
+    if (SSIZE_MAX - startB < lengthB) throw new OverflowError(MSG.madviseTooLarge);
+    const start = Number(startB);
+    let length = startB + lengthB > BigInt(this._len) ? this._len - start : Number(lengthB);
     native.advise(this._id, start, length, option);
     return null;
   }
@@ -766,7 +772,10 @@ export class MmapBase {
     const [pos, kw] = splitArgs(args);
     if (kw) throw new PyTypeError(MSG.noKeywords(fn));
     if (pos.length !== 1) throw new PyTypeError(MSG.exactlyOne(fn, pos.length));
-    throw new PyTypeError(this._g.pickleMessage);
+    // Protocols 0 and 1 go through copyreg, which names the class by __name__ only.
+    const proto = toInt(pos[0]);
+    const short = proto !== undefined && proto < 2;
+    throw new PyTypeError(short ? this._g.pickleMessage.replace('mmap.mmap', 'mmap') : this._g.pickleMessage);
   }
 
   /** PEP 688: memoryview(m). flags & 1 (PyBUF_WRITABLE) on an ACCESS_READ map -> BufferError. */

@@ -99,10 +99,10 @@ OsError os_shadow(Mapping* m) {
   if (!m->addr || !m->length) return tag_error("noview");
   int flags = MAP_PRIVATE;
   int fd = -1;
-  if (m->fd >= 0) {
-    fd = (int)m->fd;
-  } else if (m->flags & (MAP_ANONYMOUS)) {
+  if (m->flags & MAP_ANONYMOUS) {
     flags |= MAP_ANONYMOUS;  // a read-only anonymous map is zeros and stays zeros
+  } else if (m->fd >= 0) {
+    fd = (int)m->fd;
   } else {
     return tag_error("noview");
   }
@@ -120,22 +120,9 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
   if (new_length > (uint64_t)SIZE_MAX) return errno_error(ENOMEM);
   void* p;
 #if defined(__linux__)
-  if (m->length == 0 || new_length == 0) {
-    // mremap cannot start from or end at zero bytes: unmap and map anew.
-    if (m->addr) munmap(m->addr, (size_t)m->length);
-    p = new_length == 0 ? nullptr
-                        : mmap(nullptr, (size_t)new_length, m->prot, m->flags,
-                               m->fd >= 0 ? (int)m->fd : -1, (off_t)m->offset);
-    if (p == MAP_FAILED) {
-      int e = errno;
-      m->addr = nullptr;
-      m->length = 0;
-      return errno_error(e);
-    }
-  } else {
-    p = mremap(m->addr, (size_t)m->length, (size_t)new_length, MREMAP_MAYMOVE);
-    if (p == MAP_FAILED) return errno_error(errno);
-  }
+  // As CPython: mremap (a new length of 0 fails with EINVAL and the map stays as it was).
+  p = mremap(m->addr, (size_t)m->length, (size_t)new_length, MREMAP_MAYMOVE);
+  if (p == MAP_FAILED) return errno_error(errno);
 #else
   if (m->fd < 0 && m->length) return errno_error(EINVAL);
   if (m->addr) munmap(m->addr, (size_t)m->length);
@@ -155,7 +142,7 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
 }
 
 OsError os_sync(Mapping* m, uint64_t offset, uint64_t length, int flags) {
-  if (!m->addr || length == 0) return {};
+  if (!m->addr) return {};
   if (msync(m->addr + offset, (size_t)length, flags) != 0) return errno_error(errno);
   return {};
 }
