@@ -153,8 +153,8 @@ export function asLong(v: unknown, gate: Gate): number {
   return narrow(n);
 }
 
-/** "i" format (C int). */
-export function asCInt(v: unknown, gate: Gate): number {
+/** "i" format (C int). `clinic`: converted by Argument Clinic (PyLong_AsInt) in this version. */
+export function asCInt(v: unknown, gate: Gate, clinic = false): number {
   const n = toInt(v);
   if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
   const b = typeof n === 'bigint' ? n : undefined;
@@ -163,6 +163,7 @@ export function asCInt(v: unknown, gate: Gate): number {
     if (bb > SSIZE_MAX || bb < SSIZE_MIN) throw new OverflowError(MSG.tooLargeLong);
   }
   const x = narrow(n);
+  if (clinic && gate.clinic && (x > INT_MAX || x < INT_MIN)) throw new OverflowError(MSG.tooLargeInt);
   if (x > INT_MAX) throw new OverflowError(MSG.signedTooBig);
   if (x < INT_MIN) throw new OverflowError(MSG.signedTooSmall);
   return x;

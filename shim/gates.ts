@@ -25,6 +25,13 @@ export interface Gate {
   readonly indexMessages: boolean;
   /** METH_NOARGS errors are prefixed with the type: "mmap.close() takes ..." (3.9). */
   readonly qualifiedNoArgs: boolean;
+  /** METH_VARARGS keyword errors are prefixed with the type: "mmap.read() takes no keyword
+   *  arguments" (3.11). */
+  readonly qualifiedKw: boolean;
+  /** Methods converted to Argument Clinic (3.15): "read expected at most 1 argument, got 2",
+   *  METH_O methods say "mmap.write() takes exactly one argument (2 given)", __exit__ takes
+   *  exactly 3 arguments, C int overflow says "Python int too large to convert to C int". */
+  readonly clinic: boolean;
   /** "expected 1 argument, got 2" (3.8) rather than "expected 1 arguments, got 2". */
   readonly wrapperSingular: boolean;
   /** "cannot pickle 'mmap.mmap' object" (3.8) rather than "can't pickle mmap.mmap objects". */
@@ -78,6 +85,8 @@ function gate(version: Version): Gate {
     reprFields: minor >= 9,
     indexMessages: minor >= 10,
     qualifiedNoArgs: minor >= 9,
+    qualifiedKw: minor >= 11,
+    clinic: minor >= 15,
     wrapperSingular: minor >= 8,
     pickleMessage: minor >= 8 ? "cannot pickle 'mmap.mmap' object" : "can't pickle mmap.mmap objects",
     bufferDunders: minor >= 12,

@@ -66,6 +66,11 @@ export const MSG = {
   exactlyOne: (fn: string, n: number) => `${fn}() takes exactly one argument (${n} given)`,
   argCount: (fn: string, kind: 'at most' | 'at least' | 'exactly', m: number, n: number) =>
     `${fn}() takes ${kind} ${m} argument${m === 1 ? '' : 's'} (${n} given)`,
+  clinicCount: (fn: string, min: number, max: number, n: number) =>
+    min === max ? `${fn} expected ${max} argument${max === 1 ? '' : 's'}, got ${n}`
+      : n > max ? `${fn} expected at most ${max} argument${max === 1 ? '' : 's'}, got ${n}`
+        : `${fn} expected at least ${min} argument${min === 1 ? '' : 's'}, got ${n}`,
+  bufferFlagsTooLarge: 'buffer flags too large',
   wrapperArgs: (m: number, n: number, plural: boolean) =>
     `expected ${m} argument${m === 1 && !plural ? '' : 's'}, got ${n}`,
   wrapperNoKeywords: (fn: string) => `wrapper ${fn}() takes no keyword arguments`,

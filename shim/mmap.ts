@@ -10,7 +10,7 @@ import {
   BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
 } from './builtins';
 import {
-  asByte, asBytesLike, asCInt, asLong, asSsize, asSsizeBig, indexToSsize, isIndex, isKwargs,
+  asByte, asBytesLike, asCInt, asLong, asSsize, asSsizeBig, indexToSsize, isIndex, isKwargs, notIntMessage,
   SSIZE_MAX,
   pyTruthy, pyTypeName, sliceIndices, splitArgs, toInt,
 } from './convert';
@@ -232,10 +232,21 @@ export class MmapBase {
 
   /** METH_VARARGS: no keywords, then CHECK_VALID, then the argument count. */
   _varArgs(name: string, args: ArrayLike<unknown>, min: number, max: number, checkValid = true): unknown[] {
+    const g = this._g;
     const [pos, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.noKeywords(name));
-    if (checkValid) this._check();
+    if (kw) throw new PyTypeError(MSG.noKeywords(g.qualifiedKw ? `mmap.${name}` : name));
     const n = pos.length;
+    if (g.clinic) {
+      // Argument Clinic checks the count before the body runs (and so before CHECK_VALID).
+      if (min === 1 && max === 1) {
+        if (n !== 1) throw new PyTypeError(MSG.exactlyOne(`mmap.${name}`, n));
+      } else if (n > max || n < min) {
+        throw new PyTypeError(MSG.clinicCount(name, min, max, n));
+      }
+      if (checkValid) this._check();
+      return pos;
+    }
+    if (checkValid) this._check();
     if (n > max) throw new PyTypeError(MSG.argCount(name, min === max ? 'exactly' : 'at most', max, n));
     if (n < min) throw new PyTypeError(MSG.argCount(name, min === max ? 'exactly' : 'at least', min, n));
     return pos;
@@ -411,7 +422,7 @@ export class MmapBase {
   madvise(...args: unknown[]): null {
     const g = this._g;
     const pos = this._varArgs('madvise', args, 1, 3);
-    const option = asCInt(pos[0], g);
+    const option = asCInt(pos[0], g, true);
     let startB = 0n;
     let lengthB = BigInt(this._len);
     if (pos.length > 1 && !(g.noneArgs && pos[1] == null)) startB = asSsizeBig(pos[1], g);
@@ -517,7 +528,7 @@ export class MmapBase {
     const g = this._g;
     const pos = this._varArgs('seek', args, 1, 2);
     const dist = asSsize(pos[0], g);
-    const how = pos.length > 1 ? asCInt(pos[1], g) : 0;
+    const how = pos.length > 1 ? asCInt(pos[1], g, true) : 0;
     this._check();
     let where: number;
     switch (how) {
@@ -569,8 +580,8 @@ export class MmapBase {
     if (args.length) this._noArgs('size', args);
     this._check();
     const g = this._g;
-    if (g.anonSize && this._anon) return this._len;
     if (g.anonSize && !this._trackfd) throw new ValueError(MSG.sizeTrackfd);
+    if (g.anonSize && this._anon) return this._len;
     return native.fdSize(this._id);
   }
 
@@ -620,7 +631,11 @@ export class MmapBase {
   _wrapperArgs(name: string, args: ArrayLike<unknown>, n: number): unknown[] {
     const [pos, kw] = splitArgs(args);
     if (kw) throw new PyTypeError(MSG.wrapperNoKeywords(name));
-    if (pos.length !== n) throw new PyTypeError(MSG.wrapperArgs(n, pos.length, !this._g.wrapperSingular));
+    if (pos.length !== n) {
+      const msg = MSG.wrapperArgs(n, pos.length, !this._g.wrapperSingular);
+      // wrap_objobjargproc and wrap_buffer spell it with a leading space.
+      throw new PyTypeError(name === '__setitem__' || name === '__buffer__' ? ' ' + msg : msg);
+    }
     return pos;
   }
 
@@ -698,7 +713,9 @@ export class MmapBase {
 
   __contains__(value: unknown): boolean {
     this._check();
-    const b = asBytesLike(value) ?? (value instanceof MmapBase ? value._exportBytes() : undefined);
+    // Python compares each item (a 1-byte bytes) with ==: only bytes-likes can be equal, and
+    // an mmap never equals bytes.
+    const b = asBytesLike(value);
     if (b === undefined || b.length !== 1 || this._len === 0) return false;
     const needle = b[0];
     const v = this._view();
@@ -744,8 +761,10 @@ export class MmapBase {
   }
 
   __exit__(...args: unknown[]): null {
-    const [, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.noKeywords('__exit__'));
+    const g = this._g;
+    const [pos, kw] = splitArgs(args);
+    if (kw) throw new PyTypeError(MSG.noKeywords(g.qualifiedKw ? 'mmap.__exit__' : '__exit__'));
+    if (g.clinic && pos.length !== 3) throw new PyTypeError(MSG.clinicCount('__exit__', 3, 3, pos.length));
     this.close();
     return null;
   }
@@ -768,20 +787,27 @@ export class MmapBase {
   }
 
   __reduce_ex__(...args: unknown[]): never {
-    const fn = this._g.qualifiedNoArgs ? 'mmap.__reduce_ex__' : '__reduce_ex__';
+    // object.__reduce_ex__ (mmap inherits it; it refuses types without pickling support).
+    const g = this._g;
+    const fn = g.qualifiedNoArgs ? 'object.__reduce_ex__' : '__reduce_ex__';
     const [pos, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.noKeywords(fn));
+    if (kw) throw new PyTypeError(MSG.noKeywords(g.qualifiedKw || !g.qualifiedNoArgs ? fn : 'mmap.__reduce_ex__'));
     if (pos.length !== 1) throw new PyTypeError(MSG.exactlyOne(fn, pos.length));
     // Protocols 0 and 1 go through copyreg, which names the class by __name__ only.
-    const proto = toInt(pos[0]);
-    const short = proto !== undefined && proto < 2;
+    const proto = asCInt(pos[0], this._g);
+    const short = proto < 2;
     throw new PyTypeError(short ? this._g.pickleMessage.replace('mmap.mmap', 'mmap') : this._g.pickleMessage);
   }
 
   /** PEP 688: memoryview(m). flags & 1 (PyBUF_WRITABLE) on an ACCESS_READ map -> BufferError. */
-  __buffer__(flags: unknown = 0): BufferExport {
+  __buffer__(flags: unknown): BufferExport {
+    if (arguments.length !== 1) this._wrapperArgs('__buffer__', arguments, 1);
+    const fl = toInt(flags);
+    if (fl === undefined) throw new PyTypeError(notIntMessage(flags, this._g));
+    const fbig = typeof fl === 'bigint' ? fl : BigInt(fl);
+    if (fbig > 2147483647n) throw new OverflowError(MSG.bufferFlagsTooLarge);
+    const f = fbig < -2147483648n ? 0 : Number(fbig);
     this._check();
-    const f = asCInt(flags, this._g);
     const readonly = this._access === ACCESS_READ;
     if ((f & 1) && readonly) throw new BufferError(MSG.notWritable);
     let view: Uint8Array;

@@ -559,3 +559,37 @@ describe.each(Object.keys(EXPECTED))('Python %s', (version) => {
     raises(() => call(m, p), want[0], want[1]);
   });
 });
+
+// 3.15 converted the module to Argument Clinic (python/cpython PR #139237; Modules/clinic/
+// mmapmodule.c.h): positional counts are checked by _PyArg_CheckPositional, one-argument
+// methods are METH_O, and C int parameters use PyLong_AsInt. Not measurable here (no 3.15
+// interpreter): expectations are what that generated code raises.
+describe('Python 3.15 (Argument Clinic, from CPython sources)', () => {
+  const V = moduleFor('3.15');
+  const rows: Array<[string, Call, string, string]> = [
+    ['read(1, 2)', (m) => m.read(1, 2), 'TypeError', 'read expected at most 1 argument, got 2'],
+    ['find()', (m) => m.find(), 'TypeError', 'find expected at least 1 argument, got 0'],
+    ["find(b'a', 1, 2, 3)", (m) => m.find(b('a'), 1, 2, 3), 'TypeError', 'find expected at most 3 arguments, got 4'],
+    ['rfind()', (m) => m.rfind(), 'TypeError', 'rfind expected at least 1 argument, got 0'],
+    ['seek()', (m) => m.seek(), 'TypeError', 'seek expected at least 1 argument, got 0'],
+    ['seek(0, 0, 0)', (m) => m.seek(0, 0, 0), 'TypeError', 'seek expected at most 2 arguments, got 3'],
+    ['move(0, 0)', (m) => m.move(0, 0), 'TypeError', 'move expected 3 arguments, got 2'],
+    ['madvise()', (m) => m.madvise(), 'TypeError', 'madvise expected at least 1 argument, got 0'],
+    ['write()', (m) => m.write(), 'TypeError', 'mmap.write() takes exactly one argument (0 given)'],
+    ["write(b'a', b'b')", (m) => m.write(b('a'), b('b')), 'TypeError', 'mmap.write() takes exactly one argument (2 given)'],
+    ['write_byte()', (m) => m.write_byte(), 'TypeError', 'mmap.write_byte() takes exactly one argument (0 given)'],
+    ['resize()', (m, p) => p.resize(), 'TypeError', 'mmap.resize() takes exactly one argument (0 given)'],
+    ['__exit__()', (m) => m.__exit__(), 'TypeError', '__exit__ expected 3 arguments, got 0'],
+    ['read(n=1)', (m) => m.read({ n: 1 }), 'TypeError', 'mmap.read() takes no keyword arguments'],
+    ['close(1)', (m) => m.close(1), 'TypeError', 'mmap.close() takes no arguments (1 given)'],
+    ['seek(0, 2**31)', (m) => m.seek(0, 2 ** 31), 'OverflowError', 'Python int too large to convert to C int'],
+    ['madvise(2**31)', (m) => m.madvise(2 ** 31), 'OverflowError', 'Python int too large to convert to C int'],
+    ['write_byte(2**63)', (m) => m.write_byte(2n ** 63n), 'OverflowError', 'Python int too large to convert to C long'],
+  ];
+  test.each(rows)('%s', (_, call, type, message) => {
+    const m = new V.mmap(-1, 16);
+    const p = new V.mmap(-1, 16, { flags: V.MAP_PRIVATE });
+    MAPS.push(m, p);
+    raises(() => call(m, p), type, message);
+  });
+});

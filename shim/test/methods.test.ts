@@ -144,7 +144,7 @@ describe('flush', () => {
     expect(isNone(m.flush())).toBe(true);
     expect(isNone(m.flush(0, 16))).toBe(true);
     expect(isNone(m.flush(0, 0))).toBe(true);
-    for (const [o, n] of [[0, 17], [-1, 1], [0, -1], [0, -2], [PS, 1], [17, 0]]) {
+    for (const [o, n] of [[0, 17], [-1, 1], [0, -2], [PS, 1], [17, 0]]) {
       raises(() => m.flush(o, n), 'ValueError', 'flush values out of range');
     }
     raises(() => m.flush(PS), 'ValueError', 'flush values out of range');
@@ -209,7 +209,7 @@ describe('madvise', () => {
       'madvise length too large');
     raises(() => m.madvise(M.MADV_NORMAL, PS, 'x'), 'TypeError', "'str' object cannot be interpreted as an integer");
     raises(() => m.madvise('x'), 'TypeError', "'str' object cannot be interpreted as an integer");
-    raises(() => m.madvise(2 ** 31), 'OverflowError', 'signed integer is greater than maximum');
+    raises(() => keep(new M13.mmap(-1, 16)).madvise(2 ** 31), 'OverflowError', 'signed integer is greater than maximum');
     raises(() => m.madvise(M.MADV_NORMAL, 2n ** 63n), 'OverflowError', 'Python int too large to convert to C ssize_t');
     const e = raises(() => m.madvise(M.MADV_NORMAL, 1), 'OSError', '[Errno 22] Invalid argument');
     expect(e.code).toBe('EINVAL');

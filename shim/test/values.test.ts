@@ -193,6 +193,8 @@ describe('integers: numbers, bigints, booleans', () => {
 describe('objects converted like __index__', () => {
   const kinds: Array<[string, (n: unknown) => object]> = [
     ['__index__', (n) => ({ __index__: () => n, __proto__: Object.create(null) } as any)],
+    ['__index__ on a plain object literal', (n) => ({ __index__: () => n })],
+    ['valueOf on a plain object literal', (n) => ({ valueOf: () => n })],
     ['valueOf', (n) => new (class Idx { valueOf() { return n; } })()],
     ['Symbol.toPrimitive', (n) => new (class Prim { [Symbol.toPrimitive]() { return n; } })()],
   ];
