@@ -18,6 +18,10 @@
 
 namespace pymmap {
 
+#ifdef _WIN32
+std::string os_win_message(int code);  // os_win.cc
+#endif
+
 namespace {
 
 // Who owns the memory behind a view (an external ArrayBuffer). See close_entry().
@@ -79,6 +83,9 @@ napi_value throw_error(napi_env env, const OsError& err) {
   napi_create_int32(env, errnum, &args[1]);
   napi_create_string_utf8(env, errnum ? errno_name(errnum) : "", NAPI_AUTO_LENGTH, &args[2]);
   std::string msg = errnum ? strerror(errnum) : "";
+#ifdef _WIN32
+  if (err.win) msg = os_win_message(err.code);  // FormatMessage text, as CPython shows it
+#endif
   napi_create_string_utf8(env, msg.c_str(), msg.size(), &args[3]);
   if (err.win) napi_create_int32(env, err.code, &args[4]);
   else napi_get_null(env, &args[4]);
@@ -317,20 +324,44 @@ napi_value Fstat(napi_env env, napi_callback_info info) {
   return arr;
 }
 
-// map(fd, length, flags, prot, offset, dupFd) -> id
+// map(fd, length, flags, prot, offset, dupFd[, tagname, access]) -> id
+// tagname (string or null) and access (ACCESS_*) are read by the Windows backend only.
 napi_value Map(napi_env env, napi_callback_info info) {
-  ARGS(6);
+  size_t argc = 8;
+  napi_value argv[8];
+  Addon* addon = nullptr;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&addon);
+  if (argc < 6) {
+    napi_throw_type_error(env, nullptr, "pymmap native: missing arguments");
+    return nullptr;
+  }
   MapRequest req;
   bool dup;
-  if (!to_i64(env, A.argv[0], &req.fd) || !to_u64(env, A.argv[1], &req.length)) return nullptr;
+  if (!to_i64(env, argv[0], &req.fd) || !to_u64(env, argv[1], &req.length)) return nullptr;
   int32_t flags, prot;
-  napi_get_value_int32(env, A.argv[2], &flags);
-  napi_get_value_int32(env, A.argv[3], &prot);
-  if (!to_u64(env, A.argv[4], &req.offset)) return nullptr;
-  napi_get_value_bool(env, A.argv[5], &dup);
+  napi_get_value_int32(env, argv[2], &flags);
+  napi_get_value_int32(env, argv[3], &prot);
+  if (!to_u64(env, argv[4], &req.offset)) return nullptr;
+  napi_get_value_bool(env, argv[5], &dup);
   req.flags = flags;
   req.prot = prot;
   req.dup_fd = dup;
+  std::vector<char16_t> tagname;
+  if (argc > 6) {
+    napi_valuetype t = napi_undefined;
+    napi_typeof(env, argv[6], &t);
+    if (t == napi_string) {
+      size_t n = 0;
+      napi_get_value_string_utf16(env, argv[6], nullptr, 0, &n);
+      tagname.resize(n + 1);
+      napi_get_value_string_utf16(env, argv[6], tagname.data(), n + 1, &n);
+      req.tagname = tagname.data();
+    }
+  }
+  if (argc > 7) {
+    int32_t access;
+    if (napi_get_value_int32(env, argv[7], &access) == napi_ok) req.access = access;
+  }
   Entry* e = new Entry();
   OsError err = os_map(req, &e->m);
   if (!err.ok()) {
@@ -338,13 +369,13 @@ napi_value Map(napi_env env, napi_callback_info info) {
     return throw_error(env, err);
   }
   uint32_t id;
-  if (!A.addon->free_ids.empty()) {
-    id = A.addon->free_ids.back();
-    A.addon->free_ids.pop_back();
-    A.addon->table[id] = e;
+  if (!addon->free_ids.empty()) {
+    id = addon->free_ids.back();
+    addon->free_ids.pop_back();
+    addon->table[id] = e;
   } else {
-    id = (uint32_t)A.addon->table.size();
-    A.addon->table.push_back(e);
+    id = (uint32_t)addon->table.size();
+    addon->table.push_back(e);
   }
   return num(env, id);
 }
@@ -352,7 +383,10 @@ napi_value Map(napi_env env, napi_callback_info info) {
 napi_value Close(napi_env env, napi_callback_info info) {
   ARGS(1);
   uint32_t id;
-  napi_get_value_uint32(env, A.argv[0], &id);
+  if (napi_get_value_uint32(env, A.argv[0], &id) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+    return nullptr;
+  }
   if (id < A.addon->table.size()) close_entry(env, A.addon, id);
   return undef(env);
 }
@@ -426,6 +460,17 @@ napi_value Resize(napi_env env, napi_callback_info info) {
     e->m.shadow = nullptr;
   }
   OsError err = os_resize(&e->m, len);
+#ifdef _WIN32
+  if (!err.ok() && !e->m.addr) {
+    // The remap failed and left no section: CPython's map is then closed ("mmap closed or
+    // invalid"). Drop the entry; its id is not reused, since the JS object still holds it.
+    uint32_t id;
+    napi_get_value_uint32(env, A.argv[0], &id);
+    os_unmap(&e->m);
+    delete e;
+    A.addon->table[id] = nullptr;
+  }
+#endif
   if (!err.ok()) return throw_error(env, err);
   return undef(env);
 }
@@ -449,8 +494,11 @@ napi_value GetByte(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
   uint32_t id;
   int64_t i;
-  napi_get_value_uint32(env, argv[0], &id);
-  napi_get_value_int64(env, argv[1], &i);
+  if (napi_get_value_uint32(env, argv[0], &id) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &i) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+    return nullptr;
+  }
   if (id >= a->table.size() || !a->table[id]) return throw_tag(env, "closed");
   Entry* e = a->table[id];
   if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, "range");
@@ -468,8 +516,11 @@ napi_value SetByte(napi_env env, napi_callback_info info) {
   ENTRY(e, 0);
   int64_t i;
   uint32_t v;
-  napi_get_value_int64(env, A.argv[1], &i);
-  napi_get_value_uint32(env, A.argv[2], &v);
+  if (napi_get_value_int64(env, A.argv[1], &i) != napi_ok ||
+      napi_get_value_uint32(env, A.argv[2], &v) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+    return nullptr;
+  }
   if (!e->m.writable) return throw_tag(env, "readonly");
   if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, "range");
   OsError err = g_set(e->m.addr + i, (uint8_t)v);
@@ -509,8 +560,10 @@ napi_value CopyStep(napi_env env, napi_callback_info info) {
   if (!to_bytes(env, A.argv[4], &dst, &dlen)) return nullptr;
   if (n > dlen) return throw_tag(env, "range");
   if (n) {
-    int64_t last = start + (int64_t)(n - 1) * step;
-    if (start < 0 || last < 0 || (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
+    int64_t span, last;
+    if (__builtin_mul_overflow((int64_t)(n - 1), step, &span) ||
+        __builtin_add_overflow(start, span, &last) || start < 0 || last < 0 ||
+        (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
       return throw_tag(env, "range");
   }
   OsError err = g_copy_step(e->m.addr, start, step, n, dst);
@@ -549,12 +602,16 @@ napi_value StoreStep(napi_env env, napi_callback_info info) {
   if (!e->m.writable) return throw_tag(env, "readonly");
   if (n > slen) return throw_tag(env, "range");
   if (n) {
-    int64_t last = start + (int64_t)(n - 1) * step;
-    if (start < 0 || last < 0 || (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
+    int64_t span, last;
+    if (__builtin_mul_overflow((int64_t)(n - 1), step, &span) ||
+        __builtin_add_overflow(start, span, &last) || start < 0 || last < 0 ||
+        (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
       return throw_tag(env, "range");
   }
   // src may alias the mapping: copy it first.
-  std::vector<uint8_t> tmp(src, src + n);
+  std::vector<uint8_t> tmp(n);
+  OsError cerr = g_copy_out(src, tmp.data(), n);
+  if (!cerr.ok()) return throw_error(env, cerr);
   OsError err = g_store_step(e->m.addr, start, step, n, tmp.data());
   if (!err.ok()) return throw_error(env, err);
   return undef(env);
@@ -590,7 +647,9 @@ napi_value FindImpl(napi_env env, napi_callback_info info, bool reverse) {
   std::vector<uint8_t> needle;
   const uint8_t* np = nd;
   if (nn <= 4096 || (nd >= e->m.addr && nd < e->m.addr + e->m.length)) {
-    needle.assign(nd, nd + nn);
+    needle.resize(nn);
+    OsError cerr = g_copy_out(nd, needle.data(), nn);
+    if (!cerr.ok()) return throw_error(env, cerr);
     np = needle.data();
   }
   OsError err = reverse ? g_rfind(e->m.addr + start, end - start, np, nn, &at)
@@ -646,6 +705,10 @@ napi_value View(napi_env env, napi_callback_info info) {
     mem = e->m.shadow;
     shadow = true;
   }
+  if (!e->registered) {
+    if (!os_register(&e->m)) return throw_tag(env, "noview");  // no slot: no unguarded view
+    e->registered = true;
+  }
   ViewState* vs = new ViewState();
   vs->addr = mem;
   vs->len = e->m.length;
@@ -665,10 +728,6 @@ napi_value View(napi_env env, napi_callback_info info) {
   }
   napi_create_reference(env, ab, 1, &e->view);
   e->vs = vs;
-  if (!e->registered) {
-    os_register(&e->m);
-    e->registered = true;
-  }
   return ab;
 }
 

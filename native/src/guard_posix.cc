@@ -35,12 +35,12 @@ struct Slot {
   std::atomic<uintptr_t> start{0};
   std::atomic<uintptr_t> end{0};
   std::atomic<const Mapping*> owner{nullptr};
+  std::atomic<uint64_t>* patched = nullptr;  // one bit per page: a zero page was patched in
+  size_t words = 0;
 };
 Slot g_slots[kSlots];
 
 // Zero pages patched in by the handler: (page address). Cleared by os_repair.
-constexpr int kPatches = 1024;
-std::atomic<uintptr_t> g_patches[kPatches];
 volatile uint32_t g_fault_counter[2] = {0, 0};  // [0]: faults repaired so far
 
 uintptr_t page_mask() {
@@ -58,12 +58,14 @@ void chain(int sig, siginfo_t* info, void* ctx) {
     old->sa_handler(sig);
     return;
   }
-  // Default action: restore it and let the fault happen again on return.
+  // Default action: restore it and let the fault happen again on return. A signal that was
+  // sent (kill, raise, sigqueue: si_code <= 0) does not come back by itself: raise it again.
   signal(sig, SIG_DFL);
+  if (!info || info->si_code <= 0) raise(sig);
 }
 
 void handler(int sig, siginfo_t* info, void* ctx) {
-  if (t_jmp) {
+  if (t_jmp && info && info->si_code > 0) {
     sigjmp_buf* jb = t_jmp;
     t_jmp = nullptr;
     t_sig = sig;
@@ -76,17 +78,13 @@ void handler(int sig, siginfo_t* info, void* ctx) {
       if (s == 0 || a < s) continue;
       if (a >= g_slots[i].end.load(std::memory_order_acquire)) continue;
       uintptr_t page = a & page_mask();
-      for (int k = 0; k < kPatches; k++) {
-        uintptr_t expected = 0;
-        if (g_patches[k].compare_exchange_strong(expected, page)) {
-          void* r = mmap(reinterpret_cast<void*>(page), (size_t)sysconf(_SC_PAGESIZE),
-                         PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-          if (r == MAP_FAILED) { g_patches[k].store(0); break; }
-          g_fault_counter[0] = g_fault_counter[0] + 1;
-          return;
-        }
-      }
-      break;
+      void* r = mmap(reinterpret_cast<void*>(page), (size_t)sysconf(_SC_PAGESIZE),
+                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      if (r == MAP_FAILED) break;
+      size_t idx = (page - (s & page_mask())) / (size_t)sysconf(_SC_PAGESIZE);
+      g_slots[i].patched[idx / 64].fetch_or(1ull << (idx % 64));
+      g_fault_counter[0] = g_fault_counter[0] + 1;
+      return;
     }
   }
   chain(sig, info, ctx);
@@ -108,9 +106,35 @@ void os_install_guard() {
   });
 }
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+static bool has_pku() {
+  static const bool v = [] {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return ((c >> 4) & 1) != 0;  // OSPKE: the OS enabled protection keys
+  }();
+  return v;
+}
+static inline uint32_t rd_pkru() {
+  uint32_t eax, edx;
+  asm volatile(".byte 0x0f,0x01,0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+  return eax;
+}
+static inline void wr_pkru(uint32_t v) {
+  asm volatile(".byte 0x0f,0x01,0xef" : : "a"(v), "c"(0), "d"(0) : "memory");
+}
+#endif
+
 template <class F>
 static inline OsError guarded(F&& f) {
   sigjmp_buf jb;
+#if defined(__x86_64__)
+  // The kernel resets PKRU on entry to the handler and restores it at sigreturn, which
+  // siglongjmp skips: put back the thread's own value (V8 protects wasm code with PKU).
+  volatile bool pku = has_pku();
+  volatile uint32_t pkru = pku ? rd_pkru() : 0;
+#endif
   if (sigsetjmp(jb, 0) == 0) {
     t_jmp = &jb;
     std::atomic_signal_fence(std::memory_order_seq_cst);
@@ -121,6 +145,9 @@ static inline OsError guarded(F&& f) {
   }
   std::atomic_signal_fence(std::memory_order_seq_cst);
   t_jmp = nullptr;
+#if defined(__x86_64__)
+  if (pku) wr_pkru(pkru);
+#endif
   return tag_error("fault", t_sig == SIGBUS ? EFAULT : EFAULT);
 }
 
@@ -200,42 +227,41 @@ OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at) {
   });
 }
 
-void os_register(const Mapping* m) {
-  auto add = [&](uint8_t* a) {
-    if (!a || !m->length) return;
+bool os_register(const Mapping* m) {
+  long ps = sysconf(_SC_PAGESIZE);
+  auto add = [&](uint8_t* a) -> bool {
+    if (!a || !m->length) return true;
     for (int i = 0; i < kSlots; i++) {
       uintptr_t expected = 0;
       if (g_slots[i].start.compare_exchange_strong(expected, 1)) {  // claim
+        size_t pages = (m->length + ps - 1) / ps;
+        g_slots[i].words = (pages + 63) / 64;
+        g_slots[i].patched = new std::atomic<uint64_t>[g_slots[i].words]();
         g_slots[i].owner.store(m);
         g_slots[i].end.store(reinterpret_cast<uintptr_t>(a) + m->length);
         g_slots[i].start.store(reinterpret_cast<uintptr_t>(a), std::memory_order_release);
-        return;
+        return true;
       }
     }
+    return false;  // no slot: the caller must not hand out an unguarded view
   };
-  add(m->addr);
-  add(m->shadow);
+  if (!add(m->addr)) return false;
+  if (!add(m->shadow)) { os_unregister(m); return false; }
+  return true;
 }
 
 void os_unregister(const Mapping* m) {
   for (int i = 0; i < kSlots; i++) {
     if (g_slots[i].owner.load() == m) {
+      g_slots[i].start.store(1, std::memory_order_release);  // still claimed, no longer matching
       g_slots[i].end.store(0);
       g_slots[i].owner.store(nullptr);
+      delete[] g_slots[i].patched;
+      g_slots[i].patched = nullptr;
+      g_slots[i].words = 0;
       g_slots[i].start.store(0, std::memory_order_release);
     }
   }
-  // Drop records of patched pages inside the mapping (they are unmapped with it).
-  auto drop = [&](uint8_t* a) {
-    if (!a) return;
-    uintptr_t s = reinterpret_cast<uintptr_t>(a), e = s + m->length;
-    for (int k = 0; k < kPatches; k++) {
-      uintptr_t p = g_patches[k].load();
-      if (p && p >= (s & page_mask()) && p < e) g_patches[k].store(0);
-    }
-  };
-  drop(m->addr);
-  drop(m->shadow);
 }
 
 bool os_is_registered(const Mapping* m) {
@@ -250,25 +276,26 @@ volatile uint32_t* os_fault_counter() { return g_fault_counter; }
 int os_repair_count(Mapping* m) {
   int n = 0;
   long ps = sysconf(_SC_PAGESIZE);
-  auto fix = [&](uint8_t* a, bool shadow) {
-    if (!a) return;
-    uintptr_t s = reinterpret_cast<uintptr_t>(a), e = s + m->length;
-    for (int k = 0; k < kPatches; k++) {
-      uintptr_t p = g_patches[k].load();
-      if (!p || p < (s & page_mask()) || p >= e) continue;
-      uint64_t file_off = m->offset + (p - s);  // s is page-aligned for our mappings
-      if (m->fd >= 0) {
-        int prot = shadow ? (PROT_READ | PROT_WRITE) : m->prot;
-        int flags = shadow ? MAP_PRIVATE : (m->flags & (MAP_SHARED | MAP_PRIVATE));
-        mmap(reinterpret_cast<void*>(p), (size_t)ps, prot, flags | MAP_FIXED, (int)m->fd,
-             (off_t)file_off);
+  for (int i = 0; i < kSlots; i++) {
+    if (g_slots[i].owner.load() != m) continue;
+    uintptr_t s = g_slots[i].start.load();
+    bool shadow = reinterpret_cast<uint8_t*>(s) == m->shadow;
+    for (size_t w = 0; w < g_slots[i].words; w++) {
+      uint64_t bits = g_slots[i].patched[w].exchange(0);
+      while (bits) {
+        int b = __builtin_ctzll(bits);
+        bits &= bits - 1;
+        uintptr_t p = s + (w * 64 + b) * ps;
+        if (m->fd >= 0) {
+          int prot = shadow ? (PROT_READ | PROT_WRITE) : m->prot;
+          int flags = shadow ? MAP_PRIVATE : (m->flags & (MAP_SHARED | MAP_PRIVATE));
+          mmap(reinterpret_cast<void*>(p), (size_t)ps, prot, flags | MAP_FIXED, (int)m->fd,
+               (off_t)(m->offset + (p - s)));
+        }
+        n++;
       }
-      g_patches[k].store(0);
-      n++;
     }
-  };
-  fix(m->addr, false);
-  fix(m->shadow, true);
+  }
   return n;
 }
 

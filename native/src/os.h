@@ -90,7 +90,7 @@ OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at);
 // Mappings are registered; a fault inside a registered range is repaired with a zero page and
 // counted, so the process lives and the caller can raise. fault_counter points at a counter
 // JS can read without a call.
-void os_register(const Mapping* m);
+bool os_register(const Mapping* m);  // false: no free slot
 void os_unregister(const Mapping* m);
 volatile uint32_t* os_fault_counter();
 // Put file pages back over the zero pages patched into m (so a later access faults again).
