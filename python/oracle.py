@@ -215,10 +215,21 @@ class Env(object):
             return None
         m = self.obj(step)
         if op == "call":
-            fn = getattr(m, step["method"])  # Python looks the method up before the arguments
+            # Called as written in source, `m.method(a0, a1, key=k0)`: CPython's messages for
+            # bad arguments depend on the call form (3.11+ name the type in keyword errors only
+            # for this form), and pymmap follows this one.
             args = [self.dec(a) for a in step.get("args", [])]
             kwargs = dict((k, self.dec(a)) for k, a in step.get("kwargs", {}).items())
-            return fn(*args, **kwargs)
+            ns = {"m": m}
+            parts = []
+            for i, a in enumerate(args):
+                ns["a%d" % i] = a
+                parts.append("a%d" % i)
+            for i, (k, v) in enumerate(kwargs.items()):
+                ns["k%d" % i] = v
+                parts.append("%s=k%d" % (k, i))
+            src = "m.%s(%s)" % (step["method"], ", ".join(parts))
+            return eval(compile(src, "<oracle>", "eval"), ns)
         if op == "getattr":
             return getattr(m, step["attr"])
         if op == "getitem":
