@@ -218,6 +218,7 @@ class Env(object):
             # Called as written in source, `m.method(a0, a1, key=k0)`: CPython's messages for
             # bad arguments depend on the call form (3.11+ name the type in keyword errors only
             # for this form), and pymmap follows this one.
+            getattr(m, step["method"])  # Python looks the method up before the arguments
             args = [self.dec(a) for a in step.get("args", [])]
             kwargs = dict((k, self.dec(a)) for k, a in step.get("kwargs", {}).items())
             ns = {"m": m}
