@@ -329,6 +329,11 @@ function main() {
     });
   }
 
+  // The Windows column (npm run test:windows leaves its results here) and the Pyodide one.
+  for (const auto of ['conformance/.tmp/windows/results.json', 'conformance/.tmp/pyodide/results.json']) {
+    const f = path.join(ROOT, auto);
+    if (fs.existsSync(f) && !opts.imports.some((x) => path.resolve(x) === f)) opts.imports.push(f);
+  }
   for (const file of opts.imports) {
     for (const { target, results } of importTarget(file)) {
       targets.push(target);

@@ -12,7 +12,9 @@
       "cflags_cc!": ["-fno-exceptions"],
       "conditions": [
         ["OS=='win'", {
-          "sources": ["src/os_win.cc", "src/guard_win.cc"]
+          "sources": ["src/os_win.cc", "src/guard_win.cc"],
+          "defines": ["WIN32_LEAN_AND_MEAN", "NOMINMAX", "UNICODE", "_UNICODE"],
+          "msvs_settings": {"VCCLCompilerTool": {"AdditionalOptions": ["/std:c++17"]}}
         }, {
           "sources": ["src/os_posix.cc", "src/guard_posix.cc"]
         }],

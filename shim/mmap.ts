@@ -17,6 +17,7 @@ import {
 import type { Gate } from './gates';
 import { ACCESS_NAMES, MSG } from './messages';
 import { native, NativeViewError } from './native';
+import { initWindows } from './ctor_win';
 import * as sys from './sys';
 
 export const ACCESS_DEFAULT = 0;
@@ -111,6 +112,11 @@ export class MmapBase {
     Object.defineProperty(this, '_g', { value: g, enumerable: false });
     this._addr = 0x7f0000000000 + (++addrCounter) * 0x40;
     if (FC) this._fc = FC[0];
+    if (native.backend === 'win32') {
+      initWindows(this, g, args);
+      finalizer.register(this, this._id, this._token);
+      return;
+    }
 
     // ---- argument parsing, as PyArg_ParseTupleAndKeywords("in|iiil$p") does it: the total
     // count first, then each parameter converted in order (a missing required one is reported

@@ -4,6 +4,7 @@ import { OSError } from './builtins';
 import { GATES, gateFor, Gate, Version } from './gates';
 import { ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE, MmapBase } from './mmap';
 import { native } from './native';
+import { winModule } from './ctor_win';
 
 /** The mmap class of one version (a subclass of MmapBase carrying the gate). */
 export type MmapClass = typeof MmapBase;
@@ -112,6 +113,7 @@ export function moduleFor(version: string): MmapModule {
   mod.ALLOCATIONGRANULARITY = constants.ALLOCATIONGRANULARITY;
   mod.error = OSError;
   mod.mmap = cls;
+  if (native.backend === 'win32') winModule(cls, mod);
   Object.defineProperty(mod, '__name__', { value: 'mmap', enumerable: false });
   Object.defineProperty(mod, '__version__', { value: g.version, enumerable: false });
   const frozen = Object.freeze(mod) as unknown as MmapModule;

@@ -9,7 +9,8 @@ export interface NativeAddon {
   init(makeError: (tag: string | null, errno: number, code: string, strerror: string, winerror: number | null) => Error): void;
   constants(): Record<string, number>;
   fstat(fd: number): [number, boolean];
-  map(fd: number, length: number | bigint, flags: number, prot: number, offset: number | bigint, dupFd: boolean): number;
+  map(fd: number, length: number | bigint, flags: number, prot: number, offset: number | bigint, dupFd: boolean,
+    tagname?: string | null, access?: number): number;
   close(id: number): void;
   fdSize(id: number): number;
   length(id: number): number;
@@ -41,6 +42,56 @@ export class NativeViewError extends BufferError {}
  * truncated under the map), noview/viewtoolarge/noexternal/transferred (views), range (a bug).
  */
 export function makeError(tag: string | null, errno: number, code: string, strerror: string, winerror: number | null): Error {
+  if (winerror !== null && (tag === null || tag === 'fault')) {
+    // A Win32 error (tag 'fault': a page fault in a guarded access). CPython's
+    // PyErr_SetFromWindowsErr: OSError(errno, strerror, None, winerror) with errno from
+    // winerror_to_errno (PC/errmap.h; MSVC errno values), the subclass chosen by that errno,
+    // str "[WinError N] <FormatMessage text>", args (errno, strerror).
+    let w = winerror;
+    if (w >>> 16 === 0x8007) w &= 0xFFFF;  // FACILITY_WIN32 HRESULT
+    let errName: string | undefined;
+    let errNum = 22;  // EINVAL: ERROR_INVALID_FUNCTION, _ACCESS, _DATA, _PARAMETER, ... and the rest
+    if (w >= 10000 && w < 12000) {
+      // Winsock codes are errno values (the classic ones offset by 10000).
+      const classic: Record<number, string> = { 10004: 'EINTR', 10009: 'EBADF', 10013: 'EACCES', 10014: 'EFAULT', 10022: 'EINVAL', 10024: 'EMFILE' };
+      errName = classic[w];
+      errNum = errName ? w - 10000 : w;
+    } else {
+      const table: Array<[string, number, number[]]> = [
+        ['ENOENT', 2, [2, 3, 15, 18, 53, 67, 161, 206]],
+        ['E2BIG', 7, [10]],
+        ['ENOEXEC', 8, [11, 188, 189, 190, 191, 192, 193, 194, 195, 196, 197, 198, 199, 200, 201, 202]],
+        ['EBADF', 9, [6, 114, 130]],
+        ['ECHILD', 10, [128, 129]],
+        ['EAGAIN', 11, [89, 164, 215]],
+        ['ENOMEM', 12, [7, 8, 9, 1816]],
+        ['EACCES', 13, [5, 16, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36,
+          65, 82, 83, 108, 132, 158, 167]],
+        ['EEXIST', 17, [80, 183]],
+        ['EXDEV', 18, [17]],
+        ['ENOTDIR', 20, [267]],
+        ['EMFILE', 24, [4]],
+        ['ENOSPC', 28, [112]],
+        ['EPIPE', 32, [109, 232]],
+        ['ENOTEMPTY', 41, [145]],
+        ['EILSEQ', 42, [1113]],
+      ];
+      errName = 'EINVAL';
+      for (const [name, num, codes] of table) {
+        if (codes.includes(w)) {
+          errName = name;
+          errNum = num;
+          break;
+        }
+      }
+    }
+    const e = OSError.fromErrno(errNum, strerror, errName);
+    const errnoText = e.message;
+    e.winerror = winerror;
+    e.message = `[WinError ${winerror}] ${strerror}`;
+    if (typeof e.stack === 'string') e.stack = e.stack.replace(errnoText, e.message);
+    return e;
+  }
   switch (tag) {
     case null: {
       const e = OSError.fromErrno(errno, strerror, code || undefined);

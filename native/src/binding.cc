@@ -187,6 +187,18 @@ inline Entry* entry(napi_env env, Addon* a, napi_value v) {
   return a->table[id];
 }
 
+// start, start+step, ..., start+(n-1)*step all lie in [0, length) (n >= 1), without
+// overflowing (portable: MSVC has no __builtin_*_overflow).
+inline bool stride_in_range(int64_t start, int64_t step, uint64_t n, uint64_t length) {
+  if (start < 0 || (uint64_t)start >= length) return false;
+  if (n <= 1 || step == 0) return true;
+  uint64_t k = n - 1;
+  uint64_t mag = step < 0 ? (uint64_t)0 - (uint64_t)step : (uint64_t)step;
+  if (mag > length || k > length / mag) return false;  // |span| >= length: out of range
+  uint64_t span = k * mag;
+  return step > 0 ? span < length - (uint64_t)start : span <= (uint64_t)start;
+}
+
 // Checks [start, start+n) lies within the mapping.
 inline bool in_range(napi_env env, Entry* e, uint64_t start, uint64_t n) {
   if (start > e->m.length || n > e->m.length - start) {
@@ -560,11 +572,7 @@ napi_value CopyStep(napi_env env, napi_callback_info info) {
   if (!to_bytes(env, A.argv[4], &dst, &dlen)) return nullptr;
   if (n > dlen) return throw_tag(env, "range");
   if (n) {
-    int64_t span, last;
-    if (__builtin_mul_overflow((int64_t)(n - 1), step, &span) ||
-        __builtin_add_overflow(start, span, &last) || start < 0 || last < 0 ||
-        (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
-      return throw_tag(env, "range");
+    if (!stride_in_range(start, step, n, e->m.length)) return throw_tag(env, "range");
   }
   OsError err = g_copy_step(e->m.addr, start, step, n, dst);
   if (!err.ok()) return throw_error(env, err);
@@ -602,11 +610,7 @@ napi_value StoreStep(napi_env env, napi_callback_info info) {
   if (!e->m.writable) return throw_tag(env, "readonly");
   if (n > slen) return throw_tag(env, "range");
   if (n) {
-    int64_t span, last;
-    if (__builtin_mul_overflow((int64_t)(n - 1), step, &span) ||
-        __builtin_add_overflow(start, span, &last) || start < 0 || last < 0 ||
-        (uint64_t)start >= e->m.length || (uint64_t)last >= e->m.length)
-      return throw_tag(env, "range");
+    if (!stride_in_range(start, step, n, e->m.length)) return throw_tag(env, "range");
   }
   // src may alias the mapping: copy it first.
   std::vector<uint8_t> tmp(n);
