@@ -525,7 +525,21 @@ export class MmapBase {
       throw new ValueError(MSG.resizeSharedAnon);
     }
     this._v = EMPTY;
-    native.resize(this._id, newsize);
+    try {
+      native.resize(this._id, newsize);
+    } catch (e) {
+      // Windows unmaps before remapping: a failed remap leaves no mapping, and CPython then
+      // reports the map as closed.
+      if (native.backend === 'win32') {
+        try {
+          native.length(this._id);
+        } catch {
+          this._id = -1;
+          finalizer.unregister(this._token);
+        }
+      }
+      throw e;
+    }
     this._len = newsize;
     return null;
   }
