@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 
 const lib = path.join(__dirname, 'lib');
-for (const name of ['index', 'builtins', 'sys', 'versions']) {
+for (const name of ['index', 'builtins', 'sys', 'versions', 'pyodide']) {
   const mod = require(path.join(lib, `${name}.js`));
   const keys = Object.keys(mod).filter((k) => k !== 'default' && k !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(k));
   const lines = [

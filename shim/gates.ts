@@ -28,9 +28,10 @@ export interface Gate {
   /** METH_VARARGS keyword errors are prefixed with the type: "mmap.read() takes no keyword
    *  arguments" (3.11). */
   readonly qualifiedKw: boolean;
-  /** Methods converted to Argument Clinic (3.15): "read expected at most 1 argument, got 2",
-   *  METH_O methods say "mmap.write() takes exactly one argument (2 given)", __exit__ takes
-   *  exactly 3 arguments, C int overflow says "Python int too large to convert to C int". */
+  /** Methods converted to Argument Clinic (3.14): "read expected at most 1 argument, got 2",
+   *  METH_O methods say "mmap.write() takes exactly one argument (2 given)", arguments are
+   *  converted before the closed check, __exit__ takes exactly 3 arguments, C int overflow
+   *  says "Python int too large to convert to C int" (measured on Pyodide's 3.14.2). */
   readonly clinic: boolean;
   /** "expected 1 argument, got 2" (3.8) rather than "expected 1 arguments, got 2". */
   readonly wrapperSingular: boolean;
@@ -47,9 +48,9 @@ export interface Gate {
   readonly newArgMessages: boolean;
   /** resize() refuses to grow a shared anonymous mapping on Linux (3.14; 3.13.8+). */
   readonly refuseSharedAnonGrow: boolean;
-  /** 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps is len,
-   *  size() with trackfd=False raises ValueError, None accepted for find/rfind start and end
-   *  and madvise start and length, set_name(). */
+  /** None accepted for find/rfind start and end, madvise start and length, flush offset and
+   *  size (3.14). 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps
+   *  is len, size() with trackfd=False raises ValueError, set_name(). */
   readonly flushFlags: boolean;
   readonly anonSize: boolean;
   readonly noneArgs: boolean;
@@ -86,7 +87,7 @@ function gate(version: Version): Gate {
     indexMessages: minor >= 10,
     qualifiedNoArgs: minor >= 9,
     qualifiedKw: minor >= 11,
-    clinic: minor >= 15,
+    clinic: minor >= 14,
     wrapperSingular: minor >= 8,
     pickleMessage: minor >= 8 ? "cannot pickle 'mmap.mmap' object" : "can't pickle mmap.mmap objects",
     bufferDunders: minor >= 12,
@@ -97,7 +98,7 @@ function gate(version: Version): Gate {
     refuseSharedAnonGrow: minor >= 14,
     flushFlags: minor >= 15,
     anonSize: minor >= 15,
-    noneArgs: minor >= 15,
+    noneArgs: minor >= 14,
     setName: minor >= 15,
     constantSince,
   });

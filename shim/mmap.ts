@@ -249,7 +249,7 @@ export class MmapBase {
       } else if (n > max || n < min) {
         throw new PyTypeError(MSG.clinicCount(name, min, max, n));
       }
-      if (checkValid) this._check();
+      // ... and converts the arguments before the body's CHECK_VALID: callers check after.
       return pos;
     }
     if (checkValid) this._check();
@@ -415,8 +415,9 @@ export class MmapBase {
       if (pos.length <= 1 && offset > this._len) size = 0;
     } else {
       const pos = this._varArgs('flush', args, 0, 2);
-      if (pos.length > 0) offset = asSsize(pos[0], g);
-      size = pos.length > 1 ? asSsize(pos[1], g) : this._len;
+      if (pos.length > 0 && !(g.noneArgs && pos[0] == null)) offset = asSsize(pos[0], g);
+      size = pos.length > 1 && !(g.noneArgs && pos[1] == null) ? asSsize(pos[1], g)
+        : pos.length > 1 ? this._len - offset : this._len;
     }
     this._check();
     if (size < 0 || offset < 0 || this._len - offset < size) throw new ValueError(MSG.flushRange);
@@ -463,7 +464,7 @@ export class MmapBase {
     if (arguments.length > 1 || (arguments.length === 1 && isKwargs(n))) {
       n = this._varArgs('read', arguments, 0, 1)[0];
     }
-    this._check();
+    if (!this._g.clinic) this._check();
     let num: number;
     if (n === undefined || n === null) {
       num = -1;
@@ -654,6 +655,7 @@ export class MmapBase {
     if (pos.length !== n) {
       const msg = MSG.wrapperArgs(n, pos.length, !this._g.wrapperSingular);
       // wrap_objobjargproc and wrap_buffer spell it with a leading space.
+      if (name === '__buffer__' && this._g.clinic) throw new PyTypeError(`__buffer__ ${msg}`);
       throw new PyTypeError(name === '__setitem__' || name === '__buffer__' ? ' ' + msg : msg);
     }
     return pos;

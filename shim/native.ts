@@ -31,6 +31,12 @@ export interface NativeAddon {
   view(id: number): ArrayBuffer;
   faultCounter(): Uint32Array;
   repair(id: number): number;
+  /** POSIX: mmap(fd) MAP_FIXED over [offset, offset+length) of `target` (page aligned). */
+  mapFixed(target: ArrayBuffer, targetOffset: number, length: number, fd: number, prot: number, flags: number, fileOffset: number): void;
+  /** POSIX: put zeroed private pages back over [offset, offset+length) of `target`. */
+  unmapFixed(target: ArrayBuffer, targetOffset: number, length: number): void;
+  /** The fd a mapping keeps (its dup), or -1. */
+  fdOf(id: number): number;
 }
 
 /** Thrown for native failures that are not Python errors (views that cannot be made). */

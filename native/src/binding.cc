@@ -786,6 +786,87 @@ void cleanup(void* arg) {
   }
 }
 
+// ---------------------------------------------------------------- placing mappings (Pyodide)
+// The Pyodide bridge maps a file into the wasm memory of a Pyodide instance, over pages it
+// allocated there, so that Python's own mmap object works on the file pages (zero copy).
+
+#ifndef _WIN32
+// Start address of [offset, offset + length) inside ArrayBuffer `ab`, which must be page
+// aligned and inside the buffer; nullptr (with a JS RangeError/TypeError pending) otherwise.
+uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t length) {
+  void* data = nullptr;
+  size_t bytes = 0;
+  if (napi_get_arraybuffer_info(env, ab, &data, &bytes) != napi_ok || data == nullptr) {
+    napi_throw_type_error(env, nullptr, "pymmap native: target must be a (non-detached) ArrayBuffer");
+    return nullptr;
+  }
+  uint64_t ps = os_pagesize();
+  uintptr_t addr = (uintptr_t)data + (uintptr_t)offset;
+  if (offset < 0 || length <= 0 || (uint64_t)offset + (uint64_t)length > bytes || addr % ps || (uint64_t)length % ps) {
+    napi_throw_range_error(env, nullptr, "pymmap native: target range not page aligned or outside the buffer");
+    return nullptr;
+  }
+  return (uint8_t*)addr;
+}
+#endif
+
+// mapFixed(target, targetOffset, length, fd, prot, flags, fileOffset): mmap(fd) with MAP_FIXED
+// over [targetOffset, targetOffset + length) of ArrayBuffer `target` (page aligned, inside it).
+napi_value MapFixed(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 7) {
+    napi_throw_type_error(env, nullptr, "pymmap native: missing arguments");
+    return nullptr;
+  }
+#ifdef _WIN32
+  return throw_tag(env, "noview");
+#else
+  int64_t off, len, fd, foff;
+  int32_t prot, flags;
+  if (!to_i64(env, argv[1], &off) || !to_i64(env, argv[2], &len) || !to_i64(env, argv[3], &fd) ||
+      !to_i64(env, argv[6], &foff)) return nullptr;
+  napi_get_value_int32(env, argv[4], &prot);
+  napi_get_value_int32(env, argv[5], &flags);
+  uint8_t* addr = placed_range(env, argv[0], off, len);
+  if (!addr) return nullptr;
+  OsError err = os_map_fixed(addr, (uint64_t)len, prot, flags, fd, (uint64_t)foff);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+#endif
+}
+
+// unmapFixed(target, targetOffset, length): replaces the range with fresh zeroed private
+// anonymous read-write pages (what the wasm memory had before mapFixed).
+napi_value UnmapFixed(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 3) {
+    napi_throw_type_error(env, nullptr, "pymmap native: missing arguments");
+    return nullptr;
+  }
+#ifdef _WIN32
+  return throw_tag(env, "noview");
+#else
+  int64_t off, len;
+  if (!to_i64(env, argv[1], &off) || !to_i64(env, argv[2], &len)) return nullptr;
+  uint8_t* addr = placed_range(env, argv[0], off, len);
+  if (!addr) return nullptr;
+  OsError err = os_unmap_fixed(addr, (uint64_t)len);
+  if (!err.ok()) return throw_error(env, err);
+  return undef(env);
+#endif
+}
+
+// fdOf(id): the fd the mapping keeps (its dup), or -1.
+napi_value FdOf(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  ENTRY(e, 0);
+  return num(env, (double)e->m.fd);
+}
+
 void addon_finalize(napi_env, void* data, void*) { delete (Addon*)data; }
 
 }  // namespace
@@ -806,6 +887,7 @@ napi_value InitModule(napi_env env, napi_value exports) {
       {"copyIn", CopyIn},     {"storeStep", StoreStep}, {"move", Move},
       {"find", Find},         {"rfind", RFind},         {"findByte", FindByte},
       {"view", View},         {"faultCounter", FaultCounter}, {"repair", Repair},
+      {"mapFixed", MapFixed}, {"unmapFixed", UnmapFixed}, {"fdOf", FdOf},
   };
   for (auto& f : fns) {
     napi_value fn;

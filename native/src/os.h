@@ -68,6 +68,11 @@ OsError os_fd_size(Mapping* m, uint64_t* size);
 OsError os_shadow(Mapping* m);  // create m->shadow (for views of read-only maps)
 OsError os_close_fd(int64_t fd);
 
+// Placing a file over memory the caller owns (the Pyodide bridge maps files into wasm memory):
+// mmap(fd) with MAP_FIXED over [addr, addr+length), and back to zeroed private pages. POSIX only.
+OsError os_map_fixed(uint8_t* addr, uint64_t length, int prot, int flags, int64_t fd, uint64_t offset);
+OsError os_unmap_fixed(uint8_t* addr, uint64_t length);
+
 uint64_t os_pagesize();
 uint64_t os_granularity();
 

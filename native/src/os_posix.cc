@@ -153,6 +153,18 @@ OsError os_advise(Mapping* m, uint64_t offset, uint64_t length, int advice) {
   return {};
 }
 
+OsError os_map_fixed(uint8_t* addr, uint64_t length, int prot, int flags, int64_t fd, uint64_t offset) {
+  void* r = mmap(addr, (size_t)length, prot, flags | MAP_FIXED, (int)fd, (off_t)offset);
+  if (r == MAP_FAILED) return errno_error(errno);
+  return {};
+}
+
+OsError os_unmap_fixed(uint8_t* addr, uint64_t length) {
+  void* r = mmap(addr, (size_t)length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  if (r == MAP_FAILED) return errno_error(errno);
+  return {};
+}
+
 OsError os_set_name(Mapping* m, const char* name) {
 #if defined(__linux__) && defined(PR_SET_VMA)
   if (prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, (unsigned long)m->addr, (unsigned long)m->length,
