@@ -418,33 +418,27 @@ napi_value Length(napi_env env, napi_callback_info info) {
   return num(env, (double)e->m.length);
 }
 
-// flush(id, offset, length, flags)
-napi_value Flush(napi_env env, napi_callback_info info) {
+// (id, offset, length, int) -> an OS call on that range of the mapping: flush (msync flags),
+// advise (madvise advice).
+template <OsError (*Op)(Mapping*, uint64_t, uint64_t, int)>
+napi_value RangeCall(napi_env env, napi_callback_info info) {
   ARGS(4);
   ENTRY(e, 0);
   uint64_t off, len;
-  int32_t flags;
+  int32_t arg;
   if (!to_u64(env, A.argv[1], &off) || !to_u64(env, A.argv[2], &len)) return nullptr;
-  napi_get_value_int32(env, A.argv[3], &flags);
+  if (napi_get_value_int32(env, A.argv[3], &arg) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+    return nullptr;
+  }
   if (!in_range(env, e, off, len)) return nullptr;
-  OsError err = os_sync(&e->m, off, len, flags);
+  OsError err = Op(&e->m, off, len, arg);
   if (!err.ok()) return throw_error(env, err);
   return undef(env);
 }
 
-// advise(id, start, length, advice)
-napi_value Advise(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  ENTRY(e, 0);
-  uint64_t off, len;
-  int32_t adv;
-  if (!to_u64(env, A.argv[1], &off) || !to_u64(env, A.argv[2], &len)) return nullptr;
-  napi_get_value_int32(env, A.argv[3], &adv);
-  if (!in_range(env, e, off, len)) return nullptr;
-  OsError err = os_advise(&e->m, off, len, adv);
-  if (!err.ok()) return throw_error(env, err);
-  return undef(env);
-}
+napi_value Flush(napi_env env, napi_callback_info info) { return RangeCall<os_sync>(env, info); }
+napi_value Advise(napi_env env, napi_callback_info info) { return RangeCall<os_advise>(env, info); }
 
 // resize(id, newLength): views are detached first (they become length 0).
 napi_value Resize(napi_env env, napi_callback_info info) {
