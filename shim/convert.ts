@@ -206,6 +206,29 @@ export function asBytesLike(v: unknown): Uint8Array | undefined {
   return undefined;
 }
 
+/**
+ * The conversion loop of PyArg_ParseTupleAndKeywords: each parameter in order, from its
+ * position or its keyword, converted at once (a missing required one is reported when reached:
+ * "function missing required argument 'length' (pos 2)"). Absent optional ones are undefined.
+ * `convert[i]` null: passed through unconverted.
+ */
+export function convertParams(
+  pos: unknown[], kw: Record<string, unknown> | null, params: readonly string[],
+  convert: ReadonlyArray<((v: unknown, g: Gate) => unknown) | null>, required: number, g: Gate,
+): unknown[] {
+  const vals: unknown[] = [];
+  for (let i = 0; i < params.length; i++) {
+    const name = params[i];
+    let v: unknown;
+    if (i < pos.length) v = pos[i];
+    else if (kw !== null && Object.prototype.hasOwnProperty.call(kw, name)) v = kw[name];
+    else if (i < required) throw new PyTypeError(`function missing required argument '${name}' (pos ${i + 1})`);
+    const conv = convert[i];
+    vals.push(v === undefined || conv === null ? v : conv(v, g));
+  }
+  return vals;
+}
+
 /** Python truthiness of a JS value (the "p" format). */
 export function pyTruthy(v: unknown): boolean {
   if (v === null || v === undefined) return false;

@@ -10,7 +10,7 @@
 // `winModule` trims a version's module to what Windows has: ACCESS_*, PAGESIZE,
 // ALLOCATIONGRANULARITY, no madvise, and the Windows-only __sizeof__.
 import { OverflowError, TypeError as PyTypeError, ValueError, OSError } from './builtins';
-import { asSsize, notIntMessage, pyTruthy, pyTypeName, splitArgs, toInt } from './convert';
+import { asSsize, convertParams, notIntMessage, pyTruthy, pyTypeName, splitArgs, toInt } from './convert';
 import type { Gate } from './gates';
 import { MSG } from './messages';
 import { native } from './native';
@@ -87,16 +87,7 @@ export function initWindows(self: WinMmapFields, g: Gate, args: ArrayLike<unknow
   if (pos.length > PARAMS.length) {
     throw new PyTypeError(`function takes at most ${PARAMS.length} positional arguments (${pos.length} given)`);
   }
-  const vals: unknown[] = [];
-  for (let i = 0; i < PARAMS.length; i++) {
-    const name = PARAMS[i];
-    let v: unknown;
-    if (i < pos.length) v = pos[i];
-    else if (kw !== null && Object.prototype.hasOwnProperty.call(kw, name)) v = kw[name];
-    else if (i < 2) throw new PyTypeError(`function missing required argument '${name}' (pos ${i + 1})`);
-    const conv = CONVERT[i];
-    vals.push(v === undefined || conv === null ? v : conv(v, g));
-  }
+  const vals = convertParams(pos, kw, PARAMS, CONVERT, 2, g);
   let trackfd = true;
   if (kw) {
     if (withTrackfd && Object.prototype.hasOwnProperty.call(kw, 'trackfd')) trackfd = pyTruthy(kw.trackfd);

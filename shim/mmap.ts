@@ -10,7 +10,8 @@ import {
   BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
 } from './builtins';
 import {
-  asByte, asBytesLike, asCInt, asLong, asSsize, asSsizeBig, indexToSsize, isIndex, isKwargs, notIntMessage,
+  asByte, asBytesLike, asCInt, asLong, asSsize, asSsizeBig, convertParams, indexToSsize, isIndex, isKwargs,
+  notIntMessage,
   SSIZE_MAX,
   pyTruthy, pyTypeName, sliceIndices, splitArgs, toInt,
 } from './convert';
@@ -126,15 +127,7 @@ export class MmapBase {
     const total = pos.length + kwNames.length;
     const maxArgs = g.trackfd ? 7 : 6;
     if (total > maxArgs) throw new PyTypeError(`function takes at most ${maxArgs} arguments (${total} given)`);
-    const vals: unknown[] = [];
-    for (let i = 0; i < CTOR_PARAMS.length; i++) {
-      const name = CTOR_PARAMS[i];
-      let v: unknown;
-      if (i < pos.length) v = pos[i];
-      else if (kw !== null && Object.prototype.hasOwnProperty.call(kw, name)) v = kw[name];
-      else if (i < 2) throw new PyTypeError(`function missing required argument '${name}' (pos ${i + 1})`);
-      vals.push(v === undefined ? undefined : CTOR_CONVERT[i](v, g));
-    }
+    const vals = convertParams(pos, kw, CTOR_PARAMS, CTOR_CONVERT, 2, g);
     if (pos.length > 6) {
       throw new PyTypeError(`function takes at most 6 positional arguments (${pos.length} given)`);
     }
