@@ -5,6 +5,7 @@
 // mapping, or over a private shadow of a read-only mapping) used for hot paths. Pages that
 // fault under a view (file truncated) are repaired natively and counted in FC; after touching
 // the view we compare FC with the last count seen and raise OSError if it moved.
+import { Buffer } from 'buffer'; // not the global getter, looked up on every use
 import { constants as osConstants } from 'os';
 import {
   BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
@@ -48,12 +49,21 @@ const EMPTY = Buffer.alloc(0);
 // ArrayBuffer per 4 KiB slice costs more than copying the bytes.
 const POOL_SIZE = 256 * 1024;
 const POOL_MAX = 16 * 1024;
-let pool: ArrayBuffer = Buffer.allocUnsafeSlow(POOL_SIZE).buffer as ArrayBuffer;
+// The native side knows the current slab (setPool) and copies into it by offset, so a result
+// costs one native call and one Buffer (no typed array for the source, no Buffer.copy).
+let poolU8: Uint8Array; // over the slab; length 0 once the slab was transferred away
+function newPool(): ArrayBuffer {
+  const ab = Buffer.allocUnsafeSlow(POOL_SIZE).buffer as ArrayBuffer;
+  native.setPool(ab);
+  poolU8 = new Uint8Array(ab);
+  return ab;
+}
+let pool: ArrayBuffer = newPool();
 let poolOff = 0;
 function alloc(n: number): Buffer {
   if (n > POOL_MAX) return Buffer.allocUnsafe(n);
-  if (poolOff + n > POOL_SIZE) {
-    pool = Buffer.allocUnsafeSlow(POOL_SIZE).buffer as ArrayBuffer;
+  if (poolOff + n > POOL_SIZE || poolU8.length === 0) {
+    pool = newPool();
     poolOff = 0;
   }
   const b = Buffer.from(pool, poolOff, n);
@@ -109,8 +119,7 @@ export class MmapBase {
 
   constructor(fileno: unknown, length?: unknown, ...rest: unknown[]);
   constructor(...args: unknown[]) {
-    const g: Gate = (new.target as any).__gate__;
-    Object.defineProperty(this, '_g', { value: g, enumerable: false });
+    const g: Gate = this._g; // on the class prototype (module.ts)
     this._addr = 0x7f0000000000 + (++addrCounter) * 0x40;
     if (FC) this._fc = FC[0];
     if (native.backend === 'win32') {
@@ -177,14 +186,13 @@ export class MmapBase {
     if (g.audit) sys.audit('mmap.__new__', fd, length, access, offset);
 
     if (fd !== -1) {
-      let st: [number, boolean] | null = null;
+      let size = -1;
       try {
-        st = native.fstat(fd);
+        size = native.regularSize(fd);
       } catch {
-        st = null; // CPython ignores a failing fstat here; dup/mmap report the error
+        size = -1; // CPython ignores a failing fstat here; dup/mmap report the error
       }
-      if (st && st[1]) {
-        const size = st[0];
+      if (size >= 0) {
         if (length === 0) {
           if (size === 0) throw new ValueError(MSG.emptyFile);
           if (offset >= size) throw new ValueError(MSG.offsetTooBig);
@@ -305,6 +313,16 @@ export class MmapBase {
   /** bytes(self[start:start+n]) */
   _copy(start: number, n: number): Buffer {
     if (n <= 0) return Buffer.alloc(0);
+    if (n <= POOL_MAX) {
+      if (poolOff + n > POOL_SIZE || poolU8.length === 0) {
+        pool = newPool();
+        poolOff = 0;
+      }
+      native.copyToPool(this._id, start, n, poolOff); // guarded: no fault counter to check
+      const b = Buffer.from(pool, poolOff, n);
+      poolOff = (poolOff + n + 7) & ~7;
+      return b;
+    }
     const out = alloc(n);
     const v = this._v;
     if (v.length !== 0) {
@@ -491,6 +509,21 @@ export class MmapBase {
     const pos = this._pos;
     const size = this._len;
     if (pos >= size) return Buffer.alloc(0);
+    // One native call finds the line and copies it into the slab; a line longer than the
+    // room left (or than POOL_MAX) takes the general path below.
+    let room = POOL_SIZE - poolOff;
+    if (room < 256 || poolU8.length === 0) {
+      pool = newPool();
+      poolOff = 0;
+      room = POOL_SIZE;
+    }
+    const got = native.readlineToPool(this._id, pos, poolOff, room < POOL_MAX ? room : POOL_MAX);
+    if (got > 0) {
+      const b = Buffer.from(pool, poolOff, got);
+      poolOff = (poolOff + got + 7) & ~7;
+      this._pos = pos + got;
+      return b;
+    }
     const v = this._view();
     let eol: number;
     if (v !== null) {
@@ -631,12 +664,24 @@ export class MmapBase {
   // ------------------------------------------------------------------ dunders
 
   __getitem__(key: unknown): number | Buffer {
-    if (typeof key === 'number' && arguments.length === 1) {
-      const v = this._v;
-      if (key >= 0 && key < v.length && Number.isInteger(key)) {
-        const b = v[key];
-        if (FC![0] !== this._fc) this._faulted();
-        return b;
+    if (arguments.length === 1) {
+      if (typeof key === 'number') {
+        const v = this._v;
+        if (key >= 0 && key < v.length && Number.isInteger(key)) {
+          const b = v[key];
+          if (FC![0] !== this._fc) this._faulted();
+          return b;
+        }
+      } else if (key instanceof slice && key.constructor === slice && key.step === null) {
+        // m[a:b] with plain non-negative ints, a <= b: no slice.indices() machinery.
+        const a = key.start;
+        const b = key.stop;
+        if (typeof a === 'number' && typeof b === 'number' && a >= 0 && a <= b && this._id >= 0 &&
+            Number.isSafeInteger(a) && Number.isSafeInteger(b)) {
+          const len = this._len;
+          const s = a < len ? a : len;
+          return this._copy(s, (b < len ? b : len) - s);
+        }
       }
     }
     return this._getitem(arguments);

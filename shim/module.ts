@@ -91,6 +91,8 @@ export function moduleFor(version: string): MmapModule {
 
   const cls = class mmap extends MmapBase {};
   Object.defineProperty(cls, '__gate__', { value: g, enumerable: false });
+  // The gate lives on the prototype: defining it on every instance cost a map transition.
+  Object.defineProperty(cls.prototype, '_g', { value: g, enumerable: false });
   Object.defineProperty(cls, '__module__', { value: 'mmap', enumerable: false });
   Object.defineProperty(cls, '__qualname__', { value: 'mmap', enumerable: false });
   for (const [name, has] of OPTIONAL_METHODS) {
@@ -114,9 +116,11 @@ export function moduleFor(version: string): MmapModule {
   mod.error = OSError;
   mod.mmap = cls;
   if (native.backend === 'win32') winModule(cls, mod);
-  Object.defineProperty(mod, '__name__', { value: 'mmap', enumerable: false });
-  Object.defineProperty(mod, '__version__', { value: g.version, enumerable: false });
-  const frozen = Object.freeze(mod) as unknown as MmapModule;
+  // A copy: `mod` got its properties one by one (dictionary mode); the copy has fast ones.
+  const fast: Record<string, unknown> = { ...mod };
+  Object.defineProperty(fast, '__name__', { value: 'mmap', enumerable: false });
+  Object.defineProperty(fast, '__version__', { value: g.version, enumerable: false });
+  const frozen = Object.freeze(fast) as unknown as MmapModule;
   cache.set(g.version, frozen);
   return frozen;
 }

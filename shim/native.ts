@@ -9,6 +9,7 @@ export interface NativeAddon {
   init(makeError: (tag: string | null, errno: number, code: string, strerror: string, winerror: number | null) => Error): void;
   constants(): Record<string, number>;
   fstat(fd: number): [number, boolean];
+  regularSize(fd: number): number; // st_size of a regular file, -1 for anything else
   map(fd: number, length: number | bigint, flags: number, prot: number, offset: number | bigint, dupFd: boolean,
     tagname?: string | null, access?: number): number;
   close(id: number): void;
@@ -29,6 +30,9 @@ export interface NativeAddon {
   rfind(id: number, start: number, end: number, needle: ArrayBufferView | ArrayBuffer): number;
   findByte(id: number, start: number, end: number, byte: number): number;
   view(id: number): ArrayBuffer;
+  setPool(pool: ArrayBuffer): void;
+  copyToPool(id: number, start: number, n: number, poolOffset: number): void;
+  readlineToPool(id: number, pos: number, poolOffset: number, room: number): number;
   faultCounter(): Uint32Array;
   repair(id: number): number;
   /** POSIX: mmap(fd) MAP_FIXED over [offset, offset+length) of `target` (page aligned). */
@@ -130,7 +134,10 @@ function load(): NativeAddon {
   const here = __dirname;
   const root = path.basename(here) === 'lib' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const addon: NativeAddon = require('node-gyp-build')(path.join(root, 'native'));
+  const raw: NativeAddon = require('node-gyp-build')(path.join(root, 'native'));
+  // The exports object gets its ~30 functions one by one and V8 keeps it in dictionary mode:
+  // every native.f(...) would be a slow lookup. A copy has fast properties.
+  const addon: NativeAddon = { ...raw };
   addon.init(makeError);
   return addon;
 }

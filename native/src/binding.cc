@@ -46,6 +46,8 @@ struct Addon {
   std::vector<uint32_t> free_ids;
   napi_ref make_error = nullptr;
   int node_major = 0;
+  uint8_t* pool = nullptr;  // the shim's current slab for small results (setPool)
+  size_t pool_len = 0;
 };
 
 // ---------------------------------------------------------------- errors
@@ -334,6 +336,19 @@ napi_value Fstat(napi_env env, napi_callback_info info) {
   napi_get_boolean(env, reg, &b);
   napi_set_element(env, arr, 1, b);
   return arr;
+}
+
+// regularSize(fd) -> st_size of a regular file, -1 for anything else (the constructor's fstat
+// without the [size, isRegular] array that fstat() builds)
+napi_value RegularSize(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  int64_t fd;
+  if (!to_i64(env, A.argv[0], &fd)) return nullptr;
+  uint64_t size;
+  bool reg;
+  OsError err = os_fstat(fd, &size, &reg);
+  if (!err.ok()) return throw_error(env, err);
+  return num(env, reg ? (double)size : -1.0);
 }
 
 // map(fd, length, flags, prot, offset, dupFd[, tagname, access]) -> id
@@ -675,6 +690,73 @@ napi_value FindByte(napi_env env, napi_callback_info info) {
   return num(env, at < 0 ? -1.0 : (double)(at + (int64_t)start));
 }
 
+// setPool(arrayBuffer): the slab the shim carves small results out of; copyToPool and
+// readlineToPool write into it by offset (no typed array is made for the source). The shim
+// keeps the slab alive while it is current and checks it was not transferred away.
+napi_value SetPool(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Addon* a;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
+  void* p = nullptr;
+  size_t n = 0;
+  if (argc < 1 || napi_get_arraybuffer_info(env, argv[0], &p, &n) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: ArrayBuffer expected");
+    return nullptr;
+  }
+  a->pool = (uint8_t*)p;
+  a->pool_len = n;
+  return nullptr;
+}
+
+// copyToPool(id, start, n, poolOffset): pool[poolOffset:+n] = mapping[start:start+n]
+napi_value CopyToPool(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  Addon* a;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
+  uint32_t id;
+  int64_t start, n, off;
+  napi_get_value_uint32(env, argv[0], &id);
+  napi_get_value_int64(env, argv[1], &start);
+  napi_get_value_int64(env, argv[2], &n);
+  napi_get_value_int64(env, argv[3], &off);
+  if (id >= a->table.size() || !a->table[id]) return throw_tag(env, "closed");
+  Entry* e = a->table[id];
+  if (start < 0 || n < 0 || off < 0 || (uint64_t)start > e->m.length ||
+      (uint64_t)n > e->m.length - (uint64_t)start || (size_t)off > a->pool_len ||
+      (size_t)n > a->pool_len - (size_t)off)
+    return throw_tag(env, "range");
+  OsError err = g_copy_out(e->m.addr + start, a->pool + off, (uint64_t)n);
+  if (!err.ok()) return throw_error(env, err);
+  return nullptr;
+}
+
+// readlineToPool(id, pos, poolOffset, room) -> n: the line at pos (through '\n', or to the end)
+// copied to pool[poolOffset:+n] when n <= room; otherwise nothing is copied and -n returned.
+napi_value ReadlineToPool(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  Addon* a;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
+  uint32_t id;
+  int64_t pos, off, room;
+  napi_get_value_uint32(env, argv[0], &id);
+  napi_get_value_int64(env, argv[1], &pos);
+  napi_get_value_int64(env, argv[2], &off);
+  napi_get_value_int64(env, argv[3], &room);
+  if (id >= a->table.size() || !a->table[id]) return throw_tag(env, "closed");
+  Entry* e = a->table[id];
+  if (pos < 0 || (uint64_t)pos > e->m.length || off < 0 || room < 0 ||
+      (size_t)off > a->pool_len || (size_t)room > a->pool_len - (size_t)off)
+    return throw_tag(env, "range");
+  int64_t n;
+  OsError err = g_line_out(e->m.addr + pos, e->m.length - (uint64_t)pos, a->pool + off,
+                           (uint64_t)room, &n);
+  if (!err.ok()) return throw_error(env, err);
+  return num(env, (double)n);
+}
+
 // view(id) -> ArrayBuffer over the mapping (writable maps) or over a private shadow mapping
 // of the same pages (maps that are not writable: stores never reach the file nor fault).
 // Created once per mapping; detached on close and resize.
@@ -873,14 +955,15 @@ napi_value InitModule(napi_env env, napi_value exports) {
   napi_set_instance_data(env, a, addon_finalize, nullptr);
   napi_add_env_cleanup_hook(env, cleanup, a);
   struct { const char* name; napi_callback cb; } fns[] = {
-      {"init", Init},         {"constants", Constants}, {"fstat", Fstat},
+      {"init", Init},         {"constants", Constants}, {"fstat", Fstat},       {"regularSize", RegularSize},
       {"map", Map},           {"close", Close},         {"fdSize", FdSize},
       {"length", Length},     {"flush", Flush},         {"advise", Advise},
       {"resize", Resize},     {"setName", SetName},     {"getByte", GetByte},
       {"setByte", SetByte},   {"copyOut", CopyOut},     {"copyStep", CopyStep},
       {"copyIn", CopyIn},     {"storeStep", StoreStep}, {"move", Move},
       {"find", Find},         {"rfind", RFind},         {"findByte", FindByte},
-      {"view", View},         {"faultCounter", FaultCounter}, {"repair", Repair},
+      {"view", View},         {"setPool", SetPool},     {"copyToPool", CopyToPool},
+      {"readlineToPool", ReadlineToPool},         {"faultCounter", FaultCounter}, {"repair", Repair},
       {"mapFixed", MapFixed}, {"unmapFixed", UnmapFixed}, {"fdOf", FdOf},
   };
   for (auto& f : fns) {

@@ -9,6 +9,7 @@
 //     file pages back (os_repair), so the next access faults again.
 // Faults that are neither are passed on to the previous handler (or the default action).
 #include "os.h"
+#include "search.h"
 
 #include <atomic>
 #include <cerrno>
@@ -23,8 +24,10 @@ namespace pymmap {
 
 namespace {
 
-thread_local sigjmp_buf* volatile t_jmp = nullptr;
-thread_local volatile int t_sig = 0;
+// initial-exec: a direct %fs access instead of a __tls_get_addr call on every guarded access
+// (the addon is dlopen'ed; two words fit in glibc's static TLS surplus).
+__attribute__((tls_model("initial-exec"))) thread_local sigjmp_buf* volatile t_jmp = nullptr;
+__attribute__((tls_model("initial-exec"))) thread_local volatile int t_sig = 0;
 
 struct sigaction g_old_bus, g_old_segv;
 std::once_flag g_installed;
@@ -193,8 +196,12 @@ OsError g_find(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn, 
   if (nn > hn) return {};
   if (nn == 0) { *at = 0; return {}; }
   return guarded([&] {
-    const void* r = nn == 1 ? memchr(hay, nd[0], hn) : memmem(hay, hn, nd, nn);
-    *at = r ? (const uint8_t*)r - hay : -1;
+    if (nn == 1) {
+      const void* r = memchr(hay, nd[0], hn);
+      *at = r ? (const uint8_t*)r - hay : -1;
+    } else {
+      *at = fastfind::find(hay, hn, nd, nn);
+    }
   });
 }
 
@@ -203,17 +210,26 @@ OsError g_rfind(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn,
   if (nn > hn) return {};
   if (nn == 0) { *at = (int64_t)hn; return {}; }
   return guarded([&] {
-    // Scan backwards for the needle's last byte, then compare the rest.
-    const uint8_t last = nd[nn - 1];
-    uint64_t limit = hn;  // candidates: end positions < limit, start >= 0
-    while (limit >= nn) {
-      const uint8_t* lo = hay + nn - 1;
-      const void* r = memrchr(lo, last, limit - (nn - 1));
-      if (!r) break;
-      const uint8_t* endp = (const uint8_t*)r;  // position of last byte
-      const uint8_t* startp = endp - (nn - 1);
-      if (memcmp(startp, nd, nn - 1) == 0) { *at = startp - hay; return; }
-      limit = (uint64_t)(endp - hay);  // next candidates end before this one
+    if (nn == 1) {
+      const void* r = memrchr(hay, nd[0], hn);
+      *at = r ? (const uint8_t*)r - hay : -1;
+    } else {
+      *at = fastfind::rfind(hay, hn, nd, nn);
+    }
+  });
+}
+
+OsError g_line_out(const uint8_t* src, uint64_t hn, uint8_t* dst, uint64_t room, int64_t* n) {
+  *n = 0;
+  if (hn == 0) return {};
+  return guarded([&] {
+    const void* r = memchr(src, '\n', hn);
+    uint64_t len = r ? (uint64_t)((const uint8_t*)r - src) + 1 : hn;
+    if (len <= room) {
+      memcpy(dst, src, len);
+      *n = (int64_t)len;
+    } else {
+      *n = -(int64_t)len;
     }
   });
 }
@@ -228,6 +244,7 @@ OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at) {
 }
 
 bool os_register(const Mapping* m) {
+  m->registered = true;  // first: a failed registration is undone by os_unregister
   long ps = sysconf(_SC_PAGESIZE);
   auto add = [&](uint8_t* a) -> bool {
     if (!a || !m->length) return true;
@@ -251,6 +268,9 @@ bool os_register(const Mapping* m) {
 }
 
 void os_unregister(const Mapping* m) {
+  // Every unmap comes here: without this, each close scans all kSlots slots.
+  if (!m->registered) return;
+  m->registered = false;
   for (int i = 0; i < kSlots; i++) {
     if (g_slots[i].owner.load() == m) {
       g_slots[i].start.store(1, std::memory_order_release);  // still claimed, no longer matching

@@ -230,6 +230,21 @@ OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at) {
   });
 }
 
+OsError g_line_out(const uint8_t* src, uint64_t hn, uint8_t* dst, uint64_t room, int64_t* n) {
+  *n = 0;
+  if (hn == 0) return {};
+  return guarded([&] {
+    const void* r = memchr(src, '\n', (size_t)hn);
+    uint64_t len = r ? (uint64_t)(static_cast<const uint8_t*>(r) - src) + 1 : hn;
+    if (len <= room) {
+      memcpy(dst, src, (size_t)len);
+      *n = (int64_t)len;
+    } else {
+      *n = -(int64_t)len;
+    }
+  });
+}
+
 bool os_register(const Mapping*) { return true; }  // nothing to track: no repairs
 void os_unregister(const Mapping*) {}
 volatile uint32_t* os_fault_counter() { return g_fault_counter; }

@@ -50,6 +50,8 @@ struct Mapping {
   // A second, private, writable mapping of the same pages, used only to give out a view of
   // a mapping that is not writable (stores through it never reach the file nor fault).
   uint8_t* shadow = nullptr;
+  // Registered with the fault handler (os_register); os_unregister does nothing otherwise.
+  mutable bool registered = false;
 };
 
 // ---- lifetime
@@ -90,6 +92,9 @@ OsError g_set(uint8_t* p, uint8_t v);
 OsError g_find(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn, int64_t* at);
 OsError g_rfind(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn, int64_t* at);
 OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at);
+// The line at src (through the first '\n', or all hn bytes) copied to dst if it fits in room:
+// *n = its length, or minus its length when it does not fit (nothing copied).
+OsError g_line_out(const uint8_t* src, uint64_t hn, uint8_t* dst, uint64_t room, int64_t* n);
 
 // ---- faults outside guarded code (a JS view touching pages past a truncated file's end).
 // Mappings are registered; a fault inside a registered range is repaired with a zero page and

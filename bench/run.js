@@ -1,0 +1,834 @@
+#!/usr/bin/env node
+// pymmap benchmarks: the same operations with CPython's mmap, with plain Node (no mmap: a
+// Buffer from fs.readFileSync, fs.readSync) and with pymmap, on one generated text file, in
+// one run. Reports medians over repeats and ratios (pymmap / CPython, pymmap / plain Node)
+// taken per repeat and then the median. Times are never asserted: a missed floor is reported,
+// not an error. The soak (map/close cycles) exits 2 if it leaves an fd or a mapping behind.
+// Each measurement (operation x implementation x repeat) runs in a fresh process, so none
+// inherits another's JIT, GC or malloc state.
+//
+//   node bench/run.js            full run: 256 MiB file, 5 repeats, writes bench/REPORT.md
+//   node bench/run.js --quick    smoke run: 16 MiB file, 3 repeats (< 60 s), writes bench/out/
+//   options: --repeats N  --only op1,op2  --python /path/to/python3 (repeatable; replaces the
+//            defaults)  --no-python  --no-soak  --mib N (file size)  --out DIR
+//            --shim DIR (benchmark the build of another checkout, e.g. a patched copy)
+//
+// Needs the build (`npm run build`): it uses ../shim/lib (compiled shim) and the addon.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const v8 = require('v8');
+const vm = require('vm');
+const { execFileSync, spawnSync } = require('child_process');
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+
+// --shim DIR: benchmark another checkout's build (A/B of a proposed change); default: this one.
+const shimArg = process.argv.indexOf('--shim');
+const ROOT = shimArg > 0 ? path.resolve(process.argv[shimArg + 1]) : path.resolve(__dirname, '..');
+const M = require(path.join(ROOT, 'shim/lib/index.js'));
+const { native } = require(path.join(ROOT, 'shim/lib/native.js'));
+const { slice } = require(path.join(ROOT, 'shim/lib/builtins.js'));
+
+// ------------------------------------------------------------------ options
+
+function parseArgs(argv) {
+  const o = { quick: false, repeats: null, only: null, pythons: [], noPython: false, soak: true,
+    mib: null, out: null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') o.quick = true;
+    else if (a === '--repeats') o.repeats = parseInt(argv[++i], 10);
+    else if (a === '--only') o.only = argv[++i].split(',');
+    else if (a === '--python') o.pythons.push(argv[++i]);
+    else if (a === '--no-python') o.noPython = true;
+    else if (a === '--no-soak') o.soak = false;
+    else if (a === '--mib') o.mib = parseInt(argv[++i], 10);
+    else if (a === '--out') o.out = argv[++i];
+    else if (a === '--shim') i++; // read above, before loading the shim
+    else if (a === '--soak-child') o.soakChild = JSON.parse(argv[++i]);
+    else if (a === '--op-child') o.opChild = JSON.parse(argv[++i]);
+    else if (a === '-h' || a === '--help') {
+      const lines = fs.readFileSync(__filename, 'utf8').split('\n').slice(1);
+      console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n'));
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const opt = parseArgs(process.argv.slice(2));
+const QUICK = opt.quick;
+const CFG = QUICK
+  ? { mib: 16, repeats: 3, n_index: 1_000_000, n_slice4k: 50_000, n_slice16: 200_000,
+    n_map_close: 5_000, k_scan: 3, soak_cycles: 20_000, soak_view_cycles: 20_000 }
+  : { mib: 256, repeats: 5, n_index: 10_000_000, n_slice4k: 300_000, n_slice16: 1_000_000,
+    n_map_close: 20_000, k_scan: 5, soak_cycles: 100_000, soak_view_cycles: 100_000 };
+if (opt.mib) CFG.mib = opt.mib;
+if (opt.repeats) CFG.repeats = opt.repeats;
+const SIZE = CFG.mib * 1024 * 1024;
+const SEED = 0x2545f491;
+const OUT_DIR = opt.out ? path.resolve(opt.out) : path.join(__dirname, 'out');
+
+// ------------------------------------------------------------------ the text file
+
+const GEN_VERSION = 1;
+const WORDS = ('the of and to in a is that for it as was with be by on not he this are or his from ' +
+  'at which but have an had they you were their one all we can her has there been if more when ' +
+  'will would who so no memory mapped page file offset length read write python node buffer ' +
+  'slice search line text byte cache kernel process value table where these other some time ' +
+  'very about there than them then into only could also after first well because').split(' ');
+// A needle whose first byte ('e') is the most common letter and whose first two bytes ('e ')
+// are a common pair: a first-byte scan (Buffer.indexOf) stops everywhere, memmem does not.
+const NEEDLES = {
+  common: { text: 'e needle in the haystack, 0xC0FFEE', near: 'end', back: 8192 },
+  rare: { text: '#needle with a rare first byte, 0xBEEF', near: 'end', back: 6144 },
+  rnear: { text: 'e rneedle near the start of the file', near: 'start', back: 8192 },
+};
+
+function xorshiftOffsets(n, limit, seed) {
+  // Same generator as cpython_bench.py (xorshift32).
+  let x = seed >>> 0;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    out[i] = x % limit;
+  }
+  return out;
+}
+
+function generateFile(file, size) {
+  const t0 = Date.now();
+  const buf = Buffer.allocUnsafe(size);
+  const targets = Object.entries(NEEDLES).map(([k, v]) => [k, v.near === 'end' ? size - v.back : v.back])
+    .sort((a, b) => a[1] - b[1]);
+  const found = {};
+  let x = 0x9e3779b9 >>> 0;
+  const rnd = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x; };
+  let pos = 0;
+  let t = 0;
+  while (pos < size) {
+    let line;
+    if (t < targets.length && pos >= targets[t][1]) {
+      found[targets[t][0]] = pos;
+      line = NEEDLES[targets[t][0]].text;
+      t++;
+    } else {
+      const target = 50 + (rnd() % 21); // 50..70 chars
+      const w = [];
+      let len = -1;
+      while (len < target) {
+        const word = WORDS[rnd() % WORDS.length];
+        w.push(word);
+        len += word.length + 1;
+      }
+      line = w.join(' ');
+      if (rnd() % 7 === 0) line = line[0].toUpperCase() + line.slice(1) + '.';
+    }
+    const room = size - pos;
+    if (line.length + 1 > room) line = line.slice(0, room - 1);
+    pos += buf.latin1Write(line, pos);
+    buf[pos++] = 10;
+  }
+  const needles = {};
+  for (const [k, v] of Object.entries(NEEDLES)) {
+    if (found[k] === undefined) throw new Error(`needle ${k} not placed (file too small?)`);
+    const nb = Buffer.from(v.text, 'latin1');
+    if (buf.indexOf(nb) !== found[k] || buf.lastIndexOf(nb) !== found[k]) throw new Error(`needle ${k} not unique`);
+    needles[k] = { text: v.text, offset: found[k] };
+  }
+  fs.writeFileSync(file + '.tmp', buf);
+  fs.renameSync(file + '.tmp', file);
+  const meta = { version: GEN_VERSION, size, needles };
+  fs.writeFileSync(file + '.json', JSON.stringify(meta));
+  log(`generated ${file} (${fmtBytes(size)}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return meta;
+}
+
+function ensureFile() {
+  const file = path.join(os.tmpdir(), `pymmap-bench-${CFG.mib}mib-v${GEN_VERSION}.txt`);
+  try {
+    const meta = JSON.parse(fs.readFileSync(file + '.json', 'utf8'));
+    const st = fs.statSync(file);
+    if (meta.version === GEN_VERSION && meta.size === SIZE && st.size === SIZE) {
+      const fd = fs.openSync(file, 'r');
+      let ok = true;
+      for (const n of Object.values(meta.needles)) {
+        const b = Buffer.alloc(n.text.length);
+        fs.readSync(fd, b, 0, b.length, n.offset);
+        if (b.toString('latin1') !== n.text) ok = false;
+      }
+      fs.closeSync(fd);
+      if (ok) return { file, meta };
+    }
+  } catch { /* regenerate */ }
+  return { file, meta: generateFile(file, SIZE) };
+}
+
+// ------------------------------------------------------------------ helpers
+
+function log(...a) { console.error(...a); }
+const hr = () => process.hrtime.bigint();
+const secs = (t0) => Number(hr() - t0) / 1e9;
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+function medianTime(k, fn) {
+  fn(); // warm-up (JIT, page cache)
+  const ts = [];
+  for (let i = 0; i < k; i++) {
+    const t0 = hr();
+    fn();
+    ts.push(secs(t0));
+  }
+  return median(ts);
+}
+function fmtBytes(n) {
+  return n >= 1 << 30 ? `${(n / (1 << 30)).toFixed(1)} GiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+function fmtRate(v, unit) {
+  if (v === undefined || v === null || !Number.isFinite(v)) return '-';
+  const g = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  if (unit === 'B/s') return `${g(v / 1e9)} GB/s`;
+  const u = unit === 'line/s' ? ' lines/s' : '/s';
+  if (v >= 1e6) return `${g(v / 1e6)} M${u}`;
+  if (v >= 1e3) return `${g(v / 1e3)} k${u}`;
+  return `${g(v)}${u}`;
+}
+function fmtRatio(r) {
+  if (r === undefined || r === null || !Number.isFinite(r)) return '-';
+  return r >= 100 ? `${r.toFixed(0)}x` : r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+}
+function countFds() { return fs.readdirSync('/proc/self/fd').length; }
+function mapsLines(file) {
+  try {
+    const lines = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').filter(Boolean);
+    return { total: lines.length, file: lines.filter((l) => l.endsWith(file)).length };
+  } catch {
+    return { total: NaN, file: NaN };
+  }
+}
+
+// ------------------------------------------------------------------ the operations
+//
+// Each op: id, label, unit, cpy (key in the CPython results), floor/aim (pymmap / CPython), and
+// node(ctx) / pymmap(ctx) returning {value, seconds, work}. `info` ops have no floor.
+
+const OPS = [
+  {
+    id: 'find_common', label: 'find(needle) near end, common 1st byte', unit: 'B/s', cpy: 'find_common',
+    floor: 3, aim: null,
+    nodeNote: 'buf.indexOf(needle)',
+    node: (c) => scan(c, 'common', () => c.buf.indexOf(c.nd.common)),
+    pymmap: (c) => scan(c, 'common', () => { c.m.seek(0); return c.m.find(c.nd.common); }),
+  },
+  {
+    id: 'find_rare', label: 'find(needle) near end, rare 1st byte', unit: 'B/s', cpy: 'find_rare', info: true,
+    nodeNote: 'buf.indexOf(needle)',
+    node: (c) => scan(c, 'rare', () => c.buf.indexOf(c.nd.rare)),
+    pymmap: (c) => scan(c, 'rare', () => { c.m.seek(0); return c.m.find(c.nd.rare); }),
+  },
+  {
+    id: 'rfind', label: 'rfind(needle) near start (scans back)', unit: 'B/s', cpy: 'rfind', info: true,
+    nodeNote: 'buf.lastIndexOf(needle)',
+    node: (c) => scan(c, 'rnear', () => c.buf.lastIndexOf(c.nd.rnear), true),
+    pymmap: (c) => scan(c, 'rnear', () => c.m.rfind(c.nd.rnear), true),
+  },
+  {
+    id: 'getbyte_native', label: 'byte get: native.getByte(id, i) (no view)', unit: 'op/s', cpy: 'index',
+    floor: 1, aim: null, nodeNote: 's += buf[i]',
+    node: (c) => seqBytesNode(c),
+    pymmap: (c) => {
+      const id = c.m._id;
+      const n = Math.min(CFG.n_index, SIZE);
+      const run = (k) => { let s = 0; for (let i = 0; i < k; i++) s += native.getByte(id, i); return s; };
+      run(20000);
+      const t0 = hr();
+      c.sink = run(n);
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+  {
+    id: 'getitem', label: 'm.__getitem__(i), sequential i', unit: 'op/s', cpy: 'index',
+    floor: 1, aim: 5, nodeNote: 's += buf[i]',
+    node: (c) => seqBytesNode(c),
+    pymmap: (c) => {
+      const m = c.m;
+      const n = Math.min(CFG.n_index, SIZE);
+      const run = (k) => { let s = 0; for (let i = 0; i < k; i++) s += m.__getitem__(i); return s; };
+      run(20000);
+      const t0 = hr();
+      c.sink = run(n);
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+  {
+    id: 'getitem_random', label: 'm.__getitem__(i), random i', unit: 'op/s', cpy: 'index_random', info: true,
+    nodeNote: 's += buf[idx[k]]',
+    node: (c) => {
+      const buf = c.buf;
+      const idx = c.idxRandom;
+      const t0 = hr();
+      let s = 0;
+      for (let k = 0; k < idx.length; k++) s += buf[idx[k]];
+      const t = secs(t0);
+      c.sink = s;
+      return { value: idx.length / t, seconds: t, work: idx.length };
+    },
+    pymmap: (c) => {
+      const m = c.m;
+      const idx = c.idxRandom;
+      m.__getitem__(0);
+      const t0 = hr();
+      let s = 0;
+      for (let k = 0; k < idx.length; k++) s += m.__getitem__(idx[k]);
+      const t = secs(t0);
+      c.sink = s;
+      return { value: idx.length / t, seconds: t, work: idx.length };
+    },
+  },
+  {
+    id: 'readline', label: 'readline() loop over the file', unit: 'line/s', cpy: 'readline',
+    floor: 1, aim: 2, nodeNote: 'indexOf(10) + allocUnsafe + copy',
+    node: (c) => {
+      const buf = c.buf;
+      const t0 = hr();
+      let n = 0;
+      let pos = 0;
+      const size = buf.length;
+      while (pos < size) {
+        const eol = buf.indexOf(10, pos);
+        const end = eol < 0 ? size : eol + 1;
+        const line = Buffer.allocUnsafe(end - pos);
+        buf.copy(line, 0, pos, end);
+        pos = end;
+        n++;
+      }
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+    pymmap: (c) => {
+      const m = c.m;
+      m.seek(0);
+      const t0 = hr();
+      let n = 0;
+      while (m.readline().length !== 0) n++;
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+  {
+    id: 'slice4k', label: 'm[a:a+4096] copy, random a', unit: 'op/s', cpy: 'slice4k',
+    floor: 0.8, aim: 1.5, nodeNote: 'allocUnsafe(4096) + buf.copy',
+    node: (c) => sliceNode(c, 4096, c.offs4k),
+    pymmap: (c) => slicePymmap(c, 4096, c.offs4k),
+  },
+  {
+    id: 'slice16', label: 'm[a:a+16] copy, random a', unit: 'op/s', cpy: 'slice16', info: true,
+    nodeNote: 'allocUnsafe(16) + buf.copy',
+    node: (c) => sliceNode(c, 16, c.offs16),
+    pymmap: (c) => slicePymmap(c, 16, c.offs16),
+  },
+  {
+    id: 'read1m', label: 'read(1 MiB) chunks through the file', unit: 'B/s', cpy: 'read1m',
+    floor: 0.9, aim: null, nodeNote: 'fs.readSync 1 MiB into a fresh Buffer',
+    node: (c) => {
+      const fd = c.fd;
+      const t = medianTime(2 * CFG.k_scan, () => {
+        let pos = 0;
+        for (;;) {
+          const b = Buffer.allocUnsafe(1 << 20);
+          const got = fs.readSync(fd, b, 0, b.length, pos);
+          if (got === 0) break;
+          pos += got;
+        }
+      });
+      return { value: SIZE / t, seconds: t, work: SIZE };
+    },
+    pymmap: (c) => {
+      const m = c.m;
+      const t = medianTime(2 * CFG.k_scan, () => {
+        m.seek(0);
+        while (m.read(1 << 20).length !== 0) { /* next chunk */ }
+      });
+      return { value: SIZE / t, seconds: t, work: SIZE };
+    },
+  },
+  {
+    id: 'map_close', label: 'map whole file (ACCESS_READ) + close', unit: 'op/s', cpy: 'map_close',
+    floor: 0.8, aim: null, nodeNote: 'fs.openSync + fs.closeSync (no map: reference only)',
+    node: (c) => {
+      const n = CFG.n_map_close;
+      for (let i = 0; i < 200; i++) fs.closeSync(fs.openSync(c.file, 'r'));
+      const t0 = hr();
+      for (let i = 0; i < n; i++) fs.closeSync(fs.openSync(c.file, 'r'));
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+    pymmap: (c) => {
+      const n = CFG.n_map_close;
+      const fd = c.fd;
+      const opts = { access: M.ACCESS_READ };
+      for (let i = 0; i < 200; i++) new M.mmap(fd, 0, opts).close();
+      const t0 = hr();
+      for (let i = 0; i < n; i++) {
+        const x = new M.mmap(fd, 0, opts);
+        x.close();
+      }
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+];
+
+function scan(c, key, fn, reverse = false) {
+  const at = c.meta.needles[key].offset;
+  const r = fn();
+  if (r !== at) throw new Error(`${key}: found ${r}, expected ${at}`);
+  const t = medianTime(CFG.k_scan, fn);
+  const scanned = reverse ? SIZE - at : at + c.nd[key].length;
+  return { value: scanned / t, seconds: t, work: scanned };
+}
+
+function seqBytesNode(c) {
+  const buf = c.buf;
+  const n = Math.min(CFG.n_index, SIZE);
+  const run = (k) => { let s = 0; for (let i = 0; i < k; i++) s += buf[i]; return s; };
+  run(20000);
+  const t0 = hr();
+  c.sink = run(n);
+  const t = secs(t0);
+  return { value: n / t, seconds: t, work: n };
+}
+
+function sliceNode(c, w, offs) {
+  const buf = c.buf;
+  let b;
+  for (let k = 0; k < 1000; k++) { b = Buffer.allocUnsafe(w); buf.copy(b, 0, offs[k], offs[k] + w); }
+  const t0 = hr();
+  for (let k = 0; k < offs.length; k++) {
+    const a = offs[k];
+    b = Buffer.allocUnsafe(w);
+    buf.copy(b, 0, a, a + w);
+  }
+  const t = secs(t0);
+  c.sink = b;
+  return { value: offs.length / t, seconds: t, work: offs.length };
+}
+
+function slicePymmap(c, w, offs) {
+  const m = c.m;
+  let b;
+  for (let k = 0; k < 1000; k++) b = m.__getitem__(new slice(offs[k], offs[k] + w));
+  const t0 = hr();
+  for (let k = 0; k < offs.length; k++) {
+    const a = offs[k];
+    b = m.__getitem__(new slice(a, a + w));
+  }
+  const t = secs(t0);
+  if (b.length !== w) throw new Error('bad slice');
+  c.sink = b;
+  return { value: offs.length / t, seconds: t, work: offs.length };
+}
+
+// ------------------------------------------------------------------ CPython
+
+function pythonCandidates() {
+  if (opt.noPython) return [];
+  if (opt.pythons.length) return opt.pythons;
+  const c = ['python3'];
+  let root = process.env.PYENV_ROOT;
+  try {
+    root = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch { /* no pyenv */ }
+  if (!root) root = path.join(os.homedir(), '.pyenv');
+  c.push(path.join(root, 'versions', '3.13.0', 'bin', 'python3'));
+  return c;
+}
+
+function runPython(exe, cfg) {
+  const r = spawnSync(exe, [path.join(__dirname, 'cpython_bench.py'), JSON.stringify(cfg)], {
+    encoding: 'utf8', maxBuffer: 16 << 20,
+  });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${exe} exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.stdout);
+}
+
+// ------------------------------------------------------------------ soak
+//
+// Runs in a fresh child process (`--soak-child`), so that the heap left by the benchmarks does
+// not absorb (or add) memory: map/close cycles in one synchronous loop, RSS sampled as it goes,
+// then measured after a GC and again after an event-loop turn (Node-API runs the finalizers of
+// external buffers from the event loop, so a synchronous loop can only show them pending).
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+async function soakChild(cfg) {
+  const fd = fs.openSync(cfg.file, 'r');
+  const opts = { access: M.ACCESS_READ };
+  const cycle = () => {
+    const m = new M.mmap(fd, cfg.length, opts);
+    if (cfg.touchView) m.__getitem__(m.__len__() - 1);
+    m.close();
+  };
+  const settle = async () => { gc(); for (let k = 0; k < 3; k++) { await tick(); gc(); } };
+  for (let i = 0; i < 1000; i++) cycle(); // warm-up: JIT, first allocations
+  await settle();
+  const fds0 = countFds();
+  const maps0 = mapsLines(cfg.file);
+  const rss0 = process.memoryUsage().rss;
+  // Two rounds, each one synchronous loop then GC + event-loop turns. The first round may grow
+  // the heap to its working size (and shows finalizers pending in a synchronous loop); a leak
+  // shows as growth again in the second round.
+  const half = Math.floor(cfg.cycles / 2);
+  const samples = [];
+  const step = Math.max(1, Math.floor(half / 5));
+  const rounds = [];
+  let t = 0;
+  for (let r = 0; r < 2; r++) {
+    const t0 = hr();
+    for (let i = 1; i <= half; i++) {
+      cycle();
+      if (i % step === 0) samples.push(process.memoryUsage().rss);
+    }
+    t += secs(t0);
+    gc();
+    const endOfLoop = process.memoryUsage().rss;
+    await settle();
+    rounds.push({ end_of_loop: endOfLoop, settled: process.memoryUsage().rss });
+  }
+  const fds1 = countFds();
+  const maps1 = mapsLines(cfg.file);
+  fs.closeSync(fd);
+  const rss1 = rounds[1].settled;
+  const growth2 = rss1 - rounds[0].settled;
+  return {
+    cycles: 2 * half, length: cfg.length, touchView: cfg.touchView, seconds: t, rate: (2 * half) / t,
+    rss_before: rss0, rounds, rss_after: rss1, rss_max: Math.max(rss0, ...samples), rss_growth_round2: growth2,
+    rss_samples_mib: samples.map((x) => +(x / 1048576).toFixed(1)),
+    fds_before: fds0, fds_after: fds1, maps_before: maps0.total, maps_after: maps1.total,
+    file_maps_before: maps0.file, file_maps_after: maps1.file,
+    leak_fd: fds1 > fds0, leak_map: maps1.file > maps0.file, rss_flat: growth2 < 8 * 1048576,
+  };
+}
+
+// ------------------------------------------------------------------ one measurement per process
+
+function opChild({ file, op, impl }) {
+  const meta = JSON.parse(fs.readFileSync(file + '.json', 'utf8'));
+  const c = { file, meta, sink: 0 };
+  c.nd = Object.fromEntries(Object.entries(meta.needles).map(([k, v]) => [k, Buffer.from(v.text, 'latin1')]));
+  c.fd = fs.openSync(file, 'r');
+  if (impl === 'node') c.buf = fs.readFileSync(file);
+  else c.m = new M.mmap(c.fd, 0, { access: M.ACCESS_READ });
+  if (op === 'getitem_random') c.idxRandom = xorshiftOffsets(Math.floor(CFG.n_index / 4), SIZE, SEED);
+  if (op === 'slice4k') c.offs4k = xorshiftOffsets(CFG.n_slice4k, SIZE - 4096, SEED + 4096);
+  if (op === 'slice16') c.offs16 = xorshiftOffsets(CFG.n_slice16, SIZE - 16, SEED + 16);
+  const f0 = process.resourceUsage().minorPageFault;
+  const v = OPS.find((o) => o.id === op)[impl](c);
+  v.minor_faults = process.resourceUsage().minorPageFault - f0; // warm-up included
+  if (c.m) c.m.close();
+  fs.closeSync(c.fd);
+  return v;
+}
+
+function childArgs(flag, payload) {
+  const args = [__filename, flag, JSON.stringify(payload)];
+  if (QUICK) args.push('--quick');
+  if (opt.mib) args.push('--mib', String(opt.mib));
+  if (shimArg > 0) args.push('--shim', ROOT);
+  return args;
+}
+
+function runChild(flag, payload) {
+  const r = spawnSync(process.execPath, childArgs(flag, payload), { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) {
+    throw new Error(`${flag} ${JSON.stringify(payload).slice(0, 80)} exited ${r.status}: ` +
+      `${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  return JSON.parse(r.stdout);
+}
+
+function runOpChild(file, op, impl) {
+  return runChild('--op-child', { file, op, impl });
+}
+
+function soak(file, cycles, length, touchView) {
+  return runChild('--soak-child', { file, cycles, length, touchView });
+}
+
+// ------------------------------------------------------------------ main
+
+function gitInfo() {
+  const g = (args) => {
+    try {
+      return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch { return ''; }
+  };
+  const head = g(['rev-parse', '--short', 'HEAD']);
+  const dirty = g(['status', '--porcelain', '--', 'shim', 'native/src']) !== '';
+  return head ? `${head}${dirty ? ' (+ uncommitted changes in shim/ or native/src/)' : ''}` : 'unknown';
+}
+
+function machineInfo() {
+  const cpus = os.cpus();
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const rel = fs.readFileSync('/etc/os-release', 'utf8').match(/^PRETTY_NAME="?([^"\n]*)"?/m);
+    if (rel) osName = `${rel[1]}, kernel ${os.release()}`;
+  } catch { /* not Linux */ }
+  let glibc = '';
+  try { glibc = process.report.getReport().header.glibcVersionRuntime || ''; } catch { /* none */ }
+  return {
+    cpu: cpus.length ? cpus[0].model.trim() : 'unknown', cores: cpus.length,
+    memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), os: osName, arch: process.arch, glibc,
+    node: process.version, v8: process.versions.v8, napi: process.versions.napi,
+  };
+}
+
+function main() {
+  const started = new Date();
+  const tStart = Date.now();
+  const load0 = os.loadavg()[0];
+  const ops = opt.only ? OPS.filter((o) => opt.only.includes(o.id)) : OPS;
+  if (!ops.length && !opt.soak) throw new Error('nothing to run');
+  log(`pymmap bench (${QUICK ? 'quick' : 'full'}): ${CFG.mib} MiB file, ${CFG.repeats} repeats`);
+  const { file, meta } = ensureFile();
+
+  fs.readFileSync(file); // warm the page cache
+  const pyCfg = {
+    file, size: SIZE, ops: [], needles: meta.needles, n_index: CFG.n_index,
+    n_slice4k: CFG.n_slice4k, n_slice16: CFG.n_slice16, n_map_close: CFG.n_map_close,
+    k_scan: CFG.k_scan, seed: SEED,
+  };
+
+  // Find the CPythons that work (one probe run each on a tiny op set).
+  const pythons = [];
+  for (const exe of pythonCandidates()) {
+    try {
+      const r = runPython(exe, { ...pyCfg, ops: ['map_close'], n_map_close: 10 });
+      const label = `CPython ${r.python.version}`;
+      if (pythons.some((p) => p.label === label && p.executable === r.python.executable)) continue;
+      pythons.push({ exe, label, executable: r.python.executable, info: r.python });
+      log(`using ${label} (${exe} -> ${r.python.executable})`);
+    } catch (e) {
+      log(`skipping ${exe}: ${e.message}`);
+    }
+  }
+
+  // raw[impl][op] = [values per repeat]
+  const raw = { node: {}, pymmap: {} };
+  for (const p of pythons) raw[p.label] = {};
+  const push = (impl, op, v) => { (raw[impl][op] ||= []).push(v); };
+
+  // Every (operation, implementation) runs in a fresh process, so that no measurement inherits
+  // the JIT, GC or malloc state of another (read(1 MiB) depends a lot on whether glibc still has
+  // freed memory to hand out, for instance). CPython ops sharing one measurement run once.
+  const cpyOps = [...new Set(ops.map((o) => o.cpy))];
+  for (let r = 0; r < CFG.repeats; r++) {
+    log(`repeat ${r + 1}/${CFG.repeats}`);
+    for (const p of pythons) {
+      for (const op of cpyOps) {
+        const res = runPython(p.exe, { ...pyCfg, ops: [op] }).results;
+        for (const [k, v] of Object.entries(res)) push(p.label, k, v);
+      }
+    }
+    // Alternate which Node side goes first.
+    const order = r % 2 === 0 ? ['node', 'pymmap'] : ['pymmap', 'node'];
+    for (const op of ops) {
+      for (const impl of order) {
+        const v = runOpChild(file, op.id, impl);
+        push(impl, op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work,
+          minor_faults: v.minor_faults });
+      }
+    }
+  }
+
+  // Medians and per-repeat ratios.
+  const rows = [];
+  for (const op of ops) {
+    const vals = (impl, key) => (raw[impl][key] || []).map((x) => x.value);
+    const row = { id: op.id, label: op.label, unit: op.unit, info: !!op.info, floor: op.floor ?? null,
+      aim: op.aim ?? null, limit: op.limit ?? null, node_note: op.nodeNote, cpython_key: op.cpy,
+      median: {}, ratio: {}, ratio_range: {} };
+    const pm = vals('pymmap', op.id);
+    row.median.pymmap = median(pm);
+    row.median.node = median(vals('node', op.id));
+    const ratioOf = (other) => {
+      const rs = pm.map((v, i) => v / other[i]).filter(Number.isFinite);
+      return rs.length ? [median(rs), Math.min(...rs), Math.max(...rs)] : [NaN, NaN, NaN];
+    };
+    const [nm, nlo, nhi] = ratioOf(vals('node', op.id));
+    row.ratio.node = nm;
+    row.ratio_range.node = [nlo, nhi];
+    for (const p of pythons) {
+      const cv = vals(p.label, op.cpy);
+      row.median[p.label] = median(cv);
+      const [m, lo, hi] = ratioOf(cv);
+      row.ratio[p.label] = m;
+      row.ratio_range[p.label] = [lo, hi];
+    }
+    if (!op.info && pythons.length) {
+      // The verdict is against the faster CPython (the smaller ratio).
+      const worst = Math.min(...pythons.map((p) => row.ratio[p.label]));
+      row.verdict_ratio = worst;
+      row.verdict = !Number.isFinite(worst) ? 'n/a' : worst >= op.floor
+        ? (op.aim && worst >= op.aim ? 'pass (aim met)' : 'pass') : 'MISS';
+    } else {
+      row.verdict = 'info';
+    }
+    rows.push(row);
+  }
+
+  const soaks = [];
+  if (opt.soak) {
+    log('soak: map/close cycles');
+    soaks.push(soak(file, CFG.soak_cycles, 0, false));
+    log('soak: map/view/close cycles');
+    soaks.push(soak(file, CFG.soak_view_cycles, 65536, true));
+  }
+
+  const result = {
+    date: started.toISOString(), mode: QUICK ? 'quick' : 'full', seconds: (Date.now() - tStart) / 1000,
+    machine: machineInfo(), pymmap: { version: require(path.join(ROOT, 'package.json')).version, git: gitInfo(), root: ROOT },
+    pythons: pythons.map((p) => p.info), file: { path: file, size: SIZE, needles: meta.needles },
+    config: CFG, load_average: { start: load0, end: os.loadavg()[0] }, rows, soaks, raw,
+  };
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const jsonPath = path.join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');
+  fs.writeFileSync(jsonPath, JSON.stringify(result, null, 1));
+  const md = report(result, pythons.map((p) => p.label));
+  const mdPath = QUICK || opt.only || opt.out || shimArg > 0 ? path.join(OUT_DIR, QUICK ? 'REPORT-quick.md' : 'REPORT-partial.md')
+    : path.join(__dirname, 'REPORT.md');
+  fs.writeFileSync(mdPath, md);
+  console.log(md);
+  log(`wrote ${path.relative(process.cwd(), mdPath)} and ${path.relative(process.cwd(), jsonPath)} ` +
+    `(${result.seconds.toFixed(0)} s)`);
+  const leak = soaks.some((s) => s.leak_fd || s.leak_map);
+  if (leak) {
+    log('soak left an fd or a mapping behind');
+    process.exitCode = 2;
+  }
+}
+
+// ------------------------------------------------------------------ REPORT.md
+
+function report(res, pyLabels) {
+  const L = [];
+  const mc = res.machine;
+  const primary = pyLabels[0];
+  L.push('# pymmap benchmarks');
+  L.push('');
+  L.push('`npm run bench` (= `node bench/run.js`, a few minutes, needs `npm run build`) measures the same ' +
+    'operations with CPython\'s mmap (bench/cpython_bench.py), with plain Node (no mmap) and with pymmap ' +
+    'on one generated text file, and rewrites this file; `node bench/run.js --quick` is the < 60 s smoke ' +
+    'run (writes bench/out/ only). Times are never asserted; the soak exits 2 if a map/close cycle leaves an ' +
+    'fd or a mapping behind. `--shim DIR` benchmarks another checkout\'s build (A/B of a change).');
+  L.push('');
+  L.push(`Generated by \`node bench/run.js${res.mode === 'quick' ? ' --quick' : ''}\` on ${res.date.slice(0, 10)} ` +
+    `(${res.seconds.toFixed(0)} s). Raw numbers: \`bench/out/results.json\` (not committed).`);
+  L.push('');
+  L.push(`- Machine: ${mc.cpu}, ${mc.cores} cores (shared with other jobs: numbers are noisy; load average ` +
+    `${res.load_average.start.toFixed(1)} at the start, ${res.load_average.end.toFixed(1)} at the end), ` +
+    `${mc.memory_gib} GiB RAM, ${mc.os}, ${mc.arch}${mc.glibc ? `, glibc ${mc.glibc}` : ''}`);
+  L.push(`- Node ${mc.node} (V8 ${mc.v8}, Node-API ${mc.napi}); pymmap ${res.pymmap.version} at ${res.pymmap.git}`);
+  for (const p of res.pythons) L.push(`- CPython ${p.version} (${p.executable}), ${p.compiler.trim()}`);
+  if (!res.pythons.length) L.push('- CPython: none found (ratios vs CPython are missing)');
+  L.push(`- File: ${fmtBytes(res.file.size)} of text in lines of 50-70 chars (common English words), ` +
+    `page cache warm; mapped with ACCESS_READ by both CPython and pymmap. ` +
+    `Needles: ${Object.entries(res.file.needles).map(([k, v]) => `${k} \`${v.text}\` at ${v.offset}`).join(', ')}.`);
+  L.push(`- ${res.config.repeats} repeats; each measurement (operation x implementation x repeat) runs in a fresh ` +
+    'process; each cell is the median over repeats; each ratio is the median of the per-repeat ratios ' +
+    '(min-max in brackets). Ratios > 1: pymmap is faster.');
+  L.push('');
+  const cols = ['op', ...pyLabels, 'plain Node', 'pymmap', ...pyLabels.map((l) => `pymmap / ${l.replace('CPython ', 'Py')}`),
+    'pymmap / Node', 'floor / aim', 'verdict'];
+  L.push(`| ${cols.join(' | ')} |`);
+  L.push(`|${cols.map(() => '---').join('|')}|`);
+  for (const r of res.rows) {
+    const rr = (lbl) => {
+      const v = r.ratio[lbl];
+      const g = r.ratio_range[lbl];
+      return Number.isFinite(v) ? `${fmtRatio(v)} [${fmtRatio(g[0])}-${fmtRatio(g[1])}]` : '-';
+    };
+    const fa = r.info ? 'info' : `>= ${r.floor}x${r.aim ? ` / ${r.aim}x` : ''}${r.limit ? ` (limit: ${r.limit})` : ''}`;
+    const cells = [r.label, ...pyLabels.map((l) => fmtRate(r.median[l], r.unit)),
+      `${fmtRate(r.median.node, r.unit)}`, `**${fmtRate(r.median.pymmap, r.unit)}**`,
+      ...pyLabels.map(rr), rr('node'), fa, r.verdict === 'MISS' ? '**MISS**' : r.verdict];
+    L.push(`| ${cells.join(' | ')} |`);
+  }
+  L.push('');
+  L.push('The verdict compares pymmap with the faster of the CPythons (the smaller ratio). ' +
+    'Byte-get rows use the same CPython loop (`for i in range(n): s += m[i]`); the plain Node column is ' +
+    'what the same loop costs over a Buffer.');
+  L.push('');
+  L.push('What each column does:');
+  L.push('');
+  L.push('| op | CPython | plain Node (no mmap) | pymmap |');
+  L.push('|---|---|---|---|');
+  const py = {
+    find_common: '`m.find(needle)`', find_rare: '`m.find(needle)`', rfind: '`m.rfind(needle)`',
+    getbyte_native: '`s += m[i]`, i sequential', getitem: '`s += m[i]`, i sequential',
+    getitem_random: '`s += m[i]` over a list of random i', readline: '`while m.readline(): n += 1`',
+    slice4k: '`m[a:a+4096]`', slice16: '`m[a:a+16]`', read1m: '`while m.read(1 << 20): pass`',
+    map_close: '`mmap.mmap(fd, 0, access=ACCESS_READ).close()`',
+  };
+  const pm = {
+    find_common: '`m.seek(0); m.find(needle)`', find_rare: '`m.seek(0); m.find(needle)`', rfind: '`m.rfind(needle)`',
+    getbyte_native: '`s += native.getByte(m._id, i)` (one Node-API call per byte)',
+    getitem: '`s += m.__getitem__(i)`', getitem_random: '`s += m.__getitem__(idx[k])`',
+    readline: '`while (m.readline().length) n++`', slice4k: '`m.__getitem__(new slice(a, a + 4096))`',
+    slice16: '`m.__getitem__(new slice(a, a + 16))`', read1m: '`while (m.read(1 << 20).length) ;`',
+    map_close: '`new mmap(fd, 0, {access: ACCESS_READ}).close()`',
+  };
+  for (const r of res.rows) L.push(`| ${r.id} | ${py[r.id] || ''} | \`${r.node_note}\` | ${pm[r.id] || ''} |`);
+  if (res.soaks.length) {
+    L.push('');
+    L.push('## Soak');
+    L.push('');
+    L.push('Each soak runs in a fresh child process, in two rounds of half the cycles; a round is one ' +
+      'synchronous loop, then a GC and event-loop turns (Node-API runs the finalizers of external buffers, ' +
+      'such as views, from the event loop, so memory they hold is only released after a turn). RSS is ' +
+      'flat when the second round adds less than 8 MiB.');
+    L.push('');
+    L.push('| cycles | what | rate | RSS before -> round 1 (loop end, settled) -> round 2 (loop end, settled) | ' +
+      'RSS max in loops | fds before -> after | maps lines before -> after | mappings of the file left | verdict |');
+    L.push('|---|---|---|---|---|---|---|---|---|');
+    const mib = (x) => (x / 1048576).toFixed(0);
+    for (const s of res.soaks) {
+      const what = s.touchView
+        ? `map ${s.length / 1024} KiB + \`m[len-1]\` (creates the view) + close`
+        : 'map whole file + close';
+      const ok = !s.leak_fd && !s.leak_map && s.rss_flat;
+      L.push(`| ${s.cycles.toLocaleString('en-US')} | ${what} | ${fmtRate(s.rate, 'op/s')} | ` +
+        `${mib(s.rss_before)} -> (${mib(s.rounds[0].end_of_loop)}, ${mib(s.rounds[0].settled)}) -> ` +
+        `(${mib(s.rounds[1].end_of_loop)}, ${mib(s.rounds[1].settled)}) MiB | ${mib(s.rss_max)} MiB | ` +
+        `${s.fds_before} -> ${s.fds_after} | ${s.maps_before} -> ${s.maps_after} | ` +
+        `${s.file_maps_after - s.file_maps_before} | ` +
+        `${ok ? 'pass' : `**FAIL**${s.leak_fd ? ' fd leak' : ''}${s.leak_map ? ' mapping leak' : ''}${s.rss_flat ? '' : ' RSS grew'}`} |`);
+    }
+    L.push('');
+    L.push('RSS samples in the loops (MiB, every tenth of the cycles): ' +
+      res.soaks.map((s) => `${s.touchView ? 'view' : 'plain'}: ${s.rss_samples_mib.join(', ')}`).join('; ') + '.');
+  }
+  L.push('');
+  return L.join('\n');
+}
+
+if (opt.soakChild) {
+  soakChild(opt.soakChild).then((r) => console.log(JSON.stringify(r)));
+} else if (opt.opChild) {
+  console.log(JSON.stringify(opChild(opt.opChild)));
+} else {
+  main();
+}
