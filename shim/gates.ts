@@ -48,8 +48,8 @@ export interface Gate {
   readonly newArgMessages: boolean;
   /** resize() refuses to grow a shared anonymous mapping on Linux (3.14; 3.13.8+). */
   readonly refuseSharedAnonGrow: boolean;
-  /** None accepted for find/rfind start and end, madvise start and length, flush offset and
-   *  size (3.14). 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps
+  /** None accepted for find/rfind start and end, madvise length, flush offset and size
+   *  (3.14). 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps
    *  is len, size() with trackfd=False raises ValueError, set_name(). */
   readonly flushFlags: boolean;
   readonly anonSize: boolean;

@@ -389,8 +389,11 @@ export class MmapBase {
     const g = this._g;
     let start = this._pos;
     let end = this._len;
-    if (pos.length > 1 && !(g.noneArgs && pos[1] == null)) start = asSsize(pos[1], g);
-    if (pos.length > 2 && !(g.noneArgs && pos[2] == null)) end = asSsize(pos[2], g);
+    // 3.14+: a None start means "from the position to the end", whatever end says (as
+    // CPython 3.14.2 does it).
+    const noneStart = g.noneArgs && pos.length > 1 && pos[1] == null;
+    if (pos.length > 1 && !noneStart) start = asSsize(pos[1], g);
+    if (pos.length > 2 && !noneStart && !(g.noneArgs && pos[2] == null)) end = asSsize(pos[2], g);
     this._check();
     const size = this._len;
     if (start < 0) {
@@ -443,7 +446,7 @@ export class MmapBase {
     const option = asCInt(pos[0], g, true);
     let startB = 0n;
     let lengthB = BigInt(this._len);
-    if (pos.length > 1 && !(g.noneArgs && pos[1] == null)) startB = asSsizeBig(pos[1], g);
+    if (pos.length > 1) startB = asSsizeBig(pos[1], g); // None is refused for start, even in 3.14
     if (pos.length > 2 && !(g.noneArgs && pos[2] == null)) lengthB = asSsizeBig(pos[2], g);
     this._check();
     if (startB < 0n || startB >= BigInt(this._len)) throw new ValueError(MSG.madviseStart);

@@ -5,13 +5,23 @@
 //   installMmap(pyodide);                 // or installMmap(pyodide, { strict: true })
 //   pyodide.runPython('import mmap; ...');
 //
+// Which maps are real host mappings: files on NODEFS mounts (the Emscripten fd is translated
+// to the host fd of its stream) and anonymous maps. Zero-copy (the default on Linux and macOS
+// with the addon's mapFixed): the host file is mapped MAP_FIXED into page-aligned wasm memory
+// under a built-in mmap object (a "carrier"), so CPython's own mmap code reads and writes the
+// file's pages; otherwise (zeroCopy: false, or Windows) every operation is a call into pymmap.
+// Files without a host fd (MEMFS, devices) get Pyodide's built-in mmap, or OSError(ENODEV)
+// with { strict: true }.
+//
 // The Python side is python/pymmap_bridge.py (shipped in the package), executed into
 // sys.modules['mmap'] (mmap is a builtin module: BuiltinImporter is first on sys.meta_path, so
-// a registered JS module or an mmap.py on sys.path would lose). This file registers the JS side
-// as '_pymmap_js': fd translation (Emscripten fd -> the host fd of a NODEFS stream), the
-// mmap.__new__ audit event forwarded to Python's sys.audit, bytes arguments as zero-copy views
-// of the wasm heap, and the error classification used by the bridge's one error-mapping
-// function.
+// a registered JS module or an mmap.py on sys.path would lose); its compiled bytecode is kept
+// in python/__pycache__/ (option `cache`). This file registers the JS side as '_pymmap_js': fd
+// translation, the placement of maps in wasm memory and their carriers, the mmap.__new__
+// audit event forwarded to Python's sys.audit, bytes arguments as zero-copy views of the wasm
+// heap, and the error classification used by the bridge's one error-mapping function.
+// Calling installMmap again on the same instance replaces the module (e.g. to turn strict on).
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as builtins from './builtins';
@@ -28,6 +38,11 @@ export interface InstallMmapOptions {
   module?: any;
   /** Python version gate to use ('3.14'); default: the running Python's version. */
   version?: string;
+  /** Keep the compiled bridge (marshalled bytecode, keyed by the source and the Python build)
+   *  in python/__pycache__/ next to its source, as CPython keeps .pyc files, and in memory:
+   *  compiling it costs more than everything else installMmap does. Default true; the
+   *  directory is skipped silently when it cannot be written. */
+  cache?: boolean;
 }
 
 export interface InstalledMmap {
@@ -54,7 +69,7 @@ class PyForeign {
 
 // The audit hook is process-wide (pymmap's sys hooks cannot be removed): one hook, which
 // forwards the event to the Python sys.audit of the constructor call in progress.
-interface AuditCtx { audit: (...a: unknown[]) => void; fd: unknown }
+interface AuditCtx { audit: ((...a: unknown[]) => void) | null; fd: unknown }
 let auditCtx: AuditCtx | null = null;
 let hookInstalled = false;
 function ensureAuditHook(): void {
@@ -64,7 +79,7 @@ function ensureAuditHook(): void {
     const c = auditCtx;
     if (c === null || event !== 'mmap.__new__') return;
     auditCtx = null; // once per constructor call
-    c.audit(event, c.fd, ...args.slice(1));
+    if (c.audit) c.audit(event, c.fd, ...args.slice(1));
   });
 }
 
@@ -94,6 +109,45 @@ function bridgeSource(): [string, string] {
   throw new Error(`pymmap: python/pymmap_bridge.py not found (looked in ${cands.join(', ')})`);
 }
 
+// Compiled bridge code by cache key (several Pyodide instances in one process).
+const codeCache = new Map<string, Uint8Array>();
+
+function codeCachePath(file: string, key: string): string {
+  return path.join(path.dirname(file), '__pycache__', `pymmap_bridge.pyodide-${key.slice(0, 24)}.marshal`);
+}
+
+function readCode(file: string, key: string): Uint8Array | null {
+  const hit = codeCache.get(key);
+  if (hit) return hit;
+  try {
+    const b = fs.readFileSync(codeCachePath(file, key));
+    const u = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    codeCache.set(key, u);
+    return u;
+  } catch {
+    return null;
+  }
+}
+
+function writeCode(file: string, key: string, code: Uint8Array): void {
+  codeCache.set(key, code);
+  const dst = codeCachePath(file, key);
+  const dir = path.dirname(dst);
+  const tmp = `${dst}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, dst);
+    for (const f of fs.readdirSync(dir)) { // older builds of the bridge
+      if (f.startsWith('pymmap_bridge.pyodide-') && f.endsWith('.marshal') && path.join(dir, f) !== dst) {
+        fs.rmSync(path.join(dir, f), { force: true });
+      }
+    }
+  } catch {
+    try { fs.rmSync(tmp, { force: true }); } catch { /* read-only */ }
+  }
+}
+
 function protoNames(cls: any): string[] {
   const names = new Set<string>();
   const seen = new Set<string>();
@@ -116,8 +170,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   if (!pyodide || typeof pyodide.runPython !== 'function' || !pyodide.FS) {
     throw new TypeError('installMmap: expected a Pyodide instance (from loadPyodide())');
   }
-  const version: string = options.version ??
-    pyodide.runPython('import sys as _s; "%d.%d" % _s.version_info[:2]');
+  // "3.14" and the interpreter's build ("3.14.2 (main, ...) [Clang ...]", a key of the
+  // bytecode cache)
+  const pySys = pyodide.pyimport('sys');
+  const pyBuild = String(pySys.version);
+  pySys.destroy();
+  const version: string = options.version ?? /^\d+\.\d+/.exec(pyBuild)![0];
   const M = loadModule(version, options);
   const FS = pyodide.FS;
   const NODEFS = FS.filesystems?.NODEFS;
@@ -126,7 +184,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const nat: any = loadNative();
   const zeroCopy = options.zeroCopy !== false && process.platform !== 'win32' && !!nat &&
     typeof nat.mapFixed === 'function' && typeof nat.unmapFixed === 'function' &&
-    typeof Module?._malloc === 'function' && !!Module?.HEAPU8;
+    typeof Module?._malloc === 'function' && !!Module?.HEAPU8 &&
+    typeof Module._PyType_GenericAlloc === 'function' && typeof Module._Py_DecRef === 'function';
   const P: number = M.PAGESIZE;
   const MAP_SHARED: number = M.MAP_SHARED;
   const MAP_PRIVATE: number = M.MAP_PRIVATE;
@@ -154,8 +213,38 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function placeFree(p: Placement): void {
     Module._free(p.ptr);
   }
+
+  // ---- zero-copy carriers: built-in mmap objects over a placement (python/pymmap_bridge.py).
+  // mmap_object of Modules/mmapmodule.c (3.13/3.14) on wasm32; the bridge checks the layout by
+  // behaviour before using it (and falls back to the copying path if it does not match).
+  const MO = { data: 8, size: 12, pos: 16, offset: 24, exports: 32, fd: 36, trackfd: 40, flags: 44, access: 52 };
+  let carrierType = 0;
+  let emFlags = { shared: 0, private: 0, anon: 0 };
+  /** A new built-in mmap object (PyType_GenericAlloc: no constructor, so no audit event and
+   *  no Emscripten mapping) with its fields set; returns its address (a new reference). */
+  function makeCarrier(addr: number, size: number, pos: number, offset: number, trackfd: boolean,
+    shared: boolean, anon: boolean, access: number): number {
+    const o: number = Module._PyType_GenericAlloc(carrierType, 0);
+    if (!o) {
+      if (typeof Module._PyErr_Clear === 'function') Module._PyErr_Clear();
+      throw new builtins.MemoryError();
+    }
+    const H32 = Module.HEAP32;
+    H32[(o + MO.data) >> 2] = addr;
+    H32[(o + MO.size) >> 2] = size;
+    H32[(o + MO.pos) >> 2] = pos;
+    H32[(o + MO.offset) >> 2] = offset % 0x100000000;
+    H32[(o + MO.offset + 4) >> 2] = Math.floor(offset / 0x100000000);
+    H32[(o + MO.fd) >> 2] = -1;
+    Module.HEAPU8[o + MO.trackfd] = trackfd ? 1 : 0;
+    H32[(o + MO.flags) >> 2] = (shared ? emFlags.shared : emFlags.private) | (anon ? emFlags.anon : 0);
+    H32[(o + MO.access) >> 2] = access;
+    return o;
+  }
   ensureAuditHook();
 
+  const isPlain = (a: unknown): a is Record<string, unknown> =>
+    a !== null && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype;
   const isPyProxy = (v: unknown): boolean =>
     PyProxy ? v instanceof PyProxy : (typeof v === 'function' || typeof v === 'object') && v !== null && typeof (v as any).toJs === 'function';
 
@@ -177,7 +266,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const out = new Array(args.length);
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      if (i === args.length - 1 && a !== null && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype) {
+      if (i === args.length - 1 && isPlain(a)) {
         const kw: Record<string, unknown> = {};
         for (const k of Object.keys(a)) kw[k] = conv((a as any)[k], held);
         out[i] = kw;
@@ -202,6 +291,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const gate = require('./versions').gateFor?.(version);
     if (gate?.pickleMessage) pickleMessage = gate.pickleMessage;
   } catch { /* default */ }
+
+  let auditFn: any = null;
+  let infoAddr = 0;
 
   const api = {
     options: { strict: !!options.strict },
@@ -233,37 +325,112 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       return String(e.name);
     },
 
-    /** new M.mmap(...args) with mmap.__new__ forwarded to Python's sys.audit (with the
-     *  Emscripten fd, as Python would report it). Returns [m, length] or, when `zc` and the
-     *  map could be placed in the wasm memory, [m, length, ptr, addr, span, anon, shared,
-     *  offset, trackfd, access] (one call: every JS value crossing into Python costs). */
-    construct(audit: any, fd: unknown, zc: boolean, ...args: unknown[]): unknown[] {
+    /** Python's sys.audit (a persistent proxy), called for mmap.__new__. */
+    setAudit(fn: any): void {
+      auditFn = fn;
+    },
+    /** The built-in mmap type (its address) and its MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS
+     *  values: enables carriers. */
+    setCarrierType(typeAddr: number, shared: number, priv: number, anon: number): boolean {
+      if (!zeroCopy) return false;
+      carrierType = typeAddr;
+      emFlags = { shared, private: priv, anon };
+      return true;
+    },
+    carrier: makeCarrier,
+    /** Py_DECREF of an object address (after Python took its own reference). */
+    decref: (o: number) => { Module._Py_DecRef(o); },
+    exportsOf: (o: number) => Module.HEAP32[(o + MO.exports) >> 2],
+    setData(o: number, addr: number, size: number): void {
+      Module.HEAP32[(o + MO.data) >> 2] = addr;
+      Module.HEAP32[(o + MO.size) >> 2] = size;
+    },
+    /** find/rfind of `sub` (a bytes PyProxy) in [start, end) of pymmap's own mapping `h` of
+     *  a carrier's file (the addon's memmem: twice as fast as CPython's search compiled to
+     *  wasm, or Buffer.indexOf); -1 when absent. */
+    findHost(h: any, start: number, end: number, sub: unknown, reverse: boolean): number {
+      const held: any[] = [];
+      try {
+        const needle = conv(sub, held) as Uint8Array;
+        return reverse ? nat.rfind(h._id, start, end, needle) : nat.find(h._id, start, end, needle);
+      } finally {
+        release(held);
+      }
+    },
+    memmove(dst: number, src: number, n: number): void {
+      Module.HEAPU8.copyWithin(dst, src, src + n);
+    },
+    /** Where construct() leaves its numbers (a Python-owned double[10] in the wasm heap: cheaper
+     *  than any JS value crossing into Python). */
+    setInfo(addr: number): void {
+      infoAddr = addr;
+    },
+
+    /** new M.mmap(...args), the mmap.__new__ audit event going to Python's sys.audit with the
+     *  Emscripten fd (as Python reports it). With `translate`, the fileno argument is first
+     *  turned into the host fd (hostFd); a file without one returns undefined (None) and
+     *  nothing is done. With `zc`, the map is also placed in the wasm memory when possible,
+     *  with a carrier over it. Leaves [length, placed, ptr, addr, span, anon, shared, carrier,
+     *  searchable] at setInfo's address and returns the pymmap object; searchable: the pymmap
+     *  object's own mapping always holds the carrier's bytes (a shared or read-only map of a
+     *  file), so searches can run on it. */
+    construct(translate: boolean, zc: boolean, ...args: unknown[]): any {
       const held: any[] = [];
       const prev = auditCtx;
-      auditCtx = { audit, fd };
       let m: any;
       try {
-        m = new M.mmap(...convAll(args, held));
+        const conv = convAll(args, held);
+        const n = conv.length;
+        const kw = n > 0 && isPlain(conv[n - 1]) ? (conv[n - 1] as Record<string, unknown>) : null;
+        const npos = kw ? n - 1 : n;
+        const fd = npos > 0 ? conv[0] : kw?.fileno;
+        let hostfd = fd;
+        if (translate && typeof fd === 'number') {
+          hostfd = api.hostFd(fd);
+          if (hostfd === undefined) return undefined;
+          if (npos > 0) conv[0] = hostfd;
+          else kw!.fileno = hostfd;
+        }
+        auditCtx = { audit: auditFn, fd };
+        m = new M.mmap(...conv);
+        auditCtx = prev;
+        const info = Module.HEAPF64;
+        const at = infoAddr / 8;
+        info[at] = m._len;
+        info[at + 1] = 0;
+        if (zc && typeof hostfd === 'number') {
+          let p: Placement | null = null;
+          try {
+            p = placeAlloc(m, m._len);
+            placeMap(m, p, hostfd);
+          } catch {
+            if (p) placeFree(p);
+            p = null;
+          }
+          if (p) {
+            let c: number;
+            try {
+              c = makeCarrier(p.addr, m._len, 0, m._offset, !!m._trackfd, p.shared, p.anon, m._access);
+            } catch (e) {
+              api.unplace(m, p.ptr, p.addr, p.span);
+              throw e;
+            }
+            const info = Module.HEAPF64; // (again: the allocation may have grown the memory)
+            info[at + 1] = 1;
+            info[at + 2] = p.ptr;
+            info[at + 3] = p.addr;
+            info[at + 4] = p.span;
+            info[at + 5] = p.anon ? 1 : 0;
+            info[at + 6] = p.shared ? 1 : 0;
+            info[at + 7] = c;
+            info[at + 8] = !p.anon && (p.shared || m._access === M.ACCESS_READ) ? 1 : 0;
+          }
+        }
+        return m;
       } finally {
         auditCtx = prev;
         release(held);
       }
-      if (!zc) return [m, m._len];
-      const last = args[args.length - 1] as any;
-      const hostfd = args.length && typeof args[0] === 'number' ? args[0] : last?.fileno;
-      let p: Placement;
-      try {
-        p = placeAlloc(m, m._len);
-      } catch {
-        return [m, m._len];
-      }
-      try {
-        placeMap(m, p, hostfd);
-      } catch {
-        placeFree(p);
-        return [m, m._len];
-      }
-      return [m, m._len, p.ptr, p.addr, p.span, p.anon, p.shared, m._offset, m._trackfd, m._access];
     },
 
     /** m[name](...args) with PyProxy arguments converted (bytes-like: zero-copy views). */
@@ -298,11 +465,13 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     place_alloc: (h: any, length: number) => placeAlloc(h, length),
     place_map: (h: any, p: Placement, fd: number) => placeMap(h, p, fd),
     place_free: (p: Placement) => placeFree(p),
-    unplace(ptr: number, addr: number, span: number): void {
+    /** Gives placed wasm pages back (fresh zeroed pages, then free) and closes `h` if given. */
+    unplace(h: any, ptr: number, addr: number, span: number): void {
       try {
         nat.unmapFixed(Module.HEAPU8.buffer, addr, span);
-      } finally {
         Module._free(ptr);
+      } finally {
+        if (h) h.close();
       }
     },
     fdOf: (h: any) => (h._id >= 0 ? nat.fdOf(h._id) : -1),
@@ -317,13 +486,31 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
 
   pyodide.registerJsModule('_pymmap_js', api);
   const [file, src] = bridgeSource();
-  const ns = pyodide.toPy({ src, file });
+  const useCache = options.cache !== false;
+  const key = crypto.createHash('sha256').update(`${file}\0${pyBuild}\0${pyodide.version}\0${src}`).digest('hex');
+  const cached = useCache ? readCode(file, key) : null;
+  const ns = pyodide.toPy({ src, file, want_code: useCache && !cached });
+  let zc = false;
   try {
-    pyodide.runPython(INSTALL_PY, { globals: ns });
+    ns.set('code', cached ?? undefined); // (undefined: None; null would be jsnull)
+    // builtins.exec rather than runPython, whose own parsing costs ~10 ms at start-up
+    const pyBuiltins = pyodide.pyimport('builtins');
+    try {
+      pyBuiltins.exec(INSTALL_PY, ns);
+    } finally {
+      pyBuiltins.destroy();
+    }
+    zc = ns.get('zero_copy') === true && zeroCopy;
+    if (useCache && !cached) {
+      const out = ns.get('code_out');
+      if (out) {
+        writeCode(file, key, out.toJs());
+        out.destroy();
+      }
+    }
   } finally {
     ns.destroy();
   }
-  const zc = zeroCopy && pyodide.runPython('import sys as _s; _s.modules["mmap"]._ZERO_COPY') === true;
   return { version, module: M, zeroCopy: zc };
 }
 
@@ -336,13 +523,27 @@ function loadNative(): any {
   }
 }
 
-// Executes the bridge source as module 'mmap', puts it in sys.modules and in front of the
-// import system (so `del sys.modules['mmap']; import mmap` and importlib.reload keep it).
+// Executes the bridge source (or its cached bytecode) as module 'mmap', puts it in
+// sys.modules and in front of the import system (so `del sys.modules['mmap']; import mmap` and
+// importlib.reload keep it). Leaves the module's _ZERO_COPY in zero_copy.
 const INSTALL_PY = `
 import sys, importlib.machinery
+sys.modules.pop('_pymmap_js', None)    # an earlier installMmap's (registerJsModule keeps it)
+c = None
+if code is not None:
+    import marshal
+    try:
+        c = marshal.loads(code.to_bytes())
+    except Exception:
+        c = None
+if c is None:
+    c = compile(src, file, 'exec')
+    if want_code:
+        import marshal
+        code_out = marshal.dumps(c)
 mod = type(sys)('mmap')
 mod.__file__ = file
-exec(compile(src, file, 'exec'), mod.__dict__)
+exec(c, mod.__dict__)
 mod.__doc__ = None
 
 class _PymmapLoader:
@@ -366,4 +567,5 @@ mod.__loader__ = mod.__spec__.loader
 sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != '_PymmapFinder']
 sys.meta_path.insert(0, _PymmapFinder(mod))
 sys.modules['mmap'] = mod
+zero_copy = mod._ZERO_COPY
 `;

@@ -1,0 +1,334 @@
+#!/usr/bin/env node
+// Pyodide benchmarks: `import mmap` inside Pyodide (from node_modules) with pymmap's bridge
+// (installMmap: zero-copy, and its copying path) against Pyodide's built-in mmap (an emulation
+// that copies the file into wasm memory), measured in one run. Times are never asserted: a
+// missed target is reported, not an error.
+//
+//   node bench/pyodide.js            full run (~2 min): writes bench/PYODIDE.md and bench/out/pyodide.json
+//   options: --repeats N (startup runs per variant, default 3)  --out DIR (instead of bench/out
+//            and bench/PYODIDE.md: both files go to DIR)
+//
+// What is measured (each mode in its own process, one after the other; files on a NODEFS mount
+// of a host temporary directory, page cache warm):
+//   - map + write 1 byte + flush + close of a 1, 16 and 256 MiB file (median of repeats);
+//   - find(needle) over a 256 MiB map (the needle at the end): the first call and the median of
+//     the next ones;
+//   - per call: m[i] and m[i:i+16] on a 16 MiB map (a Python loop; bytes[i] is the loop's
+//     reference cost);
+//   - Pyodide's start: loadPyodide, installMmap (bytecode cache warm, and with cache: false),
+//     and the first `import mmap` + anonymous map, in fresh processes.
+// Needs the build (`npm run build`): ../shim/lib/pyodide.js and the addon.
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync, spawnSync } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const PYMMAP = path.join(ROOT, 'shim', 'lib', 'pyodide.js');
+const MiB = 1024 * 1024;
+const SIZES = [1, 16, 256];
+const NEEDLE = 'pymmap-needle-0xC0FFEE';
+
+// ------------------------------------------------------------------ child: one mode
+
+const MEASURE_PY = `
+import mmap, time, os, statistics, json
+pc = time.perf_counter
+out = {}
+
+def map_flush(path, reps):
+    ts = []
+    for k in range(reps):
+        t = pc()
+        f = open(path, 'r+b')
+        m = mmap.mmap(f.fileno(), 0)
+        m[len(m) // 2] = 65 + (k % 26)          # one dirty byte
+        m.flush()
+        m.close()
+        f.close()
+        ts.append(pc() - t)
+    return ts
+
+for mib, reps in REPS_MAP:
+    map_flush(FILES[str(mib)], 1)               # warm-up (lazy imports, first allocation)
+    out['map_flush_%d' % mib] = map_flush(FILES[str(mib)], reps)
+
+f = open(FILES['256'], 'r+b')
+t = pc(); m = mmap.mmap(f.fileno(), 0); out['map_256'] = pc() - t
+needle = NEEDLE.encode()
+t = pc(); pos = m.find(needle); out['find_first'] = pc() - t
+ts = []
+for i in range(REPS_FIND):
+    t = pc(); p = m.find(needle); ts.append(pc() - t)
+    assert p == pos
+out['find'] = ts
+out['find_pos'] = pos
+m.close(); f.close()
+
+f = open(FILES['16'], 'r+b'); m = mmap.mmap(f.fileno(), 0)
+b = bytes(1 << 20)
+N = N_CALLS
+def loop_bytes():
+    t = pc()
+    for i in range(N):
+        b[i & 0xFFFFF]
+    return (pc() - t) / N
+def loop_item():
+    t = pc()
+    for i in range(N):
+        m[i & 0xFFFFF]
+    return (pc() - t) / N
+def loop_slice():
+    t = pc()
+    for i in range(N):
+        m[i & 0xFFFFF: (i & 0xFFFFF) + 16]
+    return (pc() - t) / N
+for name, fn in (('bytes_item', loop_bytes), ('item', loop_item), ('slice16', loop_slice)):
+    fn()
+    out[name] = [fn() for _ in range(5)]
+out['kind'] = getattr(m, '_pm_kind', 'builtin')
+import sys
+out['python'] = '%d.%d.%d' % sys.version_info[:3]
+m.close(); f.close()
+json.dumps(out)
+`;
+
+async function child(spec) {
+  const { loadPyodide } = require('pyodide');
+  const r = {};
+  if (spec.kind === 'start') {
+    let t = performance.now();
+    const py = await loadPyodide();
+    r.load = performance.now() - t;
+    if (spec.mode !== 'builtin') {
+      t = performance.now();
+      const { installMmap } = require(PYMMAP);
+      const info = installMmap(py, { cache: spec.cache, zeroCopy: spec.mode === 'copy' ? false : undefined });
+      r.install = performance.now() - t;
+      r.zeroCopy = info.zeroCopy;
+    }
+    t = performance.now();
+    py.runPython('import mmap; mmap.mmap(-1, 4096).close()');
+    r.firstMap = performance.now() - t;
+    return r;
+  }
+  const py = await loadPyodide();
+  py.FS.mkdirTree('/h');
+  py.FS.mount(py.FS.filesystems.NODEFS, { root: spec.dir }, '/h');
+  if (spec.mode !== 'builtin') {
+    const info = require(PYMMAP).installMmap(py, { zeroCopy: spec.mode === 'copy' ? false : undefined });
+    if (spec.mode === 'bridge' && !info.zeroCopy) throw new Error('zero-copy is not available (npm run build:native?)');
+  }
+  const files = Object.fromEntries(SIZES.map((s) => [String(s), `/h/f${s}`]));
+  const g = py.globals;
+  g.set('FILES', py.toPy(files));
+  g.set('REPS_MAP', py.toPy(spec.mode === 'builtin' ? [[1, 20], [16, 10], [256, 3]] : [[1, 50], [16, 50], [256, 20]]));
+  g.set('REPS_FIND', 5);
+  g.set('N_CALLS', spec.mode === 'copy' ? 50000 : 200000);
+  g.set('NEEDLE', NEEDLE);
+  return JSON.parse(py.runPython(MEASURE_PY));
+}
+
+// ------------------------------------------------------------------ parent
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  return n ? (n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2) : NaN;
+}
+
+function runChild(spec) {
+  const r = spawnSync(process.execPath, [__filename, '--child', JSON.stringify(spec)], {
+    encoding: 'utf8', maxBuffer: 64 * MiB, timeout: 15 * 60 * 1000,
+  });
+  const line = (r.stdout || '').trim().split('\n').pop();
+  if (r.status !== 0 || !line || !line.startsWith('{')) {
+    throw new Error(`child ${JSON.stringify(spec)} failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-6).join('\n')}`);
+  }
+  return JSON.parse(line);
+}
+
+function makeFiles(dir) {
+  const chunk = Buffer.alloc(MiB);
+  for (let i = 0; i < MiB; i++) chunk[i] = 97 + ((i * 7 + (i >> 9)) % 26); // letters, no needle
+  for (const s of SIZES) {
+    const fd = fs.openSync(path.join(dir, `f${s}`), 'w');
+    for (let k = 0; k < s; k++) fs.writeSync(fd, chunk);
+    fs.writeSync(fd, Buffer.from(NEEDLE), 0, NEEDLE.length, s * MiB - 4096);
+    fs.closeSync(fd);
+  }
+}
+
+const fmtMs = (s) => (s >= 1 ? `${s.toFixed(2)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(s >= 0.1 ? 0 : 2)} ms` : `${(s * 1e6).toFixed(1)} µs`);
+const fmtUs = (s) => `${(s * 1e6).toFixed(2)} µs`;
+const fmtX = (x) => (x >= 10 ? `${x.toFixed(0)}x` : `${x.toFixed(2)}x`);
+
+function machine() {
+  const cpus = os.cpus();
+  let osName = `${os.type()} ${os.release()}`;
+  try {
+    const rel = fs.readFileSync('/etc/os-release', 'utf8');
+    const m = /^PRETTY_NAME="?([^"\n]+)"?/m.exec(rel);
+    if (m) osName = `${m[1]}, kernel ${os.release()}`;
+  } catch { /* not Linux */ }
+  let rev = '';
+  try {
+    rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'shim', 'python', 'native/src'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    if (dirty) rev += ' (+ uncommitted changes in shim/, python/ or native/src/)';
+  } catch { /* not a checkout */ }
+  return {
+    cpu: cpus[0] ? cpus[0].model.trim() : 'unknown', cores: cpus.length,
+    ramGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10, os: osName, arch: process.arch,
+    node: process.version, pyodide: require('pyodide/package.json').version,
+    pymmap: require(path.join(ROOT, 'package.json')).version, rev,
+  };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') {
+    const r = await child(JSON.parse(args[1]));
+    process.stdout.write('\n' + JSON.stringify(r) + '\n');
+    process.exit(0);
+  }
+  if (args.includes('-h') || args.includes('--help')) {
+    const lines = fs.readFileSync(__filename, 'utf8').split('\n').slice(1);
+    console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n'));
+    return 0;
+  }
+  const repeats = args.includes('--repeats') ? Number(args[args.indexOf('--repeats') + 1]) : 3;
+  const outDir = args.includes('--out') ? path.resolve(args[args.indexOf('--out') + 1]) : null;
+  if (!fs.existsSync(PYMMAP)) throw new Error('shim/lib/pyodide.js is missing: run `npm run build`');
+
+  const t0 = Date.now();
+  const load0 = os.loadavg()[0];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pymmap-bench-pyodide-'));
+  const modes = ['builtin', 'bridge', 'copy'];
+  const res = {};
+  const start = { builtin: [], warm: [], cold: [] };
+  try {
+    console.log(`bench/pyodide.js: files of ${SIZES.join(', ')} MiB in ${dir}`);
+    makeFiles(dir);
+    for (const mode of modes) {
+      console.log(`  ${mode} ...`);
+      res[mode] = runChild({ kind: 'ops', mode, dir });
+    }
+    console.log('  start-up ...');
+    runChild({ kind: 'start', mode: 'bridge', cache: true }); // primes the bytecode cache
+    for (let i = 0; i < repeats; i++) {
+      start.builtin.push(runChild({ kind: 'start', mode: 'builtin' }));
+      start.warm.push(runChild({ kind: 'start', mode: 'bridge', cache: true }));
+      start.cold.push(runChild({ kind: 'start', mode: 'bridge', cache: false }));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  // ---- rows
+  const rows = [];
+  const m = (mode, key) => median(res[mode][key]);
+  for (const s of SIZES) {
+    rows.push({ op: `map + write 1 byte + flush + close, ${s} MiB file`, unit: 's',
+      builtin: m('builtin', `map_flush_${s}`), bridge: m('bridge', `map_flush_${s}`), copy: m('copy', `map_flush_${s}`),
+      target: s === 256 ? '>= 50x' : 'info', aim: s === 256 ? 50 : null });
+  }
+  rows.push({ op: 'map a 256 MiB file (constructor only)', unit: 's',
+    builtin: res.builtin.map_256, bridge: res.bridge.map_256, copy: res.copy.map_256, target: 'info', aim: null });
+  rows.push({ op: 'find(needle) over 256 MiB, first call after mapping', unit: 's',
+    builtin: res.builtin.find_first, bridge: res.bridge.find_first, copy: res.copy.find_first, target: 'info', aim: null });
+  rows.push({ op: 'find(needle) over 256 MiB, next calls (median)', unit: 's',
+    builtin: m('builtin', 'find'), bridge: m('bridge', 'find'), copy: m('copy', 'find'), target: '>= 1x', aim: 1 });
+  // per-call loops: the best of 5 (the least disturbed by other jobs)
+  const best = (mode, key) => Math.min(...res[mode][key]);
+  rows.push({ op: 'm[i] (per call, Python loop)', unit: 'us',
+    builtin: best('builtin', 'item'), bridge: best('bridge', 'item'), copy: best('copy', 'item'), target: 'info', aim: null });
+  rows.push({ op: 'm[i:i+16] (per call, Python loop)', unit: 'us',
+    builtin: best('builtin', 'slice16'), bridge: best('bridge', 'slice16'), copy: best('copy', 'slice16'), target: 'info', aim: null });
+  rows.push({ op: 'reference: bytes[i] in the same loop (no mmap)', unit: 'us',
+    builtin: best('builtin', 'bytes_item'), bridge: best('bridge', 'bytes_item'), copy: best('copy', 'bytes_item'), target: 'info', aim: null });
+  for (const r of rows) {
+    r.ratio = r.builtin / r.bridge;
+    r.ratioCopy = r.builtin / r.copy;
+    r.verdict = r.aim == null ? 'info' : r.ratio >= r.aim ? 'pass' : 'MISS';
+  }
+  const st = {
+    load: median(start.builtin.map((x) => x.load)),
+    install: median(start.warm.map((x) => x.install)),
+    installCold: median(start.cold.map((x) => x.install)),
+    firstMapBuiltin: median(start.builtin.map((x) => x.firstMap)),
+    firstMap: median(start.warm.map((x) => x.firstMap)),
+  };
+  const sizeRatio = m('bridge', 'map_flush_256') / m('bridge', 'map_flush_1');
+  const verdicts = {
+    mapFlush256: rows[2].verdict,
+    sizeIndependent: sizeRatio < 3 ? 'pass' : 'MISS',
+    find256: rows[5].verdict,
+    install: st.install < 100 ? 'pass' : 'MISS',
+  };
+
+  // ---- report
+  const mc = machine();
+  const seconds = Math.round((Date.now() - t0) / 1000);
+  const fmt = (r, v) => (r.unit === 'us' ? fmtUs(v) : fmtMs(v));
+  const table = [];
+  table.push('| operation | built-in mmap (emulation) | bridge, zero-copy | bridge, copying path | zero-copy vs built-in | copying vs built-in | target | verdict |');
+  table.push('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    table.push(`| ${r.op} | ${fmt(r, r.builtin)} | **${fmt(r, r.bridge)}** | ${fmt(r, r.copy)} | ${fmtX(r.ratio)} | ${fmtX(r.ratioCopy)} | ${r.target} | ${r.verdict === 'MISS' ? '**MISS**' : r.verdict} |`);
+  }
+  const startTable = [
+    '| start-up (fresh process, median of ' + repeats + ') | time | target | verdict |',
+    '|---|---|---|---|',
+    `| loadPyodide() | ${st.load.toFixed(0)} ms | info | info |`,
+    `| installMmap(pyodide), bytecode cache warm (the usual case) | **${st.install.toFixed(0)} ms** | < 100 ms | ${verdicts.install === 'pass' ? 'pass' : '**MISS**'} |`,
+    `| installMmap(pyodide, { cache: false }) (compiles the bridge) | ${st.installCold.toFixed(0)} ms | info | info |`,
+    `| first \`import mmap\` + anonymous map + close, built-in | ${st.firstMapBuiltin.toFixed(1)} ms | info | info |`,
+    `| first \`import mmap\` + anonymous map + close, bridge | ${st.firstMap.toFixed(1)} ms | info | info |`,
+  ];
+  const md = [
+    '# Pyodide: pymmap bridge vs the built-in mmap',
+    '',
+    `Generated by \`node bench/pyodide.js\` on ${new Date().toISOString().slice(0, 10)} (${seconds} s). Raw numbers: \`bench/out/pyodide.json\` (not committed).`,
+    '',
+    `- Machine: ${mc.cpu}, ${mc.cores} cores (load average ${load0.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end: other jobs share it, numbers are noisy), ${mc.ramGiB} GiB RAM, ${mc.os}, ${mc.arch}`,
+    `- Node ${mc.node}; Pyodide ${mc.pyodide} (npm, Python ${res.bridge.python || '3.14'}); pymmap ${mc.pymmap}${mc.rev ? ' at ' + mc.rev : ''}`,
+    '- Files of 1, 16 and 256 MiB (letters; the needle 4 KiB before the end) on a NODEFS mount of a host temporary directory, page cache warm. Each mode runs in its own process.',
+    '- built-in: Pyodide\'s own `mmap` (CPython\'s mmapmodule.c over Emscripten\'s emulation: the file is read into wasm memory when mapped and written back by flush). bridge: `installMmap(pyodide)`; zero-copy: the host file is mapped into the wasm memory (MAP_FIXED) under a built-in mmap object, so CPython\'s own code works on the file\'s pages. copying path: `installMmap(pyodide, { zeroCopy: false })`, every operation a call into pymmap (JS).',
+    '- Times: medians of repeats; per-call rows: the best of 5 loops of 200,000 calls (50,000 on the copying path). Ratios: built-in time / bridge time (> 1: the bridge is faster).',
+    '',
+    ...table,
+    '',
+    `Zero-copy map + flush + close, 256 MiB vs 1 MiB: ${fmtX(sizeRatio)} the time (target: independent of the file size, < 3x: ${verdicts.sizeIndependent}).`,
+    '',
+    ...startTable,
+    '',
+    'Notes:',
+    '- The built-in map of a 256 MiB file reads all of it into wasm memory, and its flush writes the whole range back; the zero-copy map is one native `mmap(MAP_FIXED)` and its flush one `msync` of the dirty page, whatever the size (the ~1 ms is mostly that synchronous write to the disk).',
+    '- `find` of 64 KiB or more on a shared or read-only file map runs natively (the addon\'s memmem, on pymmap\'s own mapping of the same pages), as it does on the copying path; shorter ones and private or anonymous maps use CPython\'s own `find` compiled to wasm (as fast as the built-in). The first call after mapping takes the page faults that the built-in paid for when it copied the file in.',
+    '- `m[i]` and `m[i:i+16]` with zero-copy are CPython\'s own code plus the bridge\'s Python-level `mmap` class (one more Python call); the copying path crosses into JS on every call.',
+    '- installMmap compiles python/pymmap_bridge.py once and keeps the bytecode in python/__pycache__/ (option `cache`); the cold row is the cost without that cache.',
+    '',
+  ].join('\n');
+
+  const jsonPath = outDir ? path.join(outDir, 'pyodide.json') : path.join(__dirname, 'out', 'pyodide.json');
+  const mdPath = outDir ? path.join(outDir, 'PYODIDE.md') : path.join(__dirname, 'PYODIDE.md');
+  fs.mkdirSync(path.dirname(jsonPath), { recursive: true });
+  fs.writeFileSync(jsonPath, JSON.stringify({
+    generated: new Date().toISOString(), seconds, machine: mc, load_average: { start: load0, end: os.loadavg()[0] },
+    rows, startup: st, sizeRatio, verdicts, raw: { ops: res, start },
+  }, null, 1));
+  fs.writeFileSync(mdPath, md);
+  console.log('');
+  console.log(table.join('\n'));
+  console.log('');
+  console.log(startTable.join('\n'));
+  console.log('');
+  console.log(`zero-copy map+flush 256 MiB / 1 MiB: ${fmtX(sizeRatio)}; verdicts: ${JSON.stringify(verdicts)}`);
+  console.log(`wrote ${path.relative(ROOT, mdPath)} and ${path.relative(ROOT, jsonPath)} (${seconds} s)`);
+  return 0;
+}
+
+main().then((c) => { process.exitCode = c; }, (e) => { console.error(e && e.stack ? e.stack : e); process.exitCode = 2; });

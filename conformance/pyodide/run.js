@@ -1,0 +1,392 @@
+#!/usr/bin/env node
+/*
+ * npm run test:pyodide
+ *
+ * The Pyodide columns of the conformance report: CPython's own Lib/test/test_mmap.py, read at
+ * run time from the CPython installed on this machine, run inside Pyodide (from node_modules)
+ *   - with pymmap's bridge (installMmap, zero-copy: the default)        "bridge"
+ *   - with the bridge's copying path (installMmap(py, {zeroCopy: false})) "copy"   (--modes)
+ *   - with Pyodide's built-in mmap, the anchor (an emulation)           "builtin"
+ * for the 3.13 file ($(pyenv root)/versions/3.13.<n>/lib/python3.13/test/test_mmap.py) and the
+ * 3.11 file (a file that is not found is skipped with a message). The only change made to a
+ * test file is its module-level Emscripten skip (see harness.py). Plus the checks of
+ * checks.js (host-file semantics, buffer protocol, audit, GC, strict mode) for each mode.
+ *
+ * Writes conformance/.tmp/pyodide/results.json, which `npm run conformance` (conformance/
+ * run.js) picks up as extra columns: one per (file, mode), results mapped onto the test names
+ * of conformance/manifest.json (the "targets"/"rows" shape of its importTarget()).
+ *
+ *   node conformance/pyodide/run.js [options]
+ *     --modes LIST     bridge,copy,builtin (default: bridge,builtin)
+ *     --files LIST     3.13,3.11 (default: both)
+ *     --no-checks      skip the checks of checks.js
+ *     --jobs N         Pyodide instances at a time (default: 2, at most the CPU count)
+ *     --out FILE       default conformance/.tmp/pyodide/results.json
+ *     -k NAME          only the tests whose id contains NAME
+ *     --quiet          no per-test table
+ *
+ * Needs the build: shim/lib/pyodide.js (`npm run build:ts`) and the addon (`npm run
+ * build:native`); python/pymmap_bridge.py is read from the repository.
+ *
+ * Exit status: 0 when, with the bridge (and the copying path when run), every test that is not
+ * skipped for a platform reason (Windows-only, 32-bit) passes and every check passes; 1
+ * otherwise; 2 when a bridge job gave no results. The anchor's failures are expected and do not
+ * count.
+ */
+'use strict';
+
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const { execFileSync, spawn } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MANIFEST = path.join(ROOT, 'conformance', 'manifest.json');
+const DEFAULT_OUT = path.join(ROOT, 'conformance', '.tmp', 'pyodide', 'results.json');
+const JOB = path.join(__dirname, 'job.js');
+const ALL_MODES = ['bridge', 'copy', 'builtin'];
+const BRIDGE_MODES = new Set(['bridge', 'copy']);
+const FILE_VERSIONS = ['3.13', '3.11'];
+
+/** Skip reasons of test_mmap.py's decorators that mean "not this platform" (Windows-only tests,
+ *  tests that need a 64-bit Python; Pyodide is 32-bit). Any other skip with the bridge counts
+ *  as a failure. */
+const PLATFORM_SKIPS = [
+  'requires Windows',
+  'trackfd only fails on Windows',
+  'trackfd not present on Windows',
+  'test cannot run on 32-bit systems',
+];
+const isPlatformSkip = (reason) => PLATFORM_SKIPS.includes(String(reason).trim());
+
+const MODE_TITLE = {
+  bridge: 'pymmap bridge',
+  copy: 'pymmap bridge, copying path',
+  builtin: "Pyodide's built-in mmap (anchor)",
+};
+
+// ------------------------------------------------------------------ finding the test files
+
+function pyenvRoots() {
+  const roots = [];
+  if (process.env.PYENV_ROOT) roots.push(process.env.PYENV_ROOT);
+  try {
+    const r = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10000 }).trim();
+    if (r) roots.push(r);
+  } catch { /* no pyenv */ }
+  roots.push(path.join(os.homedir(), '.pyenv'));
+  return [...new Set(roots)];
+}
+
+/** The newest installed CPython X.Y's test_mmap.py: {version, cpython, path} or null. */
+function findTestFile(version) {
+  const re = new RegExp(`^${version.replace('.', '\\.')}\\.(\\d+)$`);
+  for (const root of pyenvRoots()) {
+    let entries = [];
+    try { entries = fs.readdirSync(path.join(root, 'versions')); } catch { continue; }
+    const found = entries.filter((v) => re.test(v))
+      .sort((a, b) => Number(re.exec(b)[1]) - Number(re.exec(a)[1]))
+      .map((v) => ({ version, cpython: v, path: path.join(root, 'versions', v, 'lib', `python${version}`, 'test', 'test_mmap.py') }))
+      .filter((f) => fs.existsSync(f.path) && fs.existsSync(path.join(path.dirname(f.path), 'support', '__init__.py')));
+    if (found.length) return found[0];
+  }
+  return null;
+}
+
+function findTestFiles(versions = FILE_VERSIONS) {
+  const files = [];
+  const missing = [];
+  for (const v of versions) {
+    const f = findTestFile(v);
+    if (f) files.push(f);
+    else missing.push(`CPython ${v}: no $(pyenv root)/versions/${v}.*/lib/python${v}/test/test_mmap.py (with test/support) found; its columns are skipped`);
+  }
+  return { files, missing };
+}
+
+/** Why the runners cannot run (missing build or dependency), or null. */
+function preflight() {
+  try { require.resolve('pyodide'); } catch { return 'the pyodide package is not installed (a devDependency: npm install)'; }
+  const lib = path.join(ROOT, 'shim', 'lib', 'pyodide.js');
+  if (!fs.existsSync(lib)) return 'shim/lib/pyodide.js is missing: run `npm run build:ts`';
+  return null;
+}
+
+/** A warning when the compiled shim is older than its source. */
+function staleBuildWarning() {
+  const src = path.join(ROOT, 'shim', 'pyodide.ts');
+  const lib = path.join(ROOT, 'shim', 'lib', 'pyodide.js');
+  try {
+    if (fs.statSync(src).mtimeMs > fs.statSync(lib).mtimeMs + 1000) {
+      return 'shim/lib/pyodide.js is older than shim/pyodide.ts: run `npm run build:ts`';
+    }
+  } catch { /* reported by preflight */ }
+  return null;
+}
+
+// ------------------------------------------------------------------ jobs
+
+function runJob(spec, timeoutMs) {
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pymmap-pyodide-job-'));
+  const out = path.join(tmpDir, 'result.json');
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [JOB, JSON.stringify({ ...spec, out })], {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout.on('data', (d) => { log += d; });
+    child.stderr.on('data', (d) => { log += d; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      let r;
+      try {
+        r = JSON.parse(fs.readFileSync(out, 'utf8'));
+      } catch {
+        r = { ok: false, error: `job process ended (${signal || 'exit ' + code}) without results${log ? ': ' + log.trim().split('\n').slice(-8).join('\n') : ''}` };
+      }
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+      r.seconds = Math.round((Date.now() - t0) / 100) / 10;
+      resolve({ spec, result: r });
+    });
+  });
+}
+
+async function runPool(specs, jobs, timeoutMs, onDone) {
+  const results = new Array(specs.length);
+  let next = 0;
+  async function worker() {
+    while (next < specs.length) {
+      const i = next++;
+      results[i] = await runJob(specs[i], timeoutMs);
+      if (onDone) onDone(results[i]);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, specs.length)) }, worker));
+  return results;
+}
+
+// ------------------------------------------------------------------ results
+
+/** One harness record -> a report cell {status: pass|fail|skip, detail}. */
+function cell(rec, mode) {
+  const lastLine = (s) => {
+    const lines = String(s || '').trim().split('\n').filter((l) => l.trim());
+    return lines.length ? lines[lines.length - 1].trim() : '';
+  };
+  switch (rec.status) {
+    case 'ok': return { status: 'pass', detail: '' };
+    case 'skip':
+      if (BRIDGE_MODES.has(mode) && !isPlatformSkip(rec.detail)) {
+        return { status: 'fail', detail: `skipped (${rec.detail}), which is not a platform skip` };
+      }
+      return { status: 'skip', detail: rec.detail };
+    case 'xfail': return { status: 'pass', detail: 'expected failure' };
+    case 'XPASS': return { status: 'fail', detail: 'unexpected success' };
+    default: return { status: 'fail', detail: `${rec.status}: ${lastLine(rec.detail)}` };
+  }
+}
+
+function targetFor(file, mode, pyodideVersion) {
+  return {
+    id: `pyodide-cpython${file.version}-${mode}`,
+    title: `Pyodide ${pyodideVersion}: CPython ${file.cpython} test file, ${MODE_TITLE[mode]}`,
+    platform: 'emscripten',
+  };
+}
+
+/**
+ * Runs everything; returns the summary (also written to opts.out).
+ * opts: {modes, versions, pairs, checks, jobs, out (null: not written), only, timeoutMs, log}
+ */
+async function runAll(opts = {}) {
+  const modes = opts.modes || ['bridge', 'builtin'];
+  const log = opts.log || (() => {});
+  const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
+  const { files, missing } = findTestFiles(opts.versions || FILE_VERSIONS);
+  const pyodideVersion = require('pyodide/package.json').version;
+
+  // opts.pairs (["3.13:bridge", "3.11:copy", ...]) picks (file, mode) columns; default: all
+  const wanted = (f, mode) => !opts.pairs || opts.pairs.includes(`${f.version}:${mode}`);
+  const specs = [];
+  for (const f of files) {
+    for (const mode of modes) if (wanted(f, mode)) specs.push({ kind: 'test', file: f.path, mode, only: opts.only || '', _file: f });
+  }
+  if (opts.checks !== false) for (const mode of modes) specs.push({ kind: 'checks', mode, strict: BRIDGE_MODES.has(mode) });
+  const jobs = Math.max(1, Math.min(opts.jobs || 2, os.cpus().length));
+  const t0 = Date.now();
+  const done = await runPool(specs.map(({ _file, ...s }) => s), jobs, opts.timeoutMs || 10 * 60 * 1000, ({ spec, result }) => {
+    const what = spec.kind === 'test' ? `${path.basename(path.dirname(path.dirname(spec.file)))} test_mmap.py` : 'checks';
+    log(`  ${what} [${spec.mode}]: ${result.ok ? 'done' : 'FAILED TO RUN'} in ${result.seconds} s` +
+      (result.ok && result.loadMs != null ? ` (Pyodide load ${result.loadMs} ms, installMmap ${result.installMs} ms)` : ''));
+  });
+
+  const targets = [];
+  const rows = manifest.tests.map((e) => ({ suite: e.suite, name: e.name, results: {} }));
+  const byKey = new Map(rows.map((r) => [`${r.suite}.${r.name}`, r]));
+  const columns = [];
+  const checks = [];
+  const problems = []; // what makes the run fail
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i];
+    const r = done[i].result;
+    if (spec.kind === 'checks') {
+      const entry = { mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy, checks: r.checks || [], seconds: r.seconds };
+      checks.push(entry);
+      if (BRIDGE_MODES.has(spec.mode)) {
+        if (!r.ok) problems.push(`checks [${spec.mode}] did not run: ${r.error}`);
+        for (const c of entry.checks) if (c.status !== 'pass') problems.push(`check [${spec.mode}] ${c.name}: ${c.detail}`);
+      }
+      continue;
+    }
+    const f = spec._file;
+    const target = targetFor(f, spec.mode, pyodideVersion);
+    const col = {
+      target, file: f, mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy,
+      loadMs: r.loadMs, installMs: r.installMs, seconds: r.seconds, mmap: r.mmap || null,
+      counts: { pass: 0, fail: 0, skip: 0, platformSkip: 0 }, unmapped: [], failures: [],
+    };
+    columns.push(col);
+    targets.push(target);
+    if (!r.ok) {
+      if (BRIDGE_MODES.has(spec.mode)) problems.push(`${target.title}: did not run: ${r.error}`);
+      continue;
+    }
+    for (const rec of r.results) {
+      const c = cell(rec, spec.mode);
+      col.counts[c.status]++;
+      if (c.status === 'skip' && isPlatformSkip(rec.detail)) col.counts.platformSkip++;
+      if (c.status === 'fail') col.failures.push({ test: rec.test, detail: c.detail, traceback: rec.detail });
+      const row = byKey.get(rec.test);
+      if (row) row.results[target.id] = c;
+      else col.unmapped.push(rec.test);
+      if (c.status === 'fail' && BRIDGE_MODES.has(spec.mode)) problems.push(`${target.title}: ${rec.test}: ${c.detail}`);
+    }
+    col.total = r.results.length;
+    if (!opts.only && r.results.length === 0 && BRIDGE_MODES.has(spec.mode)) problems.push(`${target.title}: no tests ran`);
+  }
+
+  const summary = {
+    generated: new Date().toISOString(),
+    pyodide: pyodideVersion,
+    node: process.version,
+    seconds: Math.round((Date.now() - t0) / 100) / 10,
+    modes,
+    files: files.map((f) => ({ version: f.version, cpython: f.cpython, path: f.path })),
+    missing,
+    platformSkips: PLATFORM_SKIPS,
+    // conformance/run.js reads these two (importTarget: the "targets"/"rows" shape)
+    targets,
+    rows: rows.filter((r) => Object.keys(r.results).length),
+    columns: columns.map(({ target, file, ...c }) => ({ id: target.id, title: target.title, version: file.version, cpython: file.cpython, ...c })),
+    checks,
+    problems,
+    ok: problems.length === 0,
+    incomplete: columns.some((c) => BRIDGE_MODES.has(c.mode) && !c.ok) || checks.some((c) => BRIDGE_MODES.has(c.mode) && !c.ok),
+  };
+  if (opts.out !== null) {
+    const out = opts.out || DEFAULT_OUT;
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify(summary, null, 2) + '\n');
+    summary.written = out;
+  }
+  return summary;
+}
+
+// ------------------------------------------------------------------ printing
+
+function renderSummary(s, { table = true } = {}) {
+  const out = [];
+  const short = (c) => {
+    if (!c) return '-';
+    if (c.status === 'pass') return c.detail ? `pass (${c.detail})` : 'pass';
+    if (c.status === 'skip') return `skip: ${c.detail}`;
+    return `FAIL: ${c.detail}`;
+  };
+  out.push(`Pyodide ${s.pyodide} (node ${s.node}): CPython's test_mmap.py with pymmap's bridge and the built-in mmap`);
+  for (const f of s.files) out.push(`  CPython ${f.cpython}: ${f.path}`);
+  for (const m of s.missing) out.push(`  SKIPPED: ${m}`);
+  if (table && s.columns.length) {
+    const names = s.rows.map((r) => `${r.suite}.${r.name}`);
+    const w = Math.max(...names.map((n) => n.length)) + 2;
+    const cw = 34;
+    const head = s.columns.map((c) => `${c.cpython} ${c.mode}`.padEnd(cw)).join('');
+    out.push('');
+    out.push(''.padEnd(w) + head);
+    for (const r of s.rows) {
+      const cells = s.columns.map((c) => {
+        let t = short(r.results[c.id]);
+        if (t.length > cw - 2) t = t.slice(0, cw - 5) + '...';
+        return t.padEnd(cw);
+      }).join('');
+      out.push(`${r.suite}.${r.name}`.padEnd(w) + cells);
+    }
+  }
+  out.push('');
+  for (const c of s.columns) {
+    if (!c.ok) { out.push(`${c.title}: DID NOT RUN: ${c.error}`); continue; }
+    out.push(`${c.title}: ${c.counts.pass} pass, ${c.counts.fail} fail, ${c.counts.skip} skip (${c.counts.platformSkip} for the platform) of ${c.total}` +
+      (BRIDGE_MODES.has(c.mode) ? '' : ' [anchor: failures expected]') +
+      (c.unmapped.length ? `; not in manifest.json: ${c.unmapped.join(', ')}` : ''));
+    if (!BRIDGE_MODES.has(c.mode)) for (const f of c.failures) out.push(`    ${f.test}: ${f.detail}`);
+  }
+  for (const k of s.checks) {
+    if (!k.ok) { out.push(`checks [${k.mode}]: DID NOT RUN: ${k.error}`); continue; }
+    const pass = k.checks.filter((c) => c.status === 'pass').length;
+    out.push(`checks [${k.mode}]: ${pass} pass, ${k.checks.length - pass} fail of ${k.checks.length}` +
+      (BRIDGE_MODES.has(k.mode) ? '' : ' [anchor: failures expected]'));
+    if (!BRIDGE_MODES.has(k.mode)) for (const c of k.checks) if (c.status !== 'pass') out.push(`    ${c.name}: ${c.detail}`);
+  }
+  if (s.problems.length) {
+    out.push('');
+    out.push('FAILURES (bridge):');
+    for (const p of s.problems) out.push(`  ${p}`);
+  }
+  return out.join('\n');
+}
+
+function parseArgs(argv) {
+  const o = { modes: ['bridge', 'builtin'], versions: FILE_VERSIONS, checks: true, jobs: 2, out: DEFAULT_OUT, only: '', quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--modes') o.modes = argv[++i].split(',').filter(Boolean);
+    else if (a === '--files') o.versions = argv[++i].split(',').filter(Boolean);
+    else if (a === '--no-checks') o.checks = false;
+    else if (a === '--jobs') o.jobs = Number(argv[++i]);
+    else if (a === '--out') o.out = path.resolve(argv[++i]);
+    else if (a === '-k') o.only = argv[++i];
+    else if (a === '--quiet') o.quiet = true;
+    else if (a === '-h' || a === '--help') o.help = true;
+    else throw new Error(`unknown option ${a}`);
+  }
+  for (const m of o.modes) if (!ALL_MODES.includes(m)) throw new Error(`unknown mode ${m} (${ALL_MODES.join(', ')})`);
+  return o;
+}
+
+async function main() {
+  let o;
+  try { o = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`pyodide/run.js: ${e.message}`); return 2; }
+  if (o.help) {
+    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 36).join('\n'));
+    return 0;
+  }
+  const why = preflight();
+  if (why) { console.error(`pyodide/run.js: ${why}`); return 2; }
+  const stale = staleBuildWarning();
+  if (stale) console.warn(`pyodide/run.js: warning: ${stale}`);
+  console.log(`pyodide/run.js: modes ${o.modes.join(', ')}; ${o.jobs} at a time`);
+  const s = await runAll({ ...o, log: (l) => console.log(l) });
+  console.log('');
+  console.log(renderSummary(s, { table: !o.quiet }));
+  console.log('');
+  console.log(`wrote ${path.relative(ROOT, s.written)} (${s.columns.length} columns for npm run conformance) in ${s.seconds} s`);
+  if (s.incomplete) return 2;
+  return s.ok ? 0 : 1;
+}
+
+module.exports = { runAll, renderSummary, findTestFiles, findTestFile, preflight, isPlatformSkip, PLATFORM_SKIPS };
+
+if (require.main === module) {
+  main().then((code) => { process.exitCode = code; }, (e) => { console.error(e); process.exitCode = 2; });
+}

@@ -1,0 +1,1258 @@
+"""Python's ``mmap`` module for Pyodide, on real host memory mappings (pymmap).
+
+pymmap's ``installMmap(pyodide)`` registers its JS side as the module ``_pymmap_js`` and
+executes this file into ``sys.modules['mmap']``, so ``import mmap`` inside Pyodide yields this
+module.  The ``mmap`` class wraps one of three backends:
+
+* ``host``: a pymmap (JS) mmap object over a real host mapping; every operation is a call into
+  JS (copy-in/copy-out for bytes).  Files on NODEFS mounts map the host file itself (the
+  Emscripten fd is translated through the stream's host fd, which pymmap dup()s), anonymous
+  maps are host maps.
+* ``carrier`` (zero-copy): a built-in (Emscripten) mmap object whose wasm pages have been
+  replaced, natively, by a MAP_FIXED mapping of the host file.  CPython's own mmap code then
+  works on the real file pages; only flush/size/madvise/resize/close/repr go to the host, and
+  long searches of shared or read-only file maps (run natively on the host mapping).
+* ``builtin``: Pyodide's built-in mmap, for files without a host fd (MEMFS), unless the
+  ``strict`` option is set (then OSError(ENODEV)).
+
+JS exceptions become Python built-in exceptions in exactly one place: ``_pyerr``.
+"""
+
+import sys as _sys
+import errno as _errno
+import operator as _operator
+import os as _os
+
+from pyodide.ffi import JsException as _JsException, JsProxy as _JsProxy, jsnull as _jsnull
+
+import _pymmap_js as _api
+
+_HEAPTYPE = 1 << 9
+_MISSING = object()
+_BYTE = [bytes((i,)) for i in range(256)]
+# Bumped by every mutating operation made through this module; iterators re-read their
+# buffered chunk when it changes.
+_gen = [0]
+
+# ---------------------------------------------------------------- constants, module names
+for _k, _v in _api.constants().to_py().items():
+    globals()[_k] = _v
+error = OSError
+_STRICT = bool(_api.options.strict)
+_ZERO_COPY = bool(_api.zeroCopy)
+_HAS = set(_api.methods())          # methods and attributes of the JS mmap of this version
+_MAXSIZE = _sys.maxsize
+
+# mmap.__new__ is audited by pymmap, which calls Python's sys.audit (as CPython's C code calls
+# PySys_Audit, whatever sys.audit is rebound to later).
+from pyodide.ffi import create_proxy as _create_proxy
+_api.setAudit(_create_proxy(_sys.audit))
+# _api.construct leaves its numbers here (JS values crossing into Python cost more).
+import _ctypes
+
+
+class _cf64(_ctypes._SimpleCData):
+    _type_ = 'd'
+
+
+class _Info(_ctypes.Array):
+    _type_ = _cf64
+    _length_ = 9
+
+
+_INFO = _Info()
+_api.setInfo(_ctypes.addressof(_INFO))
+
+
+# ---------------------------------------------------------------- exceptions
+_PYERRORS = {
+    'ValueError': ValueError, 'TypeError': TypeError, 'IndexError': IndexError,
+    'OverflowError': OverflowError, 'BufferError': BufferError, 'SystemError': SystemError,
+    'MemoryError': MemoryError, 'AttributeError': AttributeError, 'LookupError': LookupError,
+    'ArithmeticError': ArithmeticError, 'Exception': Exception,
+}
+
+
+def _pyerr(e):
+    """THE mapping from a JS exception (pyodide JsException) to a Python exception object.
+
+    pymmap's errors carry Python's type name (``name``), CPython's ``str(exc)`` (``message``)
+    and, for OSError, the symbolic errno (``code``).  Errno numbers differ between the host
+    and Emscripten, so they are mapped by name.  Anything that is not a pymmap error is
+    returned unchanged (a JS bug must stay visible)."""
+    try:
+        kind = _api.errorKind(e)
+    except BaseException:
+        return e
+    if kind == 'os':
+        code = e.code
+        num = getattr(_errno, code, None) if code else None
+        if num is None:
+            num = e.errno
+        if num is None:
+            return OSError(*_args_of(e))
+        strerror = _os.strerror(num) if code and hasattr(_errno, code) else e.strerror
+        return OSError(num, strerror)      # picks PermissionError, FileNotFoundError, ...
+    if kind is None:
+        return e
+    cls = _PYERRORS.get(kind)
+    if cls is None:
+        import builtins
+        cls = getattr(builtins, kind, None)
+        if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+            cls = Exception
+    return cls(e.message) if e.message else cls()
+
+
+def _args_of(e):
+    try:
+        a = e.args
+        return tuple(a.to_py()) if isinstance(a, _JsProxy) else (e.message,)
+    except Exception:
+        return (e.message,)
+
+
+def _tpname(t):
+    """Py_TYPE(o)->tp_name, as CPython's messages spell a type."""
+    if t is mmap:
+        return 'mmap.mmap'
+    if t.__flags__ & _HEAPTYPE:
+        return t.__name__
+    m = t.__module__
+    return t.__qualname__ if m == 'builtins' else m + '.' + t.__qualname__
+
+
+# ---------------------------------------------------------------- argument conversion
+# Python values reach JS as: int -> number/BigInt, str -> string, bool -> boolean, None -> null.
+# Anything else becomes a PyProxy, which _api.call converts (buffers to a zero-copy Uint8Array
+# view of the wasm heap, other objects to a typed placeholder so pymmap can name the type in
+# its TypeError).  Objects with __index__ are converted here, in Python, so that user code in
+# __index__ runs at the same point as in CPython.
+
+def _int_arg(x):
+    """An argument in an integer position -> (JS value, needs JS-side conversion)."""
+    t = type(x)
+    if t is int or t is bool or t is str:
+        return x, False
+    if x is None:
+        return _jsnull, False
+    if t is float:
+        return _NAN, False          # a non-integer JS number: pymmap names it 'float'
+    if hasattr(t, '__index__'):
+        return _operator.index(x), False
+    return _api.foreign(_tpname(t)), False
+
+
+def _buf_arg(x):
+    """An argument in a bytes-like position."""
+    t = type(x)
+    if t is bytes or t is bytearray or t is memoryview:
+        return x, True              # a PyProxy; _api.call turns it into a Uint8Array view
+    if t is int or t is bool or t is str:
+        return x, False
+    if x is None:
+        return _jsnull, False
+    if isinstance(x, mmap) and x._pm_kind == 'host':
+        return x._pm_obj, False     # pymmap accepts another mmap as bytes-like
+    if hasattr(t, '__buffer__'):
+        return x, True
+    if t is float:
+        return _NAN, False
+    return _api.foreign(_tpname(t)), False
+
+
+_NAN = float('nan')
+
+
+def _convert(args, kw, convs):
+    """Convert positional args with the per-position converters (last one repeats) and keyword
+    args with _int_arg; returns (args, kw, needs_js_conversion)."""
+    proxy = False
+    out = []
+    n = len(convs)
+    for i, a in enumerate(args):
+        c = convs[i] if i < n else convs[-1]
+        v, p = c(a)
+        out.append(v)
+        proxy |= p
+    if kw:
+        ckw = {}
+        for k, a in kw.items():
+            v, p = _int_arg(a)
+            ckw[k] = v
+            proxy |= p
+        kw = ckw
+    return out, kw, proxy
+
+
+def _jscall(m, name, args, kw, convs):
+    """Call method `name` of JS mmap `m` with Python arguments; JS errors become Python's."""
+    args, kw, proxy = _convert(args, kw, convs)
+    try:
+        if proxy or name in _VIA_JS:    # dunders (reserved by JsProxy), bytes results
+            r = _api.call(m, name, *args, **kw) if kw else _api.call(m, name, *args)
+        else:
+            f = getattr(m, name)
+            r = f(*args, **kw) if kw else f(*args)
+    except _JsException as e:
+        err = _pyerr(e)
+    else:
+        return None if r is _jsnull else r
+    try:
+        raise err
+    finally:
+        err = None
+
+
+# Called through _api.call: JsProxy reserves Python's dunder names, and pyodide cannot
+# convert a Node Buffer (_api.call hands back a plain Uint8Array).
+_VIA_JS = frozenset(('read', 'readline', '__enter__', '__exit__', '__delitem__', '__contains__',
+                     '__getitem__', '__setitem__', '__reduce_ex__', '__buffer__'))
+_I = (_int_arg,)
+_B = (_buf_arg, _int_arg)
+
+
+def _bytes(r):
+    return r.to_bytes() if isinstance(r, _JsProxy) else r
+
+
+# ---------------------------------------------------------------- the built-in fallback
+_builtin_mod = None
+
+
+def _builtin():
+    global _builtin_mod
+    if _builtin_mod is None:
+        import importlib.machinery
+        import importlib.util
+        spec = importlib.machinery.BuiltinImporter.find_spec('mmap')
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        _builtin_mod = mod
+    return _builtin_mod
+
+
+def _to_builtin_flags(value, prefix):
+    """Host flag/prot bits -> the Emscripten values of the same names."""
+    b = _builtin()
+    if not isinstance(value, int):
+        return value
+    out = 0
+    rest = value
+    for name, hv in _HOST_BITS.get(prefix, ()):
+        if hv and value & hv == hv:
+            ev = getattr(b, name, None)
+            if ev is not None:
+                out |= ev
+                rest &= ~hv
+    return out | rest
+
+
+_HOST_BITS = {}
+for _k, _v in list(globals().items()):
+    for _p in ('MAP_', 'PROT_'):
+        if _k.startswith(_p) and isinstance(_v, int) and _v and (_v & (_v - 1)) == 0:
+            _HOST_BITS.setdefault(_p, []).append((_k, _v))
+
+
+def _new_builtin(args, kw):
+    b = _builtin()
+    args = list(args)
+    kw = dict(kw)
+    # positional: fileno, length, flags, prot, access, offset
+    if len(args) > 2:
+        args[2] = _to_builtin_flags(args[2], 'MAP_')
+    if len(args) > 3:
+        args[3] = _to_builtin_flags(args[3], 'PROT_')
+    if 'flags' in kw:
+        kw['flags'] = _to_builtin_flags(kw['flags'], 'MAP_')
+    if 'prot' in kw:
+        kw['prot'] = _to_builtin_flags(kw['prot'], 'PROT_')
+    return b.mmap(*args, **kw)
+
+
+# ---------------------------------------------------------------- the mmap class
+class mmap:
+    """Windows: mmap(fileno, length[, tagname[, access[, offset]]])
+
+Maps length bytes from the file specified by the file handle fileno,
+and returns a mmap object.  If length is larger than the current size
+of the file, the file is extended to contain length bytes.  If length
+is 0, the maximum length of the map is the current size of the file,
+except that if the file is empty Windows raises an exception (you cannot
+create an empty mapping on Windows).
+
+Unix: mmap(fileno, length[, flags[, prot[, access[, offset[, trackfd]]]]])
+
+Maps length bytes from the file specified by the file descriptor fileno,
+and returns a mmap object.  If length is 0, the maximum length of the map
+will be the current size of the file when mmap is called.
+flags specifies the nature of the mapping. MAP_PRIVATE creates a
+private copy-on-write mapping, so changes to the contents of the mmap
+object will be private to this process, and MAP_SHARED creates a mapping
+that's shared with all other processes mapping the same areas of the file.
+The default value is MAP_SHARED.
+
+To map anonymous memory, pass -1 as the fileno (both versions)."""
+
+    __slots__ = ('_pm_obj', '_pm_kind', '_pm_exports', '_pm_host', '__weakref__')
+
+    def __new__(cls, *args, **kw):
+        kind, obj, host = _construct(args, kw)
+        self = object.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(self, '_pm_obj', obj)
+        setattr_(self, '_pm_kind', kind)
+        setattr_(self, '_pm_exports', None)
+        setattr_(self, '_pm_host', host)
+        return self
+
+    def __setattr__(self, name, value):
+        if name == 'closed' or (type(self) is mmap and name not in _SLOTS):
+            raise AttributeError(_attr_msg(name))
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        if name == 'closed' or (type(self) is mmap and name not in _SLOTS):
+            raise AttributeError(_attr_msg(name))
+        object.__delattr__(self, name)
+
+    def close(self, *args, **kw):
+        _gen[0] += 1
+        k = self._pm_kind
+        if k == 'host':
+            _sync(self)
+            return _jscall(self._pm_obj, 'close', args, kw, _I)
+        if k == 'carrier':
+            return _carrier_close(self, args, kw)
+        return self._pm_obj.close(*args, **kw)
+
+    @property
+    def closed(self):
+        if self._pm_kind == 'host':
+            try:
+                return self._pm_obj.closed
+            except _JsException as e:
+                err = _pyerr(e)
+            try:
+                raise err
+            finally:
+                err = None
+        return self._pm_obj.closed
+
+    def find(self, *args, **kw):
+        k = self._pm_kind
+        if k == 'host':
+            _sync(self)
+            return _jscall(self._pm_obj, 'find', args, kw, _B)
+        if k == 'carrier' and not kw:
+            r = _carrier_find(self, args, False)
+            if r is not None:
+                return r
+        return self._pm_obj.find(*args, **kw)
+
+    def rfind(self, *args, **kw):
+        k = self._pm_kind
+        if k == 'host':
+            _sync(self)
+            return _jscall(self._pm_obj, 'rfind', args, kw, _B)
+        if k == 'carrier' and not kw:
+            r = _carrier_find(self, args, True)
+            if r is not None:
+                return r
+        return self._pm_obj.rfind(*args, **kw)
+
+    def flush(self, *args, **kw):
+        k = self._pm_kind
+        if k == 'host':
+            _sync(self)
+            return _jscall(self._pm_obj, 'flush', args, kw, _I)
+        if k == 'carrier':
+            return _carrier_host(self, 'flush', args, kw)
+        return self._pm_obj.flush(*args, **kw)
+
+    def madvise(self, *args, **kw):
+        k = self._pm_kind
+        if k == 'host':
+            if not kw and len(args) == 3 and _is_int(args[1]) and _is_int(args[2]):
+                _madvise_32(self, args[1], args[2])
+            return _jscall(self._pm_obj, 'madvise', args, kw, _I)
+        if k == 'carrier':
+            return _carrier_host(self, 'madvise', args, kw)
+        return self._pm_obj.madvise(*args, **kw)
+
+    def move(self, *args, **kw):
+        if self._pm_kind == 'host':
+            _sync(self)
+            r = _jscall(self._pm_obj, 'move', args, kw, _I)
+            _gen[0] += 1
+            _refresh(self)
+            return r
+        _gen[0] += 1
+        return self._pm_obj.move(*args, **kw)
+
+    def read(self, *args, **kw):
+        if self._pm_kind == 'host':
+            _sync(self)
+            return _bytes(_jscall(self._pm_obj, 'read', args, kw, _I))
+        return self._pm_obj.read(*args, **kw)
+
+    def read_byte(self, *args, **kw):
+        if self._pm_kind == 'host':
+            _sync(self)
+            return _jscall(self._pm_obj, 'read_byte', args, kw, _I)
+        return self._pm_obj.read_byte(*args, **kw)
+
+    def readline(self, *args, **kw):
+        if self._pm_kind == 'host':
+            _sync(self)
+            return _bytes(_jscall(self._pm_obj, 'readline', args, kw, _I))
+        return self._pm_obj.readline(*args, **kw)
+
+    def resize(self, *args, **kw):
+        _gen[0] += 1
+        k = self._pm_kind
+        if k == 'host':
+            _sync(self)
+            r = _jscall(self._pm_obj, 'resize', args, kw, _I)
+            return r
+        if k == 'carrier':
+            return _carrier_resize(self, args, kw)
+        return self._pm_obj.resize(*args, **kw)
+
+    def seek(self, *args, **kw):
+        return _fwd(self, 'seek', args, kw)
+
+    def seekable(self, *args, **kw):
+        return _fwd(self, 'seekable', args, kw)
+
+    def size(self, *args, **kw):
+        k = self._pm_kind
+        if k == 'carrier':
+            return _carrier_host(self, 'size', args, kw)
+        return _fwd(self, 'size', args, kw)
+
+    def tell(self, *args, **kw):
+        return _fwd(self, 'tell', args, kw)
+
+    def write(self, *args, **kw):
+        _gen[0] += 1
+        if self._pm_kind == 'host':
+            _sync(self)
+            r = _jscall(self._pm_obj, 'write', args, kw, _B)
+            _refresh(self)
+            return r
+        return self._pm_obj.write(*args, **kw)
+
+    def write_byte(self, *args, **kw):
+        _gen[0] += 1
+        if self._pm_kind == 'host':
+            _sync(self)
+            r = _jscall(self._pm_obj, 'write_byte', args, kw, _I)
+            _refresh(self)
+            return r
+        return self._pm_obj.write_byte(*args, **kw)
+
+    def set_name(self, *args, **kw):
+        k = self._pm_kind
+        if k == 'carrier':
+            return _carrier_host(self, 'set_name', args, kw)
+        return _fwd(self, 'set_name', args, kw)
+
+    # -- context manager
+    def __enter__(self, *args, **kw):
+        if self._pm_kind == 'host':
+            _jscall(self._pm_obj, '__enter__', args, kw, _I)
+        else:
+            self._pm_obj.__enter__(*args, **kw)
+        return self
+
+    def __exit__(self, *args, **kw):
+        _gen[0] += 1
+        k = self._pm_kind
+        if k == 'host':
+            _sync(self)
+            # the exception triple only counts (3.14: exactly 3; before: any number)
+            return _jscall(self._pm_obj, '__exit__', args, kw, (_opaque_arg,))
+        if k == 'carrier':
+            if kw or len(args) != 3:
+                # the built-in's argument check (TypeError, before closing); if it accepts
+                # the call after all, it has closed the carrier: give the placement back
+                r = self._pm_obj.__exit__(*args, **kw)
+                _unplace(self._pm_host)
+                return r
+            return _carrier_close(self, (), None)
+        return self._pm_obj.__exit__(*args, **kw)
+
+    # -- sequence / mapping protocol
+    def __len__(self):
+        if self._pm_kind == 'host':
+            try:
+                return _api.len(self._pm_obj)
+            except _JsException as e:
+                err = _pyerr(e)
+            try:
+                raise err
+            finally:
+                err = None
+        return len(self._pm_obj)
+
+    def __getitem__(self, key):
+        if self._pm_kind != 'host':
+            return self._pm_obj[key]
+        m = self._pm_obj
+        t = type(key)
+        if t is slice:
+            _sync(self)
+            a = _int_arg(key.start)
+            b = _int_arg(key.stop)
+            c = _int_arg(key.step)
+            try:
+                r = _api.getslice(m, a[0], b[0], c[0])
+            except _JsException as e:
+                err = _pyerr(e)
+            else:
+                return r.to_bytes()
+            try:
+                raise err
+            finally:
+                err = None
+        if t is not int:
+            _sync(self)
+            key = _int_arg(key)[0]
+        elif self._pm_exports:
+            _sync(self)
+        try:
+            return _api.getitem(m, key)
+        except _JsException as e:
+            err = _pyerr(e)
+        try:
+            raise err
+        finally:
+            err = None
+
+    def __setitem__(self, key, value):
+        if self._pm_kind != 'host':
+            self._pm_obj[key] = value
+            _gen[0] += 1
+            return
+        _gen[0] += 1
+        _sync(self)
+        m = self._pm_obj
+        if type(key) is slice:
+            a = _int_arg(key.start)
+            b = _int_arg(key.stop)
+            c = _int_arg(key.step)
+            v = _buf_arg(value)
+            try:
+                _api.setslice(m, a[0], b[0], c[0], v[0])
+            except _JsException as e:
+                err = _pyerr(e)
+            else:
+                _refresh(self)
+                return
+            try:
+                raise err
+            finally:
+                err = None
+        k = _int_arg(key)[0]
+        v = _int_arg(value)[0]
+        try:
+            _api.setitem(m, k, v)
+        except _JsException as e:
+            err = _pyerr(e)
+        else:
+            _refresh(self)
+            return
+        try:
+            raise err
+        finally:
+            err = None
+
+    def __delitem__(self, key):
+        if self._pm_kind != 'host':
+            del self._pm_obj[key]
+            return
+        m = self._pm_obj
+        if type(key) is slice:
+            a = _int_arg(key.start)
+            b = _int_arg(key.stop)
+            c = _int_arg(key.step)
+            try:
+                _api.delslice(m, a[0], b[0], c[0])
+            except _JsException as e:
+                err = _pyerr(e)
+            else:
+                return
+            try:
+                raise err
+            finally:
+                err = None
+        return _jscall(m, '__delitem__', (key,), None, _I)
+
+    # CPython's mmap has no tp_iter and no sq_contains: `for` and `in` use the sequence
+    # protocol, whose items come from sq_item (1-byte bytes) for mmap.mmap itself, but from
+    # __getitem__ (ints, or what a subclass's __getitem__ returns) for a subclass.
+    def __iter__(self):
+        if type(self) is not mmap:
+            return _subclass_iter(self)
+        if self._pm_kind != 'host':
+            return _seq_iter(self._pm_obj)
+        return _host_iter(self)
+
+    def __contains__(self, x):
+        if type(self) is not mmap:
+            for item in _subclass_iter(self):
+                if item is x or item == x:
+                    return True
+            return False
+        if self._pm_kind != 'host':
+            return x in self._pm_obj
+        t = type(x)
+        if t is bytes or t is bytearray or t is int or t is str or t is bool or x is None:
+            _sync(self)
+            return _jscall(self._pm_obj, '__contains__', (x,), None, (_buf_arg,))
+        # any other object: the sequence fallback compares every 1-byte item with ==
+        for item in self:
+            if item is x or item == x:
+                return True
+        return False
+
+    # -- no concatenation or repetition (CPython's mmap has no sq_concat/sq_repeat)
+    # A Python class cannot leave these slots empty and still name itself 'mmap.mmap' in
+    # Python's message: raise it here, after giving the other operand its reflected method.
+    def __add__(self, other):
+        return _binop(self, other, '+', '__radd__')
+
+    def __mul__(self, other):
+        return _binop(self, other, '*', '__rmul__')
+
+    def __radd__(self, other):
+        return _rbinop(self, other, '+')
+
+    def __rmul__(self, other):
+        return _rbinop(self, other, '*')
+
+    # -- repr, pickling
+    def __repr__(self):
+        k = self._pm_kind
+        if k == 'host':
+            try:
+                r = _api.repr(self._pm_obj)
+            except _JsException as e:
+                err = _pyerr(e)
+            else:
+                return _retype(r, type(self))
+            try:
+                raise err
+            finally:
+                err = None
+        if k == 'carrier':
+            return _carrier_repr(self)
+        return _retype(repr(self._pm_obj), type(self))
+
+    def __reduce_ex__(self, *args):
+        if len(args) != 1:
+            raise TypeError('object.__reduce_ex__() takes exactly one argument (%d given)'
+                            % len(args))
+        protocol = args[0]
+        if type(protocol) is int and protocol < 2:
+            # copyreg._reduce_ex: the first non-heap base is mmap.mmap itself
+            if type(self) is mmap:
+                raise TypeError("cannot pickle 'mmap' object")
+            return mmap(self)                 # TypeError: 'X' object cannot be interpreted ...
+        raise TypeError(_pickle_msg(type(self)))
+
+    def __reduce__(self):
+        # object.__reduce__: copyreg._reduce_ex(self, 0)
+        return mmap.__reduce_ex__(self, 0)
+
+    # -- what object's versions would show of the wrapper
+    def __getstate__(self):
+        d = getattr(self, '__dict__', None)     # a subclass's instance attributes
+        return d if d else None
+
+    def __sizeof__(self):
+        return _SIZEOF
+
+    def __dir__(self):
+        return [n for n in object.__dir__(self) if not n.startswith('_pm_')]
+
+    # -- buffer protocol (PEP 688)
+    def __buffer__(self, *args):
+        if len(args) != 1:
+            raise TypeError('__buffer__ expected 1 argument, got %d' % len(args))
+        flags = args[0]
+        k = self._pm_kind
+        if k != 'host':
+            return self._pm_obj.__buffer__(flags)
+        try:
+            e = _api.export(self._pm_obj, flags)
+        except _JsException as ex:
+            err = _pyerr(ex)
+        else:
+            return _export_copy(self, e)
+        try:
+            raise err
+        finally:
+            err = None
+
+    def __release_buffer__(self, view):
+        if self._pm_kind != 'host':
+            # `view` came from the built-in object's __buffer__: Python releases it (and with
+            # it the built-in object's export) right after this call.
+            return
+        ex = self._pm_exports
+        rec = ex.pop(id(view), None) if ex else None
+        if rec is None:
+            return
+        try:
+            _copy_out(rec)
+        finally:
+            rec[0].release()
+            _gen[0] += 1
+
+
+mmap.__module__ = 'mmap'
+
+
+# generic forwarding (host backend) or delegation (builtin/carrier backend)
+def _fwd(self, name, args, kw, convs=_I):
+    if self._pm_kind == 'host':
+        return _jscall(self._pm_obj, name, args, kw, convs)
+    return getattr(self._pm_obj, name)(*args, **kw)
+
+
+def _sync(self):
+    """Push writes made through exported (copied) buffers to the map."""
+    ex = self._pm_exports
+    if ex:
+        for rec in list(ex.values()):
+            _copy_out(rec)
+
+
+def _refresh(self):
+    ex = self._pm_exports
+    if ex:
+        for rec in list(ex.values()):
+            _copy_in(rec)
+
+
+_GENERIC = ('close', 'find', 'rfind', 'flush', 'madvise', 'move', 'read', 'read_byte',
+            'readline', 'resize', 'seek', 'seekable', 'size', 'tell', 'write', 'write_byte',
+            'set_name', '__enter__', '__exit__')
+for _name in _GENERIC:
+    if _name not in _HAS:
+        delattr(mmap, _name)
+if '__buffer__' not in _HAS and _sys.version_info < (3, 12):
+    del mmap.__buffer__, mmap.__release_buffer__
+
+
+_SLOTS = frozenset(('_pm_obj', '_pm_kind', '_pm_exports', '_pm_host'))
+try:
+    _SIZEOF = _builtin().mmap.__basicsize__      # as object.__sizeof__ gives for mmap.mmap
+except Exception:
+    _SIZEOF = object.__basicsize__
+
+
+def _attr_msg(name):
+    """CPython's messages for setting or deleting an attribute of an mmap object."""
+    if name == 'closed':
+        return "attribute 'closed' of 'mmap.mmap' objects is not writable"
+    if hasattr(mmap, name):
+        return "'mmap.mmap' object attribute '%s' is read-only" % name
+    return "'mmap.mmap' object has no attribute '%s' and no __dict__ for setting new " \
+           "attributes" % name
+
+
+def _binop(self, other, op, reflected):
+    r = getattr(type(other), reflected, None)
+    if r is not None and not isinstance(other, mmap):
+        res = r(other, self)
+        if res is not NotImplemented:
+            return res
+    raise TypeError("unsupported operand type(s) for %s: '%s' and '%s'"
+                    % (op, _tpname(type(self)), _tpname(type(other))))
+
+
+_SEQUENCES = (list, tuple, str, bytes, bytearray)
+
+
+def _rbinop(self, other, op):
+    if isinstance(other, _SEQUENCES):
+        return NotImplemented       # Python goes on to the sequence's own concat/repeat
+    raise TypeError("unsupported operand type(s) for %s: '%s' and '%s'"
+                    % (op, _tpname(type(other)), _tpname(type(self))))
+
+
+def _opaque_arg(x):
+    """An argument whose value pymmap ignores: None or a typed placeholder (no user code)."""
+    return (_jsnull if x is None else _api.foreign(_tpname(type(x)))), False
+
+
+def _is_int(x):
+    return type(x) is int
+
+
+def _madvise_32(self, start, length):
+    # pymmap computes with a 64-bit Py_ssize_t; Python here is 32-bit.
+    # TODO: drop once pymmap's module takes the ABI (Py_ssize_t / long sizes) as a parameter.
+    if start > _MAXSIZE or length > _MAXSIZE:
+        raise OverflowError('Python int too large to convert to C ssize_t')
+    if 0 <= start < len(self) and length >= 0 and _MAXSIZE - start < length:
+        raise OverflowError('madvise length too large')
+
+
+def _retype(r, t):
+    if t is mmap:
+        return r
+    return r.replace('mmap.mmap', _tpname(t), 1)
+
+
+def _pickle_msg(t):
+    msg = str(_api.pickleMessage)
+    return msg.replace('mmap.mmap', _tpname(t), 1) if t is not mmap else msg
+
+
+def _seq_iter(obj):
+    i = 0
+    while True:
+        try:
+            b = obj[i]
+        except IndexError:
+            return
+        yield _BYTE[b]
+        i += 1
+
+
+def _subclass_iter(obj):
+    i = 0
+    while True:
+        try:
+            item = obj[i]
+        except (IndexError, StopIteration):
+            return
+        yield item
+        i += 1
+
+
+def _host_iter(self):
+    """Iteration as CPython's sequence iterator does it (1-byte bytes, each item checked
+    against the current length and validity), reading 4 KiB chunks from JS."""
+    m = self._pm_obj
+    i = 0
+    chunk = b''
+    base = 0
+    gen = -1
+    while True:
+        if gen != _gen[0] or not (base <= i < base + len(chunk)):
+            _sync(self)
+            try:
+                n = _api.len(m)
+                if i >= n:
+                    return
+                chunk = _api.getslice(m, i, min(n, i + 4096), _jsnull).to_bytes()
+            except _JsException as e:
+                err = _pyerr(e)
+                try:
+                    raise err
+                finally:
+                    err = None
+            base = i
+            gen = _gen[0]
+        yield _BYTE[chunk[i - base]]
+        i += 1
+
+
+# copy-based buffer exports: rec = [jsExport, bytearray, snapshot bytes, readonly]
+def _export_copy(self, e):
+    n = int(e.length)
+    ba = bytearray(n)
+    if n:
+        e.view.assign_to(ba)
+    ro = bool(e.readonly)
+    mv = memoryview(ba)
+    if ro:
+        mv = mv.toreadonly()
+    rec = [e, ba, None if ro else bytes(ba), ro]
+    if self._pm_exports is None:
+        self._pm_exports = {}
+    self._pm_exports[id(mv)] = rec
+    return mv
+
+
+def _copy_out(rec):
+    """Write the bytes changed in an exported copy back to the map."""
+    e, ba, snap, ro = rec
+    if ro or ba == snap:
+        return
+    n = len(ba)
+    view = e.view
+    step = 1 << 16
+    i = 0
+    while i < n:
+        j = min(n, i + step)
+        if ba[i:j] != snap[i:j]:
+            view.subarray(i, j).assign(ba[i:j])
+        i = j
+    rec[2] = bytes(ba)
+
+
+def _copy_in(rec):
+    """Refresh an exported copy after a write made through the map."""
+    e, ba, snap, ro = rec
+    n = len(ba)
+    if n:
+        fresh = bytearray(n)
+        e.view.assign_to(fresh)
+        ba[:] = fresh          # same length: allowed while exported
+        if not ro:
+            rec[2] = bytes(fresh)
+
+
+# ---------------------------------------------------------------- construction
+def _construct(args, kw):
+    """mmap.__new__: returns (kind, backend object, host-side object or None)."""
+    if 'trackfd' in kw:
+        kw = dict(kw)
+        kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
+    cargs, ckw, _ = _convert(args, kw, _I)
+    if cargs:
+        fd = cargs[0]
+    else:
+        fd = ckw.get('fileno', _MISSING) if ckw else _MISSING
+    translate = False
+    if type(fd) is int:
+        # Python here is 32-bit: the length is a Py_ssize_t.
+        length = cargs[1] if len(cargs) > 1 else (ckw.get('length', None) if ckw else None)
+        if type(length) is int and length > _MAXSIZE:
+            raise OverflowError('Python int too large to convert to C ssize_t')
+        translate = -(1 << 31) <= fd < (1 << 31)
+    try:
+        h = _api.construct(translate, _ZERO_COPY, *cargs, **ckw) if ckw else \
+            _api.construct(translate, _ZERO_COPY, *cargs)
+    except _JsException as e:
+        err = _pyerr(e)
+    else:
+        if h is None:                               # a file with no host fd (MEMFS, devices)
+            if not _STRICT:
+                return 'builtin', _new_builtin(args, kw), None
+            return _construct_nodev(fd, cargs, ckw)
+        info = _INFO
+        if info[0] > _MAXSIZE:
+            if info[1]:
+                c = _adopt(int(info[7]))
+                _api.setData(id(c), 0, 0)
+                del c
+                _api.unplace(h, int(info[2]), int(info[3]), int(info[4]))
+            else:
+                h.close()
+            raise ValueError('mmap length is too large')
+        if info[1]:
+            return _carrier_wrap(h, info)
+        return 'host', h, None
+    try:
+        raise err
+    finally:
+        err = None
+
+
+def _construct_nodev(fd, cargs, ckw):
+    """strict: CPython's checks run on fd -2 (EBADF when they pass), then the file's size
+    checks, then OSError(ENODEV)."""
+    if cargs:
+        cargs[0] = -2
+    else:
+        ckw['fileno'] = -2
+    try:
+        h = _api.construct(False, False, *cargs, **ckw) if ckw else \
+            _api.construct(False, False, *cargs)
+    except _JsException as e:
+        err = _pyerr(e)
+        if isinstance(err, OSError) and err.errno == _errno.EBADF:
+            err = _nodev_error(fd, cargs, ckw or {})
+    else:                                           # cannot happen: fd -2 never maps
+        h.close()
+        err = OSError(_errno.ENODEV, _os.strerror(_errno.ENODEV))
+    try:
+        raise err
+    finally:
+        err = None
+
+
+def _nodev_error(fd, args, kw):
+    """strict mode, a file without a host fd: CPython's file-size checks, then ENODEV."""
+    try:
+        st = _os.fstat(fd)
+    except OSError as e:
+        return e
+    import stat
+    if stat.S_ISREG(st.st_mode):
+        length = args[1] if len(args) > 1 else kw.get('length', 0)
+        offset = args[5] if len(args) > 5 else kw.get('offset', 0)
+        size = st.st_size
+        if length == 0:
+            if size == 0:
+                return ValueError('cannot mmap an empty file')
+            if offset >= size:
+                return ValueError('mmap offset is greater than file size')
+            if size - offset > _MAXSIZE:
+                return ValueError('mmap length is too large')
+        elif offset > size or size - offset < length:
+            return ValueError('mmap length is greater than file size')
+    return OSError(_errno.ENODEV, _os.strerror(_errno.ENODEV))
+
+
+# ---------------------------------------------------------------- zero-copy carriers
+# A carrier is a built-in (Emscripten) mmap object whose data pointer is page-aligned wasm
+# memory over which pymmap has mapped the host file (MAP_FIXED): CPython's own mmap code then
+# reads and writes the file's pages.  _api.construct makes it without the built-in constructor
+# (PyType_GenericAlloc: no second audit event, no Emscripten mapping) and writes its fields
+# (the mmap_object layout is in shim/pyodide.ts); Python takes the new reference with
+# _ctypes.PyObj_FromPtr.  The JS object (pymmap's host mapping of the same file) stays open
+# next to it for flush, size, madvise and resize.  The layout is verified by behaviour at
+# import; if it does not match, zero-copy is off and maps take the copying path.
+# (Only the _ctypes extension is used: the ctypes package costs 65 ms to import.)
+
+class _Placed:
+    __slots__ = ('h', 'ptr', 'addr', 'span', 'anon', 'shared', 'searchable', 'done')
+
+
+def _adopt(ptr):
+    """The object at `ptr`, taking over the new reference _api made."""
+    o = _from_ptr(ptr)
+    _api.decref(ptr)
+    return o
+
+
+def _zc_init():
+    b = _builtin()
+    T = b.mmap
+    if T.__basicsize__ != 56 or _ctypes.sizeof(_cptr) != 4:
+        return False
+    if not _api.setCarrierType(id(T), b.MAP_SHARED, b.MAP_PRIVATE, b.MAP_ANONYMOUS):
+        return False
+
+    # verify the layout by behaviour, on a 16-byte buffer
+    class Buf(_ctypes.Array):
+        _type_ = _cu8
+        _length_ = 16
+    buf = Buf(*b'abcdefghijklmnop')
+    o = _adopt(_api.carrier(_ctypes.addressof(buf), 16, 3, 8192, True, False, False, ACCESS_WRITE))
+    try:
+        ok = (len(o) == 16 and o[1] == 98 and o.tell() == 3 and
+              repr(o) == '<mmap.mmap closed=False, access=ACCESS_WRITE, length=16, pos=3, '
+                         'offset=8192>')
+        if ok:
+            mv = memoryview(o)
+            ok = _api.exportsOf(id(o)) == 1 and mv[2] == 99
+            mv.release()
+            ok = ok and _api.exportsOf(id(o)) == 0
+    finally:
+        _api.setData(id(o), 0, 0)
+    ok = ok and o.closed
+    w = _weakref(o)
+    del o
+    return ok and w() is None       # one reference, which was Python's: deallocated
+
+
+if _ZERO_COPY:
+    from weakref import finalize as _finalize, ref as _weakref
+    _from_ptr = _ctypes.PyObj_FromPtr
+
+    class _cptr(_ctypes._SimpleCData):
+        _type_ = 'P'
+
+    class _cu8(_ctypes._SimpleCData):
+        _type_ = 'B'
+    try:
+        _ZERO_COPY = _zc_init()
+    except Exception:
+        _ZERO_COPY = False
+
+
+def _carrier_wrap(h, info):
+    """The carrier made by _api.construct over its placement (info: see there)."""
+    rec = _Placed()
+    rec.h = h
+    rec.ptr = int(info[2])
+    rec.addr = int(info[3])
+    rec.span = int(info[4])
+    rec.anon = info[5] != 0
+    rec.shared = info[6] != 0
+    rec.searchable = info[8] != 0
+    rec.done = False
+    c = _adopt(int(info[7]))
+    _finalize(c, _unplace, rec)
+    return 'carrier', c, rec
+
+
+def _unplace(rec):
+    """Gives the wasm pages back (zeroed, private) and closes the host mapping."""
+    if rec.done:
+        return
+    rec.done = True
+    _api.unplace(rec.h, rec.ptr, rec.addr, rec.span)
+
+
+def _carrier_close(self, args, kw):
+    c = self._pm_obj
+    if args or kw or c.closed:
+        return c.close(*args, **(kw or {}))         # argument errors; closing twice is a no-op
+    if _api.exportsOf(id(c)) > 0:
+        raise BufferError('cannot close exported pointers exist')
+    _api.setData(id(c), 0, len(c))      # CPython's close keeps the size
+    c.close()
+    _unplace(self._pm_host)
+    return None
+
+
+def _index_args(args):
+    """operator.index() of the arguments that are not ints yet (each __index__ runs once)."""
+    out = []
+    for a in args:
+        if type(a) is not int and a is not None and hasattr(type(a), '__index__'):
+            a = _operator.index(a)
+        out.append(a)
+    return tuple(out)
+
+
+def _carrier_host(self, name, args, kw):
+    """flush/madvise/size/set_name of a zero-copy map: CPython's own argument handling and
+    checks (the built-in object's method), then the host operation on pymmap's mapping of the
+    same file (msync/madvise act on the file's pages, whichever mapping touched them)."""
+    c = self._pm_obj
+    rec = self._pm_host
+    if name == 'flush':
+        args = _index_args(args)
+        try:
+            r = c.flush(*args, **kw)        # READ/COPY maps: None, no msync
+        except OSError as e:
+            if e.errno != _errno.EINVAL:    # Emscripten's msync refuses memory it did not map
+                raise
+        else:
+            return r
+        offset = args[0] if args else 0
+        size = args[1] if len(args) > 1 and args[1] is not None else len(c) - offset
+        return _jscall(rec.h, 'flush', (offset, size), None, _I)
+    if name == 'madvise':
+        args = _index_args(args)
+        r = c.madvise(*args, **kw)          # CPython's checks; Emscripten's no-op
+        if rec.anon:
+            return r
+        size = len(c)
+        option = args[0]
+        start = args[1] if len(args) > 1 and args[1] is not None else 0
+        length = args[2] if len(args) > 2 and args[2] is not None else size
+        length = min(length, size - start)
+        _jscall(rec.h, 'madvise', (option, start, length), None, _I)
+        return r
+    if c.closed:
+        c.tell()                            # ValueError: mmap closed or invalid
+    return _jscall(rec.h, name, args, kw, _I)
+
+
+def _carrier_resize(self, args, kw):
+    c = self._pm_obj
+    rec = self._pm_host
+    if not kw and len(args) == 1 and not c.closed:
+        a = args[0]
+        if type(a) is not int and hasattr(type(a), '__index__'):
+            args = (_operator.index(a),)
+    # CPython's own checks (valid, argument, exports, trackfd, access, range); they pass when
+    # the emulation's missing mremap is what fails.
+    try:
+        c.resize(*args, **kw)
+    except SystemError:
+        pass
+    except OSError as e:
+        if e.errno != _errno.ENOMEM:
+            raise
+    else:
+        raise SystemError('pymmap: the built-in mmap resized a carrier')
+    newsize = args[0]
+    old = (rec.ptr, rec.addr, rec.span)
+    oldsize = len(c)
+    try:
+        info = _api.place_alloc(rec.h, max(newsize, 1))
+    except _JsException as e:
+        err = _pyerr(e)
+        try:
+            raise err
+        finally:
+            err = None
+    try:
+        _jscall(rec.h, 'resize', (newsize,), None, _I)
+        _api.place_map(rec.h, info, _api.fdOf(rec.h))
+    except BaseException:
+        _api.place_free(info)
+        raise
+    if not rec.shared or rec.anon:
+        n = min(oldsize, newsize)
+        if n:
+            _api.memmove(info.addr, old[1], n)
+    _api.setData(id(c), info.addr, newsize)
+    rec.ptr, rec.addr, rec.span = info.ptr, info.addr, info.span
+    _api.unplace(None, *old)
+    return None
+
+
+# Searches of at least this many bytes in a shared or read-only file map run natively, on
+# pymmap's own mapping of the same file pages (the addon's memmem: about twice as fast as
+# CPython's search compiled to wasm); smaller ones, other maps (anonymous, private, copy:
+# their bytes are only in the carrier) and every call that is not plain (a needle other than
+# bytes/bytearray, bounds other than int/None, a closed map) take CPython's own find.
+_FIND_NATIVE = 1 << 16
+
+
+def _carrier_find(self, args, reverse):
+    """find/rfind of a zero-copy map in the plain case, or None. The bounds are CPython's
+    (3.14 mmap_gfind): start defaults to the position and end to the size (a start of None
+    also ignores end); negative ones count from the end; both are clipped to [0, size]."""
+    n = len(args)
+    if not 1 <= n <= 3:
+        return None
+    sub = args[0]
+    t = type(sub)
+    if not (t is bytes or t is bytearray) or not sub:
+        return None
+    start = args[1] if n > 1 else None
+    end = args[2] if n > 2 else None
+    if not ((start is None or (type(start) is int and -_MAXSIZE <= start <= _MAXSIZE)) and
+            (end is None or (type(end) is int and -_MAXSIZE <= end <= _MAXSIZE))):
+        return None                     # (out of Py_ssize_t: CPython's OverflowError)
+    rec = self._pm_host
+    c = self._pm_obj
+    if not rec.searchable or c.closed:
+        return None
+    size = len(c)
+    if start is None:
+        start = c.tell()
+        end = None
+    elif start < 0:
+        start = max(start + size, 0)
+    elif start > size:
+        start = size
+    if end is None:
+        end = size
+    elif end < 0:
+        end = max(end + size, 0)
+    elif end > size:
+        end = size
+    if end - start < _FIND_NATIVE:
+        return None
+    try:
+        return _api.findHost(rec.h, start, end, sub, reverse)
+    except _JsException as e:
+        err = _pyerr(e)             # (the file truncated under the map: OSError, not SIGBUS)
+    try:
+        raise err
+    finally:
+        err = None
+
+
+def _carrier_repr(self):
+    return _retype(repr(self._pm_obj), type(self))
+
+
+del _k, _v, _p, _name
