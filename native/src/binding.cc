@@ -709,20 +709,34 @@ napi_value SetPool(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// copyToPool(id, start, n, poolOffset): pool[poolOffset:+n] = mapping[start:start+n]
-napi_value CopyToPool(napi_env env, napi_callback_info info) {
+// The arguments (id, x, y, z) of the pool routines: the open entry and three integers.
+bool pool_args(napi_env env, napi_callback_info info, Addon** a, Entry** e, int64_t v[3]) {
   size_t argc = 4;
   napi_value argv[4];
-  Addon* a;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)a);
   uint32_t id;
-  int64_t start, n, off;
-  napi_get_value_uint32(env, argv[0], &id);
-  napi_get_value_int64(env, argv[1], &start);
-  napi_get_value_int64(env, argv[2], &n);
-  napi_get_value_int64(env, argv[3], &off);
-  if (id >= a->table.size() || !a->table[id]) return throw_tag(env, "closed");
-  Entry* e = a->table[id];
+  if (argc < 4 || napi_get_value_uint32(env, argv[0], &id) != napi_ok ||
+      napi_get_value_int64(env, argv[1], &v[0]) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &v[1]) != napi_ok ||
+      napi_get_value_int64(env, argv[3], &v[2]) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+    return false;
+  }
+  if (id >= (*a)->table.size() || !(*a)->table[id]) {
+    throw_tag(env, "closed");
+    return false;
+  }
+  *e = (*a)->table[id];
+  return true;
+}
+
+// copyToPool(id, start, n, poolOffset): pool[poolOffset:+n] = mapping[start:start+n]
+napi_value CopyToPool(napi_env env, napi_callback_info info) {
+  Addon* a;
+  Entry* e;
+  int64_t v[3];
+  if (!pool_args(env, info, &a, &e, v)) return nullptr;
+  const int64_t start = v[0], n = v[1], off = v[2];
   if (start < 0 || n < 0 || off < 0 || (uint64_t)start > e->m.length ||
       (uint64_t)n > e->m.length - (uint64_t)start || (size_t)off > a->pool_len ||
       (size_t)n > a->pool_len - (size_t)off)
@@ -735,18 +749,11 @@ napi_value CopyToPool(napi_env env, napi_callback_info info) {
 // readlineToPool(id, pos, poolOffset, room) -> n: the line at pos (through '\n', or to the end)
 // copied to pool[poolOffset:+n] when n <= room; otherwise nothing is copied and -n returned.
 napi_value ReadlineToPool(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
   Addon* a;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
-  uint32_t id;
-  int64_t pos, off, room;
-  napi_get_value_uint32(env, argv[0], &id);
-  napi_get_value_int64(env, argv[1], &pos);
-  napi_get_value_int64(env, argv[2], &off);
-  napi_get_value_int64(env, argv[3], &room);
-  if (id >= a->table.size() || !a->table[id]) return throw_tag(env, "closed");
-  Entry* e = a->table[id];
+  Entry* e;
+  int64_t v[3];
+  if (!pool_args(env, info, &a, &e, v)) return nullptr;
+  const int64_t pos = v[0], off = v[1], room = v[2];
   if (pos < 0 || (uint64_t)pos > e->m.length || off < 0 || room < 0 ||
       (size_t)off > a->pool_len || (size_t)room > a->pool_len - (size_t)off)
     return throw_tag(env, "range");
