@@ -108,8 +108,8 @@ napi_value throw_tag(napi_env env, const char* tag, int code = 0) {
 // ---------------------------------------------------------------- arguments
 
 struct Args {
-  napi_value argv[6];
-  size_t argc = 6;
+  napi_value argv[8];
+  size_t argc = 8;
   Addon* addon = nullptr;
   bool ok = true;
 };
@@ -896,25 +896,17 @@ uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t lengt
 // mapFixed(target, targetOffset, length, fd, prot, flags, fileOffset): mmap(fd) with MAP_FIXED
 // over [targetOffset, targetOffset + length) of ArrayBuffer `target` (page aligned, inside it).
 napi_value MapFixed(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 7) {
-    napi_throw_type_error(env, nullptr, "pymmap native: missing arguments");
-    return nullptr;
-  }
+  ARGS(7);
 #ifdef _WIN32
   return throw_tag(env, "noview");
 #else
-  int64_t off, len, fd, foff;
-  int32_t prot, flags;
-  if (!to_i64(env, argv[1], &off) || !to_i64(env, argv[2], &len) || !to_i64(env, argv[3], &fd) ||
-      !to_i64(env, argv[6], &foff)) return nullptr;
-  napi_get_value_int32(env, argv[4], &prot);
-  napi_get_value_int32(env, argv[5], &flags);
-  uint8_t* addr = placed_range(env, argv[0], off, len);
+  int64_t off, len, fd, foff, prot, flags;
+  if (!to_i64(env, A.argv[1], &off) || !to_i64(env, A.argv[2], &len) || !to_i64(env, A.argv[3], &fd) ||
+      !to_i64(env, A.argv[4], &prot) || !to_i64(env, A.argv[5], &flags) || !to_i64(env, A.argv[6], &foff))
+    return nullptr;
+  uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
-  OsError err = os_map_fixed(addr, (uint64_t)len, prot, flags, fd, (uint64_t)foff);
+  OsError err = os_map_fixed(addr, (uint64_t)len, (int)prot, (int)flags, fd, (uint64_t)foff);
   if (!err.ok()) return throw_error(env, err);
   return undef(env);
 #endif
@@ -923,19 +915,13 @@ napi_value MapFixed(napi_env env, napi_callback_info info) {
 // unmapFixed(target, targetOffset, length): replaces the range with fresh zeroed private
 // anonymous read-write pages (what the wasm memory had before mapFixed).
 napi_value UnmapFixed(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 3) {
-    napi_throw_type_error(env, nullptr, "pymmap native: missing arguments");
-    return nullptr;
-  }
+  ARGS(3);
 #ifdef _WIN32
   return throw_tag(env, "noview");
 #else
   int64_t off, len;
-  if (!to_i64(env, argv[1], &off) || !to_i64(env, argv[2], &len)) return nullptr;
-  uint8_t* addr = placed_range(env, argv[0], off, len);
+  if (!to_i64(env, A.argv[1], &off) || !to_i64(env, A.argv[2], &len)) return nullptr;
+  uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
   OsError err = os_unmap_fixed(addr, (uint64_t)len);
   if (!err.ok()) return throw_error(env, err);
