@@ -72,15 +72,19 @@ function newPool(): ArrayBuffer {
 }
 let pool: ArrayBuffer = newPool();
 let poolOff = 0;
-function alloc(n: number): Buffer {
-  if (n > POOL_MAX) return Buffer.allocUnsafe(n);
+/** Reserves n <= POOL_MAX bytes of the current slab (a new one when full or transferred away)
+ *  and returns their offset in `pool`. */
+function reserve(n: number): number {
   if (poolOff + n > POOL_SIZE || poolU8.length === 0) {
     pool = newPool();
     poolOff = 0;
   }
-  const b = slabBuffer(pool, poolOff, n);
+  const off = poolOff;
   poolOff = (poolOff + n + 7) & ~7;
-  return b;
+  return off;
+}
+function alloc(n: number): Buffer {
+  return n > POOL_MAX ? Buffer.allocUnsafe(n) : slabBuffer(pool, reserve(n), n);
 }
 
 /** A PEP 688 buffer export: `view` is live for writable maps (writes reach the file) and a
@@ -326,16 +330,11 @@ export class MmapBase {
   _copy(start: number, n: number): Buffer {
     if (n <= 0) return Buffer.alloc(0);
     if (n <= POOL_MAX) {
-      if (poolOff + n > POOL_SIZE || poolU8.length === 0) {
-        pool = newPool();
-        poolOff = 0;
-      }
-      native.copyToPool(this._id, start, n, poolOff); // guarded: no fault counter to check
-      const b = slabBuffer(pool, poolOff, n);
-      poolOff = (poolOff + n + 7) & ~7;
-      return b;
+      const off = reserve(n);
+      native.copyToPool(this._id, start, n, off); // guarded: no fault counter to check
+      return slabBuffer(pool, off, n);
     }
-    const out = alloc(n);
+    const out = Buffer.allocUnsafe(n);
     const v = this._v;
     if (v.length !== 0) {
       v.copy(out, 0, start, start + n);
