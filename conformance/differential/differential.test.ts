@@ -5,22 +5,16 @@ import { probePythons } from './python';
 import { generateMany } from './generator';
 import { describe as describeDivergence, loadKnown } from './compare';
 import { differential, loadRegressions } from './differential';
-import { shimPresent } from './run-shim';
 
 const COUNT = Number(process.env.PYMMAP_DIFF_COUNT ?? 30);
 const SEED = Number(process.env.PYMMAP_DIFF_SEED ?? 20240601);
 
 const probes = probePythons();
-const present = shimPresent();
 const known = loadKnown();
 const regressions = loadRegressions();
 const generated = generateMany(SEED, COUNT);
 
 describe('differential: CPython mmap vs shim', () => {
-  if (!present) {
-    test.skip('shim/index.ts is not there yet', () => undefined);
-    return;
-  }
   for (const p of probes) {
     if (!p.interpreter) {
       // eslint-disable-next-line no-console

@@ -24,28 +24,11 @@ export interface Shim {
 
 const SHIM_DIR = path.resolve(__dirname, '..', '..', 'shim');
 
-/** The module for a Python version: moduleFor(version) from shim/versions, else shim/index. */
+/** The module of a Python version: moduleFor(version) from shim/versions. */
 export function loadShim(version: string): Shim {
   const B = require(path.join(SHIM_DIR, 'builtins'));
-  let versionsMod: any = null;
-  try {
-    versionsMod = require(path.join(SHIM_DIR, 'versions'));
-  } catch (e: any) {
-    if (!isModuleNotFound(e, 'versions')) throw e;
-  }
-  if (versionsMod && typeof versionsMod.moduleFor === 'function') {
-    return { M: versionsMod.moduleFor(version), B, version, source: `moduleFor('${version}')` };
-  }
-  return { M: require(SHIM_DIR), B, version, source: 'shim/index (no shim/versions yet)' };
-}
-
-function isModuleNotFound(e: any, what: string): boolean {
-  return e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes(what);
-}
-
-/** Is the shim there at all (shim/index.ts or a built shim/lib)? */
-export function shimPresent(): boolean {
-  return ['index.ts', 'index.js'].some((f) => fs.existsSync(path.join(SHIM_DIR, f)));
+  const { moduleFor } = require(path.join(SHIM_DIR, 'versions'));
+  return { M: moduleFor(version), B, version, source: `moduleFor('${version}')` };
 }
 
 // ---------------------------------------------------------------------------------------------
