@@ -7,8 +7,9 @@
 // the view we compare FC with the last count seen and raise OSError if it moved.
 import { Buffer } from 'buffer'; // not the global getter, looked up on every use
 import { constants as osConstants } from 'os';
+import * as workerThreads from 'worker_threads';
 import {
-  BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
+  BufferError, IndexError, MemoryError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
 } from './builtins';
 import {
   asByte, asBytesLike, asCInt, asLong, asSsize, asSsizeBig, convertParams, indexToSsize, isIndex, isKwargs,
@@ -38,9 +39,19 @@ const SSIZE_MAX_N = 9223372036854775807;
 /** Process-wide count of page faults repaired under views (null: views unavailable). */
 let FC: Uint32Array | null = null;
 try {
-  FC = native.faultCounter();
+  FC = native.faultCounter(); // external memory: never marked untransferable (Node 24 then
+  // cannot detach it at teardown and aborts); it is module-internal and never handed out
 } catch {
   FC = null;
+}
+
+/** Slabs that results share must not be moved to another thread by a transfer list: that would
+ *  empty every earlier result. Node marks its own Buffer pool the same way (structuredClone and
+ *  postMessage then refuse it; Node 24 also refuses transfer()). Only for buffers JS allocated:
+ *  never for external ones, which Node 24 must still be able to detach at teardown. */
+function untransferable(ab: ArrayBufferLike): void {
+  const mark = (workerThreads as { markAsUntransferable?: (o: object) => void }).markAsUntransferable;
+  if (typeof mark === 'function') mark(ab);
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -58,22 +69,22 @@ function slabBuffer(ab: ArrayBuffer, off: number, n: number): Buffer {
 }
 
 // Small results are carved out of a shared slab, as Node does for Buffer.allocUnsafe: a fresh
-// ArrayBuffer per 4 KiB slice costs more than copying the bytes.
+// ArrayBuffer per 4 KiB slice costs more than copying the bytes. The slab belongs to this copy
+// of the module and is passed to every native call that fills it (the addon keeps nothing), is
+// zero-filled (no stale bytes of anyone else's), and cannot be transferred away.
 const POOL_SIZE = 256 * 1024;
 const POOL_MAX = 16 * 1024;
-// The native side knows the current slab (setPool) and copies into it by offset, so a result
-// costs one native call and one Buffer (no typed array for the source, no Buffer.copy).
-let poolU8: Uint8Array; // over the slab; length 0 once the slab was transferred away
+let poolU8: Uint8Array; // over the slab; length 0 if the slab was detached after all
 function newPool(): ArrayBuffer {
-  const ab = Buffer.allocUnsafeSlow(POOL_SIZE).buffer as ArrayBuffer;
-  native.setPool(ab);
+  const ab = new ArrayBuffer(POOL_SIZE);
+  untransferable(ab);
   poolU8 = new Uint8Array(ab);
   return ab;
 }
 let pool: ArrayBuffer = newPool();
 let poolOff = 0;
-/** Reserves n <= POOL_MAX bytes of the current slab (a new one when full or transferred away)
- *  and returns their offset in `pool`. */
+/** Reserves n <= POOL_MAX bytes of the current slab (a new one when full or detached) and
+ *  returns their offset in `pool`. */
 function reserve(n: number): number {
   if (poolOff + n > POOL_SIZE || poolU8.length === 0) {
     pool = newPool();
@@ -84,7 +95,18 @@ function reserve(n: number): number {
   return off;
 }
 function alloc(n: number): Buffer {
-  return n > POOL_MAX ? Buffer.allocUnsafe(n) : slabBuffer(pool, reserve(n), n);
+  return n > POOL_MAX ? allocLarge(n) : slabBuffer(pool, reserve(n), n);
+}
+
+/** Buffer.allocUnsafe(n), with Python's MemoryError where the runtime cannot make it (over
+ *  buffer.constants.MAX_LENGTH, or out of memory: a JS RangeError otherwise). */
+function allocLarge(n: number): Buffer {
+  try {
+    return Buffer.allocUnsafe(n);
+  } catch (e) {
+    if (e instanceof RangeError) throw new MemoryError();
+    throw e;
+  }
 }
 
 /** A PEP 688 buffer export: `view` is live for writable maps (writes reach the file) and a
@@ -331,10 +353,10 @@ export class MmapBase {
     if (n <= 0) return Buffer.alloc(0);
     if (n <= POOL_MAX) {
       const off = reserve(n);
-      native.copyToPool(this._id, start, n, off); // guarded: no fault counter to check
+      native.copyToPool(this._id, start, n, off, pool); // guarded: no fault counter to check
       return slabBuffer(pool, off, n);
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = allocLarge(n);
     const v = this._v;
     if (v.length !== 0) {
       v.copy(out, 0, start, start + n);
@@ -531,7 +553,7 @@ export class MmapBase {
       poolOff = 0;
       room = POOL_SIZE;
     }
-    const got = native.readlineToPool(this._id, pos, poolOff, room < POOL_MAX ? room : POOL_MAX);
+    const got = native.readlineToPool(this._id, pos, poolOff, room < POOL_MAX ? room : POOL_MAX, pool);
     if (got > 0) {
       const b = slabBuffer(pool, poolOff, got);
       poolOff = (poolOff + got + 7) & ~7;
@@ -893,6 +915,7 @@ export class MmapBase {
         if (this._len === 0) view = new Uint8Array(0);
         else throw new BufferError(MSG.viewUnavailable('this mapping cannot be shared with JS; use the copying methods'));
       } else {
+        native.view(this._id, true); // the same buffer, now flagged as handed out
         view = new Uint8Array(v.buffer, v.byteOffset, v.length);
       }
     }

@@ -4,9 +4,15 @@ import * as path from 'path';
 import { BufferError, OSError, SystemError, TypeError as PyTypeError, ValueError } from './builtins';
 import { MSG } from './messages';
 
+/** What the loaded `.node` file exports: one function that opens a context of its own. */
+interface RawAddon {
+  backend: 'posix' | 'win32';
+  open(makeError: (tag: string | null, errno: number, code: string, strerror: string, winerror: number | null) => Error): Omit<NativeAddon, 'backend'>;
+}
+
+/** One copy of the shim's own context in the addon: its maps, its ids, its error factory. */
 export interface NativeAddon {
   backend: 'posix' | 'win32';
-  init(makeError: (tag: string | null, errno: number, code: string, strerror: string, winerror: number | null) => Error): void;
   constants(): Record<string, number>;
   fstat(fd: number): [number, boolean];
   regularSize(fd: number): number; // st_size of a regular file, -1 for anything else
@@ -29,10 +35,13 @@ export interface NativeAddon {
   find(id: number, start: number, end: number, needle: ArrayBufferView | ArrayBuffer): number;
   rfind(id: number, start: number, end: number, needle: ArrayBufferView | ArrayBuffer): number;
   findByte(id: number, start: number, end: number, byte: number): number;
-  view(id: number): ArrayBuffer;
-  setPool(pool: ArrayBuffer): void;
-  copyToPool(id: number, start: number, n: number, poolOffset: number): void;
-  readlineToPool(id: number, pos: number, poolOffset: number, room: number): number;
+  /** The zero-copy view's buffer; `exported`: it is being handed to user code (which may
+   *  transfer it to another thread, so teardown must not free it without knowing). */
+  view(id: number, exported?: boolean): ArrayBuffer;
+  /** pool[poolOffset:+n] = mapping[start:+n]; `pool` is the caller's slab (nothing is kept). */
+  copyToPool(id: number, start: number, n: number, poolOffset: number, pool: ArrayBuffer): void;
+  /** The line at pos copied to pool[poolOffset:] if it fits in room: its length, else -length. */
+  readlineToPool(id: number, pos: number, poolOffset: number, room: number, pool: ArrayBuffer): number;
   faultCounter(): Uint32Array;
   repair(id: number): number;
   /** POSIX: mmap(fd) MAP_FIXED over [offset, offset+length) of `target` (page aligned). */
@@ -41,6 +50,8 @@ export interface NativeAddon {
   unmapFixed(target: ArrayBuffer, targetOffset: number, length: number): void;
   /** The fd a mapping keeps (its dup), or -1. */
   fdOf(id: number): number;
+  /** At process/worker exit: record which views are still in place (teardown cannot tell). */
+  markExit(): void;
 }
 
 /** Thrown for native failures that are not Python errors (views that cannot be made). */
@@ -134,11 +145,15 @@ function load(): NativeAddon {
   const here = __dirname;
   const root = path.basename(here) === 'lib' ? path.resolve(here, '..', '..') : path.resolve(here, '..');
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const raw: NativeAddon = require('node-gyp-build')(path.join(root, 'native'));
-  // The exports object gets its ~30 functions one by one and V8 keeps it in dictionary mode:
-  // every native.f(...) would be a slow lookup. A copy has fast properties.
-  const addon: NativeAddon = { ...raw };
-  addon.init(makeError);
+  const raw: RawAddon = require('node-gyp-build')(path.join(root, 'native'));
+  // Node loads the .node file once per process, however many copies of this module there are
+  // (jest registries, two installs): each copy opens its own context, so no copy can see or
+  // disturb another's maps, ids or errors. The object gets its ~30 functions one by one and V8
+  // keeps it in dictionary mode: a copy has fast properties.
+  const addon: NativeAddon = { backend: raw.backend, ...raw.open(makeError) };
+  // The last moment JS runs here: let the addon see which views were moved to another thread
+  // (their memory must outlive this environment) and which it may free at teardown.
+  process.once('exit', () => addon.markExit());
   return addon;
 }
 

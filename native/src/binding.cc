@@ -1,14 +1,30 @@
 // The Node-API binding: thin glue between JS and the OS layer (os.h).
 //
-// Mappings live in a per-environment table and are named by small integer ids (a handle that
-// costs nothing to pass). Errors are built by a JS function handed over once (init), which
-// receives (tag, errno, code name, strerror, winerror) and returns the object to throw; this file
-// knows nothing about Python.
+// Ownership (nothing here is shared between copies of the JS that uses it):
+//  - open(makeError) gives each loaded copy of the shim its own context: its own function
+//    objects, its own error factory and its own table of mappings. Jest module registries and
+//    two copies of the shim in node_modules each call open() and cannot see each other's maps.
+//    A context lives while any of its functions does; when the last is collected, the maps it
+//    still holds are released.
+//  - A mapping is named by an id that carries a generation: a stale id (closed map, reused
+//    slot) is an error, never another map.
+//  - Memory a view (an external ArrayBuffer) covers is a Region with a reference count: one for
+//    the mapping, one for the view. It is unmapped when nobody can touch it any more: at close
+//    when we detached the view ourselves, or when the view's backing store is freed if it was
+//    transferred to another thread. It stays registered with the fault guard for as long as it
+//    is mapped. At environment teardown Node finalizes every view, even one whose memory went
+//    to another thread; such memory (and any whose fate is unknown) is left mapped.
+//  - Faults repaired under a view are settled (file pages put back, or the pages made
+//    inaccessible where no fd is kept) before any native access to the same mapping, so a
+//    copying method never reads a patched zero page and a write never lands in one.
+// Errors are built by the context's JS factory, which receives (tag, errno, code name,
+// strerror, winerror) and returns the object to throw; this file knows nothing about Python.
 //
 // Hot calls use the raw C API (each node-addon-api wrapper layer costs a few ns per call).
 #define NAPI_VERSION 8
 #include <napi.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -24,31 +40,74 @@ std::string os_win_message(int code);  // os_win.cc
 
 namespace {
 
-// Who owns the memory behind a view (an external ArrayBuffer). See close_entry().
-struct ViewState {
+// ---------------------------------------------------------------- state
+
+// Memory that a view covers (the mapping itself, or the private shadow of a read-only map).
+struct Region {
+  std::atomic<int> refs{2};              // the mapping's and the view's
+  std::atomic<bool> released{false};     // memory unmapped or handed back to the mapping
   uint8_t* addr = nullptr;
   uint64_t len = 0;
-  bool live = true;        // the mapping is open and owns the memory
-  bool kept = false;       // the mapping was closed but left the memory to the buffer
-  bool finalized = false;  // V8 released the buffer (after a transfer) while still live
-  bool shadow = false;     // memory is the private shadow mapping, not the mapping itself
+  GuardRange* guard = nullptr;
+  bool shadow = false;
+};
+
+// Gives up the region's memory once: unmapped (munmap_it), or handed back to the mapping
+// (resize); either way no longer guarded as a view's.
+void region_release(Region* r, bool munmap_it) {
+  if (r->released.exchange(true)) return;
+  os_guard_remove(r->guard);
+  r->guard = nullptr;
+  if (munmap_it) os_unmap_range(r->addr, r->len);
+}
+
+void region_unref(Region* r) {
+  if (r->refs.fetch_sub(1) == 1) {
+    region_release(r, true);
+    delete r;
+  }
+}
+
+// One per view ArrayBuffer: the finalizer's hint. Lives until both the finalizer ran and the
+// mapping let go of it.
+struct ViewHold {
+  Region* region = nullptr;
+  napi_ref ab = nullptr;        // strong, while the mapping holds the view
+  bool detached_by_us = false;  // we detached it (close, resize)
+  bool transferred = false;     // detached by someone else: the memory moved with it
+  bool checked = false;         // seen not transferred at exit (markExit), when JS could still move it
+  bool released = false;        // the finalizer gave up the view's reference to the region
+  bool exported = false;        // handed to code outside the shim (which may transfer it)
+  bool finalized = false;       // the finalizer ran
+  bool entry_gone = false;      // the mapping no longer points here
 };
 
 struct Entry {
   Mapping m;
-  napi_ref view = nullptr;  // strong reference to our ArrayBuffer
-  ViewState* vs = nullptr;
-  bool registered = false;
+  ViewHold* vh = nullptr;
+  Region* region = nullptr;  // the current view's region (also in vh)
+};
+
+struct Addon;
+
+struct Ctx {
+  Addon* addon = nullptr;  // nullptr once the environment is gone
+  napi_ref make_error = nullptr;
+  std::vector<Entry*> table;  // slot -> entry (nullptr: free)
+  std::vector<uint32_t> gens;  // slot -> generation of the id that names it now
+  std::vector<uint32_t> free_ids;
+  int fns_alive = 0;
+  bool released = false;  // every entry released (teardown or collection)
 };
 
 struct Addon {
-  std::vector<Entry*> table;  // id -> entry (nullptr: free)
-  std::vector<uint32_t> free_ids;
-  napi_ref make_error = nullptr;
+  napi_env env = nullptr;
+  std::vector<Ctx*> ctxs;
   int node_major = 0;
-  uint8_t* pool = nullptr;  // the shim's current slab for small results (setPool)
-  size_t pool_len = 0;
 };
+
+constexpr int kSlotBits = 22;  // id = generation * 2^22 + slot (a double: exact below 2^53)
+constexpr int64_t kSlotMask = (1LL << kSlotBits) - 1;
 
 // ---------------------------------------------------------------- errors
 
@@ -74,11 +133,9 @@ const char* errno_name(int e) {
 }
 
 // Throws the JS error for `err` made by the factory. Always returns nullptr (for `return`).
-napi_value throw_error(napi_env env, const OsError& err) {
-  Addon* a = nullptr;
-  napi_get_instance_data(env, (void**)&a);
+napi_value throw_error(napi_env env, Ctx* ctx, const OsError& err) {
   napi_value fn = nullptr, args[5], global, result;
-  if (a && a->make_error) napi_get_reference_value(env, a->make_error, &fn);
+  if (ctx && ctx->make_error) napi_get_reference_value(env, ctx->make_error, &fn);
   if (err.tag) napi_create_string_utf8(env, err.tag, NAPI_AUTO_LENGTH, &args[0]);
   else napi_get_null(env, &args[0]);
   int errnum = err.win ? 0 : err.code;
@@ -101,8 +158,8 @@ napi_value throw_error(napi_env env, const OsError& err) {
   return nullptr;
 }
 
-napi_value throw_tag(napi_env env, const char* tag, int code = 0) {
-  return throw_error(env, tag_error(tag, code));
+napi_value throw_tag(napi_env env, Ctx* ctx, const char* tag, int code = 0) {
+  return throw_error(env, ctx, tag_error(tag, code));
 }
 
 // ---------------------------------------------------------------- arguments
@@ -110,12 +167,11 @@ napi_value throw_tag(napi_env env, const char* tag, int code = 0) {
 struct Args {
   napi_value argv[8];
   size_t argc = 8;
-  Addon* addon = nullptr;
-  bool ok = true;
+  Ctx* ctx = nullptr;
 };
 
 inline bool get_args(napi_env env, napi_callback_info info, Args* a) {
-  napi_get_cb_info(env, info, &a->argc, a->argv, nullptr, (void**)&a->addon);
+  napi_get_cb_info(env, info, &a->argc, a->argv, nullptr, (void**)&a->ctx);
   return true;
 }
 
@@ -180,13 +236,41 @@ bool to_bytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
   return false;
 }
 
-inline Entry* entry(napi_env env, Addon* a, napi_value v) {
-  uint32_t id;
-  if (napi_get_value_uint32(env, v, &id) != napi_ok || id >= a->table.size() || !a->table[id]) {
-    throw_tag(env, "closed");
+
+inline Entry* entry(napi_env env, Ctx* ctx, napi_value v) {
+  int64_t id;
+  if (napi_get_value_int64(env, v, &id) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
     return nullptr;
   }
-  return a->table[id];
+  int64_t slot = id & kSlotMask;
+  if (id < 0 || (size_t)slot >= ctx->table.size() || !ctx->table[slot] ||
+      ctx->gens[slot] != (uint64_t)id >> kSlotBits) {
+    throw_tag(env, ctx, "closed");
+    return nullptr;
+  }
+  return ctx->table[slot];
+}
+
+// Where the real pages of an entry's view come from (for repairs).
+RepairSource repair_source(const Entry* e) {
+  RepairSource src;
+  src.fd = e->m.fd;
+  src.offset = e->m.offset;
+  if (e->region && e->region->shadow) {
+    src.prot = 3;  // PROT_READ | PROT_WRITE
+    src.flags = 2;  // MAP_PRIVATE
+  } else {
+    src.prot = e->m.prot;
+    src.flags = e->m.flags;
+  }
+  return src;
+}
+
+// Pages of this entry's view that faulted (file truncated) are put back before we touch the
+// mapping: the file's pages again, or inaccessible ones where no fd is kept.
+inline void settle(Entry* e) {
+  if (e->region && os_guard_pending(e->region->guard)) os_guard_repair(e->region->guard, repair_source(e));
 }
 
 // start, start+step, ..., start+(n-1)*step all lie in [0, length) (n >= 1), without
@@ -202,9 +286,9 @@ inline bool stride_in_range(int64_t start, int64_t step, uint64_t n, uint64_t le
 }
 
 // Checks [start, start+n) lies within the mapping.
-inline bool in_range(napi_env env, Entry* e, uint64_t start, uint64_t n) {
+inline bool in_range(napi_env env, Ctx* ctx, Entry* e, uint64_t start, uint64_t n) {
   if (start > e->m.length || n > e->m.length - start) {
-    throw_tag(env, "range");
+    throw_tag(env, ctx, "range");
     return false;
   }
   return true;
@@ -225,90 +309,119 @@ napi_value undef(napi_env env) {
 #define ARGS(n)                        \
   Args A;                              \
   get_args(env, info, &A);             \
+  Ctx* ctx = A.ctx;                    \
   if (A.argc < (n)) {                  \
     napi_throw_type_error(env, nullptr, "pymmap native: missing arguments"); \
     return nullptr;                    \
   }
 
-#define ENTRY(var, idx)                        \
-  Entry* var = entry(env, A.addon, A.argv[idx]); \
+// The open entry named by argument idx, with its view's faulted pages settled first (calls
+// that read or write the memory).
+#define ENTRY(var, idx)                             \
+  Entry* var = entry(env, ctx, A.argv[idx]);        \
+  if (!var) return nullptr;                         \
+  settle(var);
+
+// The open entry, for calls that do not touch its memory.
+#define ENTRY_NOMEM(var, idx)                       \
+  Entry* var = entry(env, ctx, A.argv[idx]);        \
   if (!var) return nullptr;
 
 // ---------------------------------------------------------------- views
 
-void view_finalize(napi_env, void*, void* hint) {
-  ViewState* vs = (ViewState*)hint;
-  if (vs->kept) {
-    os_unmap_range(vs->addr, vs->len);
-    delete vs;
-  } else if (vs->live) {
-    vs->finalized = true;  // the entry deletes it
-  } else {
-    delete vs;
-  }
+// Whether this environment can still run JS. Node-API refuses calls that may run JS during
+// teardown (napi_pending_exception), so a failing property read means "tearing down".
+bool js_can_run(napi_env env) {
+  napi_value g = nullptr, r = nullptr;
+  return napi_get_global(env, &g) == napi_ok && g &&
+         napi_get_named_property(env, g, "undefined", &r) == napi_ok;
 }
 
-// Drops the view before close or resize. Returns false if the buffer was transferred away and
-// still owns the memory (then `transferred` is set and nothing was changed).
-bool release_view(napi_env env, Entry* e, bool* transferred) {
-  *transferred = false;
-  if (!e->view) return true;
-  napi_value ab = nullptr;
-  napi_get_reference_value(env, e->view, &ab);
-  bool detached = false;
-  if (ab) napi_is_detached_arraybuffer(env, ab, &detached);
-  ViewState* vs = e->vs;
-  if (detached && !vs->finalized) {
-    *transferred = true;  // someone moved it away (ArrayBuffer.prototype.transfer)
-    return false;
+// The view's backing store was released (Node calls this when the memory is free, in whichever
+// thread the buffer went to) -- or the environment is tearing down: then Node calls it for every
+// external buffer, after detaching it, even if the memory went to another thread with
+// transfer() and is still used there. At teardown the memory is freed only when we know it did
+// not move: we detached it ourselves, markExit saw it in place when JS could last move it, or it
+// was never handed out of the shim (view(id) without `exported`: only the shim's own hot paths
+// hold it). Otherwise it stays mapped, and guarded, for the rest of the process.
+void view_finalize(napi_env env, void*, void* hint) {
+  ViewHold* vh = (ViewHold*)hint;
+  vh->finalized = true;
+  if (!vh->detached_by_us && !js_can_run(env) &&
+      (vh->transferred || (vh->exported && !vh->checked))) {
+    vh->transferred = true;  // the region keeps this reference: never unmapped
+  } else {
+    region_unref(vh->region);
+    vh->released = true;
   }
-  if (!detached && ab) napi_detach_arraybuffer(env, ab);
-  napi_delete_reference(env, e->view);
-  e->view = nullptr;
-  if (vs->finalized) delete vs;
-  else vs->live = false;
-  e->vs = nullptr;
+  if (vh->entry_gone) delete vh;
+}
+
+// Lets go of the entry's view before close (for_close) or resize. The memory is unmapped now
+// if no JS can reach it any more (we detached the view, or it was collected); if the view was
+// transferred away, the memory goes with it (close), or the resize is refused (returns false,
+// nothing changed). js: JS handles may be used (false in finalizers).
+bool release_view(napi_env env, Entry* e, bool for_close, bool js) {
+  ViewHold* vh = e->vh;
+  if (!vh) return true;
+  Region* r = e->region;
+  bool moved = vh->transferred;
+  if (!vh->finalized && !moved) {
+    if (js) {
+      napi_value ab = nullptr;
+      bool detached = false;
+      napi_get_reference_value(env, vh->ab, &ab);
+      if (ab) napi_is_detached_arraybuffer(env, ab, &detached);
+      if (detached) {
+        moved = true;
+      } else if (ab) {
+        napi_detach_arraybuffer(env, ab);
+        vh->detached_by_us = true;
+      }
+    } else {
+      moved = true;  // cannot look: assume someone may still use it
+    }
+  }
+  if (moved && !vh->released) {
+    if (!for_close) return false;
+    vh->transferred = true;  // the view's reference keeps the memory mapped and guarded
+  } else {
+    region_release(r, for_close || r->shadow);  // resize: the mapping's memory stays the mapping's
+  }
+  if (vh->ab) {
+    napi_delete_reference(env, vh->ab);
+    vh->ab = nullptr;
+  }
+  e->vh = nullptr;
+  e->region = nullptr;
+  if (r->shadow) e->m.shadow = nullptr;
+  region_unref(r);
+  vh->entry_gone = true;
+  if (vh->finalized) delete vh;
   return true;
 }
 
-void close_entry(napi_env env, Addon* a, uint32_t id) {
-  Entry* e = a->table[id];
+// Closes slot `slot` of ctx: the view first (see release_view), then the mapping and its fd.
+void close_slot(napi_env env, Ctx* ctx, uint32_t slot, bool js) {
+  Entry* e = ctx->table[slot];
   if (!e) return;
-  bool transferred = false;
-  if (!release_view(env, e, &transferred)) {
-    // The memory now belongs to the transferred buffer: leave it mapped for its finalizer.
-    ViewState* vs = e->vs;
-    napi_delete_reference(env, e->view);
-    e->view = nullptr;
-    e->vs = nullptr;
-    vs->live = false;
-    vs->kept = true;
-    if (vs->shadow) {
-      os_unmap(&e->m);
-    } else {
-      uint8_t* shadow = e->m.shadow;
-      os_unmap(&e->m, /*keep_memory=*/true);
-      os_unmap_range(shadow, vs->len);
-    }
-  } else {
-    uint8_t* shadow = e->m.shadow;
-    uint64_t len = e->m.length;
-    os_unmap(&e->m);
-    os_unmap_range(shadow, len);
-  }
+  bool main_region = e->region && !e->region->shadow;
+  release_view(env, e, true, js);
+  // A main-memory region took care of the memory (unmapped it, or left it to the view).
+  os_unmap(&e->m, /*keep_memory=*/main_region);
   delete e;
-  a->table[id] = nullptr;
-  a->free_ids.push_back(id);
+  ctx->table[slot] = nullptr;
+  ctx->gens[slot]++;
+  ctx->free_ids.push_back(slot);
+}
+
+void release_ctx(napi_env env, Ctx* ctx, bool js) {
+  if (ctx->released) return;
+  ctx->released = true;
+  for (uint32_t slot = 0; slot < ctx->table.size(); slot++) close_slot(env, ctx, slot, js);
 }
 
 // ---------------------------------------------------------------- functions
-
-napi_value Init(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  if (A.addon->make_error) napi_delete_reference(env, A.addon->make_error);
-  napi_create_reference(env, A.argv[0], 1, &A.addon->make_error);
-  return undef(env);
-}
 
 napi_value Constants(napi_env env, napi_callback_info) {
   napi_value obj;
@@ -329,7 +442,7 @@ napi_value Fstat(napi_env env, napi_callback_info info) {
   uint64_t size;
   bool reg;
   OsError err = os_fstat(fd, &size, &reg);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   napi_value arr, b;
   napi_create_array_with_length(env, 2, &arr);
   napi_set_element(env, arr, 0, num(env, (double)size));
@@ -347,89 +460,96 @@ napi_value RegularSize(napi_env env, napi_callback_info info) {
   uint64_t size;
   bool reg;
   OsError err = os_fstat(fd, &size, &reg);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return num(env, reg ? (double)size : -1.0);
 }
 
 // map(fd, length, flags, prot, offset, dupFd[, tagname, access]) -> id
 // tagname (string or null) and access (ACCESS_*) are read by the Windows backend only.
 napi_value Map(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  Addon* addon = nullptr;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&addon);
-  if (argc < 6) {
-    napi_throw_type_error(env, nullptr, "pymmap native: missing arguments");
+  ARGS(6);
+  MapRequest req;
+  bool dup = false;
+  int32_t flags = 0, prot = 0;
+  if (!to_i64(env, A.argv[0], &req.fd) || !to_u64(env, A.argv[1], &req.length)) return nullptr;
+  if (napi_get_value_int32(env, A.argv[2], &flags) != napi_ok ||
+      napi_get_value_int32(env, A.argv[3], &prot) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
     return nullptr;
   }
-  MapRequest req;
-  bool dup;
-  if (!to_i64(env, argv[0], &req.fd) || !to_u64(env, argv[1], &req.length)) return nullptr;
-  int32_t flags, prot;
-  napi_get_value_int32(env, argv[2], &flags);
-  napi_get_value_int32(env, argv[3], &prot);
-  if (!to_u64(env, argv[4], &req.offset)) return nullptr;
-  napi_get_value_bool(env, argv[5], &dup);
+  if (!to_u64(env, A.argv[4], &req.offset)) return nullptr;
+  napi_get_value_bool(env, A.argv[5], &dup);
   req.flags = flags;
   req.prot = prot;
   req.dup_fd = dup;
   std::vector<char16_t> tagname;
-  if (argc > 6) {
+  if (A.argc > 6) {
     napi_valuetype t = napi_undefined;
-    napi_typeof(env, argv[6], &t);
+    napi_typeof(env, A.argv[6], &t);
     if (t == napi_string) {
       size_t n = 0;
-      napi_get_value_string_utf16(env, argv[6], nullptr, 0, &n);
+      napi_get_value_string_utf16(env, A.argv[6], nullptr, 0, &n);
       tagname.resize(n + 1);
-      napi_get_value_string_utf16(env, argv[6], tagname.data(), n + 1, &n);
+      napi_get_value_string_utf16(env, A.argv[6], tagname.data(), n + 1, &n);
       req.tagname = tagname.data();
     }
   }
-  if (argc > 7) {
+  if (A.argc > 7) {
     int32_t access;
-    if (napi_get_value_int32(env, argv[7], &access) == napi_ok) req.access = access;
+    if (napi_get_value_int32(env, A.argv[7], &access) == napi_ok) req.access = access;
   }
-  Entry* e = new Entry();
+  if (ctx->released) return throw_tag(env, ctx, "closed");
+  uint32_t slot;
+  if (!ctx->free_ids.empty()) {
+    slot = ctx->free_ids.back();
+  } else {
+    if (ctx->table.size() > (size_t)kSlotMask) return throw_error(env, ctx, errno_error(ENOMEM));
+    slot = (uint32_t)ctx->table.size();
+  }
+  Entry* e = new (std::nothrow) Entry();
+  if (!e) return throw_error(env, ctx, errno_error(ENOMEM));
   OsError err = os_map(req, &e->m);
   if (!err.ok()) {
     delete e;
-    return throw_error(env, err);
+    return throw_error(env, ctx, err);
   }
-  uint32_t id;
-  if (!addon->free_ids.empty()) {
-    id = addon->free_ids.back();
-    addon->free_ids.pop_back();
-    addon->table[id] = e;
+  if (!ctx->free_ids.empty()) {
+    ctx->free_ids.pop_back();
+    ctx->table[slot] = e;
   } else {
-    id = (uint32_t)addon->table.size();
-    addon->table.push_back(e);
+    ctx->table.push_back(e);
+    ctx->gens.push_back(1);
   }
-  return num(env, id);
+  return num(env, (double)ctx->gens[slot] * (double)(1LL << kSlotBits) + (double)slot);
 }
 
+// close(id): closing a closed (or never opened) id does nothing.
 napi_value Close(napi_env env, napi_callback_info info) {
   ARGS(1);
-  uint32_t id;
-  if (napi_get_value_uint32(env, A.argv[0], &id) != napi_ok) {
+  int64_t id;
+  if (napi_get_value_int64(env, A.argv[0], &id) != napi_ok) {
     napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
     return nullptr;
   }
-  if (id < A.addon->table.size()) close_entry(env, A.addon, id);
+  int64_t slot = id & kSlotMask;
+  if (id >= 0 && (size_t)slot < ctx->table.size() && ctx->table[slot] &&
+      ctx->gens[slot] == (uint64_t)id >> kSlotBits)
+    close_slot(env, ctx, (uint32_t)slot, true);
   return undef(env);
 }
 
 napi_value FdSize(napi_env env, napi_callback_info info) {
   ARGS(1);
-  ENTRY(e, 0);
+  ENTRY_NOMEM(e, 0);
   uint64_t size;
   OsError err = os_fd_size(&e->m, &size);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return num(env, (double)size);
 }
 
 napi_value Length(napi_env env, napi_callback_info info) {
   ARGS(1);
-  ENTRY(e, 0);
+  ENTRY_NOMEM(e, 0);
   return num(env, (double)e->m.length);
 }
 
@@ -446,64 +566,48 @@ napi_value RangeCall(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
     return nullptr;
   }
-  if (!in_range(env, e, off, len)) return nullptr;
+  if (!in_range(env, ctx, e, off, len)) return nullptr;
   OsError err = Op(&e->m, off, len, arg);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
 napi_value Flush(napi_env env, napi_callback_info info) { return RangeCall<os_sync>(env, info); }
 napi_value Advise(napi_env env, napi_callback_info info) { return RangeCall<os_advise>(env, info); }
 
-// resize(id, newLength): views are detached first (they become length 0).
+// resize(id, newLength): the view is detached first (it becomes length 0); a view that was
+// transferred away refuses the resize ("exported").
 napi_value Resize(napi_env env, napi_callback_info info) {
   ARGS(2);
   ENTRY(e, 0);
   uint64_t len;
   if (!to_u64(env, A.argv[1], &len)) return nullptr;
-  bool transferred;
-  if (e->view) {
-    napi_value ab = nullptr;
-    bool detached = false;
-    napi_get_reference_value(env, e->view, &ab);
-    if (ab) napi_is_detached_arraybuffer(env, ab, &detached);
-    if (detached && !e->vs->finalized) return throw_tag(env, "exported");
-  }
-  uint8_t* shadow = e->m.shadow;
-  uint64_t old_len = e->m.length;
-  release_view(env, e, &transferred);
-  if (e->registered) {
-    os_unregister(&e->m);
-    e->registered = false;
-  }
-  if (shadow) {
-    os_unmap_range(shadow, old_len);
-    e->m.shadow = nullptr;
-  }
+  if (!release_view(env, e, false, true)) return throw_tag(env, ctx, "exported");
   OsError err = os_resize(&e->m, len);
 #ifdef _WIN32
   if (!err.ok() && !e->m.addr) {
     // The remap failed and left no section: CPython's map is then closed ("mmap closed or
-    // invalid"). Drop the entry; its id is not reused, since the JS object still holds it.
-    uint32_t id;
-    napi_get_value_uint32(env, A.argv[0], &id);
-    os_unmap(&e->m);
-    delete e;
-    A.addon->table[id] = nullptr;
+    // invalid"). Drop the entry (its id is stale from now on).
+    int64_t id;
+    napi_get_value_int64(env, A.argv[0], &id);
+    close_slot(env, ctx, (uint32_t)(id & kSlotMask), true);
   }
 #endif
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
 napi_value SetName(napi_env env, napi_callback_info info) {
   ARGS(2);
-  ENTRY(e, 0);
+  ENTRY_NOMEM(e, 0);
   size_t n;
   char buf[256];
-  napi_get_value_string_utf8(env, A.argv[1], buf, sizeof buf, &n);
+  if (napi_get_value_string_utf8(env, A.argv[1], buf, sizeof buf, &n) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: string expected");
+    return nullptr;
+  }
   OsError err = os_set_name(&e->m, buf);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
@@ -511,21 +615,20 @@ napi_value SetName(napi_env env, napi_callback_info info) {
 napi_value GetByte(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  Addon* a;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
-  uint32_t id;
+  Ctx* ctx;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&ctx);
   int64_t i;
-  if (napi_get_value_uint32(env, argv[0], &id) != napi_ok ||
-      napi_get_value_int64(env, argv[1], &i) != napi_ok) {
+  if (argc < 2 || napi_get_value_int64(env, argv[1], &i) != napi_ok) {
     napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
     return nullptr;
   }
-  if (id >= a->table.size() || !a->table[id]) return throw_tag(env, "closed");
-  Entry* e = a->table[id];
-  if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, "range");
+  Entry* e = entry(env, ctx, argv[0]);
+  if (!e) return nullptr;
+  settle(e);
+  if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, ctx, "range");
   uint8_t v;
   OsError err = g_get(e->m.addr + i, &v);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   napi_value r;
   napi_create_uint32(env, v, &r);
   return r;
@@ -542,10 +645,10 @@ napi_value SetByte(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
     return nullptr;
   }
-  if (!e->m.writable) return throw_tag(env, "readonly");
-  if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, "range");
+  if (!e->m.writable) return throw_tag(env, ctx, "readonly");
+  if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, ctx, "range");
   OsError err = g_set(e->m.addr + i, (uint8_t)v);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
@@ -560,10 +663,10 @@ napi_value CopyOut(napi_env env, napi_callback_info info) {
   uint8_t* dst;
   size_t dlen;
   if (!to_bytes(env, A.argv[3], &dst, &dlen)) return nullptr;
-  if (!in_range(env, e, start, n)) return nullptr;
-  if (doff > dlen || n > dlen - doff) return throw_tag(env, "range");
+  if (!in_range(env, ctx, e, start, n)) return nullptr;
+  if (doff > dlen || n > dlen - doff) return throw_tag(env, ctx, "range");
   OsError err = g_copy_out(e->m.addr + start, dst + doff, n);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
@@ -579,12 +682,12 @@ napi_value CopyStep(napi_env env, napi_callback_info info) {
   uint8_t* dst;
   size_t dlen;
   if (!to_bytes(env, A.argv[4], &dst, &dlen)) return nullptr;
-  if (n > dlen) return throw_tag(env, "range");
+  if (n > dlen) return throw_tag(env, ctx, "range");
   if (n) {
-    if (!stride_in_range(start, step, n, e->m.length)) return throw_tag(env, "range");
+    if (!stride_in_range(start, step, n, e->m.length)) return throw_tag(env, ctx, "range");
   }
   OsError err = g_copy_step(e->m.addr, start, step, n, dst);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
@@ -597,10 +700,10 @@ napi_value CopyIn(napi_env env, napi_callback_info info) {
   uint8_t* src;
   size_t n;
   if (!to_bytes(env, A.argv[2], &src, &n)) return nullptr;
-  if (!e->m.writable) return throw_tag(env, "readonly");
-  if (!in_range(env, e, start, n)) return nullptr;
+  if (!e->m.writable) return throw_tag(env, ctx, "readonly");
+  if (!in_range(env, ctx, e, start, n)) return nullptr;
   OsError err = g_copy_in(e->m.addr + start, src, n);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
@@ -616,17 +719,17 @@ napi_value StoreStep(napi_env env, napi_callback_info info) {
   uint8_t* src;
   size_t slen;
   if (!to_bytes(env, A.argv[4], &src, &slen)) return nullptr;
-  if (!e->m.writable) return throw_tag(env, "readonly");
-  if (n > slen) return throw_tag(env, "range");
+  if (!e->m.writable) return throw_tag(env, ctx, "readonly");
+  if (n > slen) return throw_tag(env, ctx, "range");
   if (n) {
-    if (!stride_in_range(start, step, n, e->m.length)) return throw_tag(env, "range");
+    if (!stride_in_range(start, step, n, e->m.length)) return throw_tag(env, ctx, "range");
   }
   // src may alias the mapping: copy it first.
   std::vector<uint8_t> tmp(n);
   OsError cerr = g_copy_out(src, tmp.data(), n);
-  if (!cerr.ok()) return throw_error(env, cerr);
+  if (!cerr.ok()) return throw_error(env, ctx, cerr);
   OsError err = g_store_step(e->m.addr, start, step, n, tmp.data());
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
@@ -637,10 +740,10 @@ napi_value Move(napi_env env, napi_callback_info info) {
   uint64_t d, s, n;
   if (!to_u64(env, A.argv[1], &d) || !to_u64(env, A.argv[2], &s) || !to_u64(env, A.argv[3], &n))
     return nullptr;
-  if (!e->m.writable) return throw_tag(env, "readonly");
-  if (!in_range(env, e, d, n) || !in_range(env, e, s, n)) return nullptr;
+  if (!e->m.writable) return throw_tag(env, ctx, "readonly");
+  if (!in_range(env, ctx, e, d, n) || !in_range(env, ctx, e, s, n)) return nullptr;
   OsError err = g_move(e->m.addr, d, s, n);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
@@ -662,12 +765,12 @@ napi_value FindImpl(napi_env env, napi_callback_info info, bool reverse) {
   if (nn <= 4096 || (nd >= e->m.addr && nd < e->m.addr + e->m.length)) {
     needle.resize(nn);
     OsError cerr = g_copy_out(nd, needle.data(), nn);
-    if (!cerr.ok()) return throw_error(env, cerr);
+    if (!cerr.ok()) return throw_error(env, ctx, cerr);
     np = needle.data();
   }
   OsError err = reverse ? g_rfind(e->m.addr + start, end - start, np, nn, &at)
                         : g_find(e->m.addr + start, end - start, np, nn, &at);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return num(env, at < 0 ? -1.0 : (double)(at + (int64_t)start));
 }
 
@@ -681,146 +784,169 @@ napi_value FindByte(napi_env env, napi_callback_info info) {
   uint64_t start, end;
   uint32_t c;
   if (!to_u64(env, A.argv[1], &start) || !to_u64(env, A.argv[2], &end)) return nullptr;
-  napi_get_value_uint32(env, A.argv[3], &c);
+  if (napi_get_value_uint32(env, A.argv[3], &c) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+    return nullptr;
+  }
   if (end > e->m.length) end = e->m.length;
   if (start >= end) return num(env, -1);
   int64_t at;
   OsError err = g_memchr(e->m.addr + start, end - start, (uint8_t)c, &at);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return num(env, at < 0 ? -1.0 : (double)(at + (int64_t)start));
 }
 
-// setPool(arrayBuffer): the slab the shim carves small results out of; copyToPool and
-// readlineToPool write into it by offset (no typed array is made for the source). The shim
-// keeps the slab alive while it is current and checks it was not transferred away.
-napi_value SetPool(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Addon* a;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&a);
+// The arguments (id, x, y, z, pool) of the pool routines: the open entry (settled), three
+// integers, and the caller's slab (an ArrayBuffer the caller owns and keeps alive: nothing of
+// it is remembered here).
+bool pool_args(napi_env env, napi_callback_info info, Ctx** ctx, Entry** e, int64_t v[3],
+               uint8_t** pool, size_t* pool_len) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)ctx);
   void* p = nullptr;
-  size_t n = 0;
-  if (argc < 1 || napi_get_arraybuffer_info(env, argv[0], &p, &n) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: ArrayBuffer expected");
-    return nullptr;
-  }
-  a->pool = (uint8_t*)p;
-  a->pool_len = n;
-  return nullptr;
-}
-
-// The arguments (id, x, y, z) of the pool routines: the open entry and three integers.
-bool pool_args(napi_env env, napi_callback_info info, Addon** a, Entry** e, int64_t v[3]) {
-  size_t argc = 4;
-  napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)a);
-  uint32_t id;
-  if (argc < 4 || napi_get_value_uint32(env, argv[0], &id) != napi_ok ||
-      napi_get_value_int64(env, argv[1], &v[0]) != napi_ok ||
+  if (argc < 5 || napi_get_value_int64(env, argv[1], &v[0]) != napi_ok ||
       napi_get_value_int64(env, argv[2], &v[1]) != napi_ok ||
-      napi_get_value_int64(env, argv[3], &v[2]) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+      napi_get_value_int64(env, argv[3], &v[2]) != napi_ok ||
+      napi_get_arraybuffer_info(env, argv[4], &p, pool_len) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "pymmap native: integers and an ArrayBuffer expected");
     return false;
   }
-  if (id >= (*a)->table.size() || !(*a)->table[id]) {
-    throw_tag(env, "closed");
-    return false;
-  }
-  *e = (*a)->table[id];
+  *e = entry(env, *ctx, argv[0]);
+  if (!*e) return false;
+  settle(*e);
+  *pool = (uint8_t*)p;
+  if (!p) *pool_len = 0;  // detached
   return true;
 }
 
-// copyToPool(id, start, n, poolOffset): pool[poolOffset:+n] = mapping[start:start+n]
+// copyToPool(id, start, n, poolOffset, pool): pool[poolOffset:+n] = mapping[start:start+n]
 napi_value CopyToPool(napi_env env, napi_callback_info info) {
-  Addon* a;
+  Ctx* ctx;
   Entry* e;
   int64_t v[3];
-  if (!pool_args(env, info, &a, &e, v)) return nullptr;
+  uint8_t* pool;
+  size_t pool_len;
+  if (!pool_args(env, info, &ctx, &e, v, &pool, &pool_len)) return nullptr;
   const int64_t start = v[0], n = v[1], off = v[2];
   if (start < 0 || n < 0 || off < 0 || (uint64_t)start > e->m.length ||
-      (uint64_t)n > e->m.length - (uint64_t)start || (size_t)off > a->pool_len ||
-      (size_t)n > a->pool_len - (size_t)off)
-    return throw_tag(env, "range");
-  OsError err = g_copy_out(e->m.addr + start, a->pool + off, (uint64_t)n);
-  if (!err.ok()) return throw_error(env, err);
+      (uint64_t)n > e->m.length - (uint64_t)start || (size_t)off > pool_len ||
+      (size_t)n > pool_len - (size_t)off)
+    return throw_tag(env, ctx, "range");
+  OsError err = g_copy_out(e->m.addr + start, pool + off, (uint64_t)n);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return nullptr;
 }
 
-// readlineToPool(id, pos, poolOffset, room) -> n: the line at pos (through '\n', or to the end)
-// copied to pool[poolOffset:+n] when n <= room; otherwise nothing is copied and -n returned.
+// readlineToPool(id, pos, poolOffset, room, pool) -> n: the line at pos (through '\n', or to
+// the end) copied to pool[poolOffset:+n] when n <= room; otherwise nothing is copied and -n
+// returned.
 napi_value ReadlineToPool(napi_env env, napi_callback_info info) {
-  Addon* a;
+  Ctx* ctx;
   Entry* e;
   int64_t v[3];
-  if (!pool_args(env, info, &a, &e, v)) return nullptr;
+  uint8_t* pool;
+  size_t pool_len;
+  if (!pool_args(env, info, &ctx, &e, v, &pool, &pool_len)) return nullptr;
   const int64_t pos = v[0], off = v[1], room = v[2];
   if (pos < 0 || (uint64_t)pos > e->m.length || off < 0 || room < 0 ||
-      (size_t)off > a->pool_len || (size_t)room > a->pool_len - (size_t)off)
-    return throw_tag(env, "range");
+      (size_t)off > pool_len || (size_t)room > pool_len - (size_t)off)
+    return throw_tag(env, ctx, "range");
   int64_t n;
-  OsError err = g_line_out(e->m.addr + pos, e->m.length - (uint64_t)pos, a->pool + off,
+  OsError err = g_line_out(e->m.addr + pos, e->m.length - (uint64_t)pos, pool + off,
                            (uint64_t)room, &n);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return num(env, (double)n);
 }
 
-// view(id) -> ArrayBuffer over the mapping (writable maps) or over a private shadow mapping
-// of the same pages (maps that are not writable: stores never reach the file nor fault).
-// Created once per mapping; detached on close and resize.
+// view(id[, exported]) -> ArrayBuffer over the mapping (writable maps) or over a private
+// shadow mapping of the same pages (maps that are not writable: stores never reach the file nor
+// fault). Created once per mapping; detached on close and resize. `exported`: the caller hands
+// it to code that may transfer it to another thread (see view_finalize).
 napi_value View(napi_env env, napi_callback_info info) {
   ARGS(1);
   ENTRY(e, 0);
-  if (e->view) {
-    napi_value ab;
-    napi_get_reference_value(env, e->view, &ab);
+  bool exported = false;
+  if (A.argc > 1) napi_get_value_bool(env, A.argv[1], &exported);
+  if (e->vh) {
+    if (exported) e->vh->exported = true;
+    napi_value ab = nullptr;
+    napi_get_reference_value(env, e->vh->ab, &ab);
     bool detached = false;
-    napi_is_detached_arraybuffer(env, ab, &detached);
-    if (!detached) return ab;
-    return throw_tag(env, "transferred");
+    if (ab) napi_is_detached_arraybuffer(env, ab, &detached);
+    if (ab && !detached) return ab;
+    return throw_tag(env, ctx, "transferred");
   }
-  if (!e->m.addr || e->m.length == 0) return throw_tag(env, "noview");
-  if (A.addon->node_major < 22 && e->m.length > 0x100000000ULL) return throw_tag(env, "viewtoolarge");
+  Addon* addon = ctx->addon;
+  if (!addon || !e->m.addr || e->m.length == 0) return throw_tag(env, ctx, "noview");
+  if (addon->node_major < 22 && e->m.length > 0x100000000ULL) return throw_tag(env, ctx, "viewtoolarge");
 #ifndef _WIN32
   bool readable = (e->m.prot & 1 /*PROT_READ*/) || e->m.writable;
-  if (!readable) return throw_tag(env, "noview");
+  if (!readable) return throw_tag(env, ctx, "noview");
 #endif
   uint8_t* mem = e->m.addr;
   bool shadow = false;
   if (!e->m.writable) {
     OsError err = os_shadow(&e->m);
-    if (!err.ok()) return throw_error(env, err);
+    if (!err.ok()) return throw_error(env, ctx, err);
     mem = e->m.shadow;
     shadow = true;
   }
-  if (!e->registered) {
-    if (!os_register(&e->m)) return throw_tag(env, "noview");  // no slot: no unguarded view
-    e->registered = true;
+  auto undo_shadow = [&] {
+    if (shadow) {
+      os_unmap_range(e->m.shadow, e->m.length);
+      e->m.shadow = nullptr;
+    }
+  };
+  Region* r = new (std::nothrow) Region();
+  ViewHold* vh = r ? new (std::nothrow) ViewHold() : nullptr;
+  GuardRange* guard = vh ? os_guard_add(mem, e->m.length) : nullptr;
+  if (!guard) {  // no unguarded view, ever
+    delete vh;
+    delete r;
+    undo_shadow();
+    return throw_error(env, ctx, errno_error(ENOMEM));
   }
-  ViewState* vs = new ViewState();
-  vs->addr = mem;
-  vs->len = e->m.length;
-  vs->shadow = shadow;
-  napi_value ab;
-  napi_status st = napi_create_external_arraybuffer(env, mem, (size_t)e->m.length, view_finalize,
-                                                   vs, &ab);
+  r->addr = mem;
+  r->len = e->m.length;
+  r->guard = guard;
+  r->shadow = shadow;
+  vh->region = r;
+  vh->exported = exported;
+  // An external *Buffer*, whose finalizer Node ties to the backing store (it runs when the
+  // memory is released, in whichever thread it went to, posted back to this one). Node 22/24's
+  // external ArrayBuffer ties it to the JS object instead: after transfer() the old object dies
+  // and the finalizer would unmap memory another buffer still uses.
+  napi_value buf, ab = nullptr;
+  napi_status st = napi_create_external_buffer(env, (size_t)e->m.length, mem, view_finalize, vh, &buf);
+  if (st == napi_ok) st = napi_get_typedarray_info(env, buf, nullptr, nullptr, nullptr, &ab, nullptr);
   if (st != napi_ok) {
-    // Do not touch vs: a failing create may already have run the finalizer (Node 20, >4 GiB).
+    // A failing create may already have run the finalizer (Node 20, > 4 GiB): vh and r are
+    // then gone; otherwise free them here. Either way the memory is the mapping's again.
     bool pending = false;
     napi_is_exception_pending(env, &pending);
     if (pending) {
       napi_value ex;
       napi_get_and_clear_last_exception(env, &ex);
     }
-    return throw_tag(env, st == 22 /* napi_no_external_buffers_allowed */ ? "noexternal" : "noview");
+    region_release(r, false);  // the memory is the mapping's (or the shadow's, below)
+    delete vh;
+    delete r;
+    undo_shadow();
+    return throw_tag(env, ctx, st == 22 /* napi_no_external_buffers_allowed */ ? "noexternal" : "noview");
   }
-  napi_create_reference(env, ab, 1, &e->view);
-  e->vs = vs;
+  napi_create_reference(env, ab, 1, &vh->ab);
+  e->vh = vh;
+  e->region = r;
   return ab;
 }
 
 // faultCounter() -> Uint32Array(2) over the process-wide count of faults repaired outside
-// guarded code (JS compares it after touching a view).
-napi_value FaultCounter(napi_env env, napi_callback_info) {
+// guarded code (JS compares it after touching a view). Static memory: never freed.
+napi_value FaultCounter(napi_env env, napi_callback_info info) {
+  Args A;
+  get_args(env, info, &A);
+  Ctx* ctx = A.ctx;
   napi_value ab, arr;
   if (napi_create_external_arraybuffer(env, (void*)os_fault_counter(), 8, nullptr, nullptr, &ab) !=
       napi_ok) {
@@ -830,43 +956,38 @@ napi_value FaultCounter(napi_env env, napi_callback_info) {
       napi_value ex;
       napi_get_and_clear_last_exception(env, &ex);
     }
-    return throw_tag(env, "noexternal");
+    return throw_tag(env, ctx, "noexternal");
   }
   napi_create_typedarray(env, napi_uint32_array, 2, ab, 0, &arr);
   return arr;
 }
 
-}  // namespace
-
-int os_repair_count(Mapping* m);
-
-namespace {
-
-// repair(id) -> number of pages of this mapping that had faulted (put back from the file)
+// repair(id) -> number of pages of this mapping's view that had faulted since the last repair
+// (they are put back from the file, or made inaccessible where no fd is kept).
 napi_value Repair(napi_env env, napi_callback_info info) {
   ARGS(1);
-  ENTRY(e, 0);
-  return num(env, os_repair_count(&e->m));
+  ENTRY_NOMEM(e, 0);
+  if (!e->region) return num(env, 0);
+  return num(env, os_guard_repair(e->region->guard, repair_source(e)));
 }
 
-void cleanup(void* arg) {
-  Addon* a = (Addon*)arg;
-  for (uint32_t id = 0; id < a->table.size(); id++) {
-    Entry* e = a->table[id];
-    if (!e) continue;
-    // The environment is going away: unmap everything; view finalizers that run later only
-    // free their state (live=false).
-    if (e->vs) {
-      if (e->vs->finalized) delete e->vs;
-      else e->vs->live = false;
-    }
-    uint8_t* shadow = e->m.shadow;
-    uint64_t len = e->m.length;
-    os_unmap(&e->m);
-    os_unmap_range(shadow, len);
-    delete e;
-    a->table[id] = nullptr;
+// markExit(): called by the shim from process.on('exit') (the last moment JS runs in this
+// environment): records, for every live view, whether it went to another buffer (transfer())
+// or is still ours, which teardown can no longer tell (see view_finalize).
+napi_value MarkExit(napi_env env, napi_callback_info info) {
+  Args A;
+  get_args(env, info, &A);
+  Ctx* ctx = A.ctx;
+  for (Entry* e : ctx->table) {
+    if (!e || !e->vh || e->vh->finalized || e->vh->detached_by_us) continue;
+    napi_value ab = nullptr;
+    bool detached = false;
+    napi_get_reference_value(env, e->vh->ab, &ab);
+    if (ab) napi_is_detached_arraybuffer(env, ab, &detached);
+    if (detached) e->vh->transferred = true;
+    else e->vh->checked = true;
   }
+  return undef(env);
 }
 
 // ---------------------------------------------------------------- placing mappings (Pyodide)
@@ -898,7 +1019,7 @@ uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t lengt
 napi_value MapFixed(napi_env env, napi_callback_info info) {
   ARGS(7);
 #ifdef _WIN32
-  return throw_tag(env, "noview");
+  return throw_tag(env, ctx, "noview");
 #else
   int64_t off, len, fd, foff, prot, flags;
   if (!to_i64(env, A.argv[1], &off) || !to_i64(env, A.argv[2], &len) || !to_i64(env, A.argv[3], &fd) ||
@@ -907,7 +1028,7 @@ napi_value MapFixed(napi_env env, napi_callback_info info) {
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
   OsError err = os_map_fixed(addr, (uint64_t)len, (int)prot, (int)flags, fd, (uint64_t)foff);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 #endif
 }
@@ -917,14 +1038,14 @@ napi_value MapFixed(napi_env env, napi_callback_info info) {
 napi_value UnmapFixed(napi_env env, napi_callback_info info) {
   ARGS(3);
 #ifdef _WIN32
-  return throw_tag(env, "noview");
+  return throw_tag(env, ctx, "noview");
 #else
   int64_t off, len;
   if (!to_i64(env, A.argv[1], &off) || !to_i64(env, A.argv[2], &len)) return nullptr;
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
   OsError err = os_unmap_fixed(addr, (uint64_t)len);
-  if (!err.ok()) return throw_error(env, err);
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 #endif
 }
@@ -932,38 +1053,96 @@ napi_value UnmapFixed(napi_env env, napi_callback_info info) {
 // fdOf(id): the fd the mapping keeps (its dup), or -1.
 napi_value FdOf(napi_env env, napi_callback_info info) {
   ARGS(1);
-  ENTRY(e, 0);
+  ENTRY_NOMEM(e, 0);
   return num(env, (double)e->m.fd);
 }
 
-void addon_finalize(napi_env, void* data, void*) { delete (Addon*)data; }
+// ---------------------------------------------------------------- contexts
+
+// A context's function was collected; the last one takes the context (and what it still
+// maps) with it. No JS handles here: views still alive keep their memory (see release_view).
+void fn_finalize(napi_env env, void* data, void*) {
+  Ctx* ctx = (Ctx*)data;
+  if (--ctx->fns_alive > 0) return;
+  release_ctx(env, ctx, false);
+  if (ctx->make_error) napi_delete_reference(env, ctx->make_error);
+  if (ctx->addon) {
+    auto& v = ctx->addon->ctxs;
+    for (size_t i = 0; i < v.size(); i++)
+      if (v[i] == ctx) { v.erase(v.begin() + (long)i); break; }
+  }
+  delete ctx;
+}
+
+const struct { const char* name; napi_callback cb; } kFunctions[] = {
+    {"constants", Constants}, {"fstat", Fstat},       {"regularSize", RegularSize},
+    {"map", Map},             {"close", Close},       {"fdSize", FdSize},
+    {"length", Length},       {"flush", Flush},       {"advise", Advise},
+    {"resize", Resize},       {"setName", SetName},   {"getByte", GetByte},
+    {"setByte", SetByte},     {"copyOut", CopyOut},   {"copyStep", CopyStep},
+    {"copyIn", CopyIn},       {"storeStep", StoreStep}, {"move", Move},
+    {"find", Find},           {"rfind", RFind},       {"findByte", FindByte},
+    {"view", View},           {"copyToPool", CopyToPool}, {"readlineToPool", ReadlineToPool},
+    {"faultCounter", FaultCounter}, {"repair", Repair}, {"mapFixed", MapFixed},
+    {"unmapFixed", UnmapFixed}, {"fdOf", FdOf}, {"markExit", MarkExit},
+};
+
+// open(makeError) -> a fresh object with every function, bound to a new context whose errors
+// are made by makeError.
+napi_value Open(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Addon* addon;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&addon);
+  napi_valuetype t = napi_undefined;
+  if (argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_function) {
+    napi_throw_type_error(env, nullptr, "pymmap native: open(makeError) needs a function");
+    return nullptr;
+  }
+  Ctx* ctx = new Ctx();
+  ctx->addon = addon;
+  napi_create_reference(env, argv[0], 1, &ctx->make_error);
+  napi_value obj;
+  napi_create_object(env, &obj);
+  for (auto& f : kFunctions) {
+    napi_value fn;
+    if (napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, ctx, &fn) != napi_ok) continue;
+    if (napi_add_finalizer(env, fn, ctx, fn_finalize, nullptr, nullptr) == napi_ok) ctx->fns_alive++;
+    napi_set_named_property(env, obj, f.name, fn);
+  }
+  addon->ctxs.push_back(ctx);
+  return obj;
+}
+
+// Environment teardown: every context releases what it maps. Node has run the view finalizers
+// by now (before any cleanup hook); a view not finalized is treated as gone elsewhere.
+void cleanup(void* arg) {
+  Addon* a = (Addon*)arg;
+  for (Ctx* ctx : a->ctxs) release_ctx(a->env, ctx, false);
+}
+
+void addon_finalize(napi_env env, void* data, void*) {
+  Addon* a = (Addon*)data;
+  for (Ctx* ctx : a->ctxs) {
+    release_ctx(env, ctx, false);  // if teardown skipped the cleanup hook (Deno, terminate())
+    ctx->addon = nullptr;
+  }
+  delete a;
+}
 
 }  // namespace
 
 napi_value InitModule(napi_env env, napi_value exports) {
   os_install_guard();
   Addon* a = new Addon();
+  a->env = env;
   const napi_node_version* ver = nullptr;
   if (napi_get_node_version(env, &ver) == napi_ok && ver) a->node_major = (int)ver->major;
   napi_set_instance_data(env, a, addon_finalize, nullptr);
   napi_add_env_cleanup_hook(env, cleanup, a);
-  struct { const char* name; napi_callback cb; } fns[] = {
-      {"init", Init},         {"constants", Constants}, {"fstat", Fstat},       {"regularSize", RegularSize},
-      {"map", Map},           {"close", Close},         {"fdSize", FdSize},
-      {"length", Length},     {"flush", Flush},         {"advise", Advise},
-      {"resize", Resize},     {"setName", SetName},     {"getByte", GetByte},
-      {"setByte", SetByte},   {"copyOut", CopyOut},     {"copyStep", CopyStep},
-      {"copyIn", CopyIn},     {"storeStep", StoreStep}, {"move", Move},
-      {"find", Find},         {"rfind", RFind},         {"findByte", FindByte},
-      {"view", View},         {"setPool", SetPool},     {"copyToPool", CopyToPool},
-      {"readlineToPool", ReadlineToPool},         {"faultCounter", FaultCounter}, {"repair", Repair},
-      {"mapFixed", MapFixed}, {"unmapFixed", UnmapFixed}, {"fdOf", FdOf},
-  };
-  for (auto& f : fns) {
-    napi_value fn;
-    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, a, &fn);
-    napi_set_named_property(env, exports, f.name, fn);
-  }
+  napi_value fn;
+  napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, a, &fn);
+  napi_set_named_property(env, exports, "open", fn);
   napi_value platform;
 #ifdef _WIN32
   napi_create_string_utf8(env, "win32", NAPI_AUTO_LENGTH, &platform);

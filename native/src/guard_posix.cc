@@ -3,10 +3,12 @@
 // Two kinds of faults are survived:
 //  1. inside a guarded routine (g_*): the handler siglongjmp's back and the routine returns
 //     tag "fault". Works for any address.
-//  2. outside (a JS typed array over a registered mapping touching pages past the end of a
+//  2. outside (a JS typed array over a registered range touching pages past the end of a
 //     truncated file): the handler maps a zero page over the faulting page, records it and
-//     bumps a counter that JS reads without a call; the shim then raises and asks us to put the
-//     file pages back (os_repair), so the next access faults again.
+//     bumps a counter that JS reads without a call; the caller then raises and asks us to put
+//     the file pages back (os_guard_repair), so the next access faults again. Without an fd to
+//     take the file pages from, the repair makes the pages inaccessible instead: the SIGSEGV of
+//     the next touch is handled the same way (zero page, counted), so it is reported again.
 // Faults that are neither are passed on to the previous handler (or the default action).
 #include "os.h"
 #include "search.h"
@@ -32,18 +34,33 @@ __attribute__((tls_model("initial-exec"))) thread_local volatile int t_sig = 0;
 struct sigaction g_old_bus, g_old_segv;
 std::once_flag g_installed;
 
-// Registered ranges (views may touch them from JS). Lock-free slots, read by the handler.
-constexpr int kSlots = 4096;
-struct Slot {
-  std::atomic<uintptr_t> start{0};
-  std::atomic<uintptr_t> end{0};
-  std::atomic<const Mapping*> owner{nullptr};
-  std::atomic<uint64_t>* patched = nullptr;  // one bit per page: a zero page was patched in
-  size_t words = 0;
-};
-Slot g_slots[kSlots];
+// Registered ranges (views may touch them from JS): blocks of slots, linked once and never
+// freed, so the handler can walk them without a lock while writers (under g_mu) add blocks.
+constexpr int kBlockSlots = 256;
+struct Block;
+}  // namespace
 
-// Zero pages patched in by the handler: (page address). Cleared by os_repair.
+struct GuardRange {
+  std::atomic<uintptr_t> start{0};  // 0: free (the handler skips it)
+  std::atomic<uintptr_t> end{0};
+  std::atomic<uint64_t>* bits = nullptr;  // one bit per page: patched (or poisoned)
+  size_t words = 0;                       // capacity of bits
+  std::atomic<uint32_t> pending{0};       // pages patched since the last repair
+  GuardRange* next_free = nullptr;
+};
+
+namespace {
+
+struct Block {
+  GuardRange slots[kBlockSlots];
+  std::atomic<Block*> next{nullptr};
+};
+Block g_first;
+Block* g_tail = &g_first;      // under g_mu
+GuardRange* g_free = nullptr;  // under g_mu
+size_t g_used = 0;             // slots ever handed out, under g_mu
+std::mutex g_mu;
+
 volatile uint32_t g_fault_counter[2] = {0, 0};  // [0]: faults repaired so far
 
 uintptr_t page_mask() {
@@ -67,6 +84,34 @@ void chain(int sig, siginfo_t* info, void* ctx) {
   if (!info || info->si_code <= 0) raise(sig);
 }
 
+// A fault inside a registered range: a zero page over the faulting page so the access
+// completes, marked and counted. False for faults that are not ours.
+bool patch_registered(int sig, siginfo_t* info) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(info->si_addr);
+  const long ps = sysconf(_SC_PAGESIZE);
+  for (Block* b = &g_first; b; b = b->next.load(std::memory_order_acquire)) {
+    for (int i = 0; i < kBlockSlots; i++) {
+      GuardRange& r = b->slots[i];
+      uintptr_t s = r.start.load(std::memory_order_acquire);
+      if (s == 0 || a < s || a >= r.end.load(std::memory_order_acquire)) continue;
+      uintptr_t page = a & page_mask();
+      size_t idx = (page - (s & page_mask())) / (size_t)ps;
+      std::atomic<uint64_t>* bits = r.bits;
+      bool marked = bits && idx / 64 < r.words && ((bits[idx / 64].load() >> (idx % 64)) & 1);
+      // SIGBUS: a page past the end of the file. SIGSEGV: only a page we made inaccessible.
+      if (sig != SIGBUS && !marked) return false;
+      void* m = mmap(reinterpret_cast<void*>(page), (size_t)ps, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      if (m == MAP_FAILED) return false;
+      if (bits && idx / 64 < r.words) bits[idx / 64].fetch_or(1ull << (idx % 64));
+      r.pending.fetch_add(1);
+      g_fault_counter[0] = g_fault_counter[0] + 1;
+      return true;
+    }
+  }
+  return false;
+}
+
 void handler(int sig, siginfo_t* info, void* ctx) {
   if (t_jmp && info && info->si_code > 0) {
     sigjmp_buf* jb = t_jmp;
@@ -74,22 +119,7 @@ void handler(int sig, siginfo_t* info, void* ctx) {
     t_sig = sig;
     siglongjmp(*jb, sig);
   }
-  if (sig == SIGBUS && info) {
-    uintptr_t a = reinterpret_cast<uintptr_t>(info->si_addr);
-    for (int i = 0; i < kSlots; i++) {
-      uintptr_t s = g_slots[i].start.load(std::memory_order_acquire);
-      if (s == 0 || a < s) continue;
-      if (a >= g_slots[i].end.load(std::memory_order_acquire)) continue;
-      uintptr_t page = a & page_mask();
-      void* r = mmap(reinterpret_cast<void*>(page), (size_t)sysconf(_SC_PAGESIZE),
-                     PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-      if (r == MAP_FAILED) break;
-      size_t idx = (page - (s & page_mask())) / (size_t)sysconf(_SC_PAGESIZE);
-      g_slots[i].patched[idx / 64].fetch_or(1ull << (idx % 64));
-      g_fault_counter[0] = g_fault_counter[0] + 1;
-      return;
-    }
-  }
+  if (info && info->si_code > 0 && patch_registered(sig, info)) return;
   chain(sig, info, ctx);
 }
 
@@ -243,82 +273,83 @@ OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at) {
   });
 }
 
-bool os_register(const Mapping* m) {
-  m->registered = true;  // first: a failed registration is undone by os_unregister
-  long ps = sysconf(_SC_PAGESIZE);
-  auto add = [&](uint8_t* a) -> bool {
-    if (!a || !m->length) return true;
-    for (int i = 0; i < kSlots; i++) {
-      uintptr_t expected = 0;
-      if (g_slots[i].start.compare_exchange_strong(expected, 1)) {  // claim
-        size_t pages = (m->length + ps - 1) / ps;
-        g_slots[i].words = (pages + 63) / 64;
-        g_slots[i].patched = new std::atomic<uint64_t>[g_slots[i].words]();
-        g_slots[i].owner.store(m);
-        g_slots[i].end.store(reinterpret_cast<uintptr_t>(a) + m->length);
-        g_slots[i].start.store(reinterpret_cast<uintptr_t>(a), std::memory_order_release);
-        return true;
-      }
+GuardRange* os_guard_add(uint8_t* addr, uint64_t length) {
+  if (!addr || !length) return nullptr;
+  const long ps = sysconf(_SC_PAGESIZE);
+  size_t pages = (size_t)((length + (uint64_t)ps - 1) / (uint64_t)ps);
+  size_t words = (pages + 63) / 64;
+  std::lock_guard<std::mutex> lock(g_mu);
+  GuardRange* r = g_free;
+  if (r) {
+    g_free = r->next_free;
+  } else {
+    if (g_used > 0 && g_used % kBlockSlots == 0) {
+      Block* b = new (std::nothrow) Block();
+      if (!b) return nullptr;
+      g_tail->next.store(b, std::memory_order_release);
+      g_tail = b;
     }
-    return false;  // no slot: the caller must not hand out an unguarded view
-  };
-  if (!add(m->addr)) return false;
-  if (!add(m->shadow)) { os_unregister(m); return false; }
-  return true;
-}
-
-void os_unregister(const Mapping* m) {
-  // Every unmap comes here: without this, each close scans all kSlots slots.
-  if (!m->registered) return;
-  m->registered = false;
-  for (int i = 0; i < kSlots; i++) {
-    if (g_slots[i].owner.load() == m) {
-      g_slots[i].start.store(1, std::memory_order_release);  // still claimed, no longer matching
-      g_slots[i].end.store(0);
-      g_slots[i].owner.store(nullptr);
-      delete[] g_slots[i].patched;
-      g_slots[i].patched = nullptr;
-      g_slots[i].words = 0;
-      g_slots[i].start.store(0, std::memory_order_release);
-    }
+    r = &g_tail->slots[g_used % kBlockSlots];
+    g_used++;
   }
+  if (r->words < words) {
+    // An old bitmap is never freed: a handler on another thread may still be reading it.
+    std::atomic<uint64_t>* bits = new (std::nothrow) std::atomic<uint64_t>[words];
+    if (!bits) {
+      r->next_free = g_free;
+      g_free = r;
+      return nullptr;
+    }
+    r->bits = bits;
+    r->words = words;
+  }
+  for (size_t w = 0; w < r->words; w++) r->bits[w].store(0);
+  r->pending.store(0);
+  r->end.store(reinterpret_cast<uintptr_t>(addr) + length);
+  r->start.store(reinterpret_cast<uintptr_t>(addr), std::memory_order_release);
+  return r;
 }
 
-bool os_is_registered(const Mapping* m) {
-  for (int i = 0; i < kSlots; i++)
-    if (g_slots[i].owner.load() == m) return true;
-  return false;
+void os_guard_remove(GuardRange* r) {
+  if (!r) return;
+  std::lock_guard<std::mutex> lock(g_mu);
+  r->start.store(0, std::memory_order_release);  // the handler stops matching it first
+  r->end.store(0);
+  r->next_free = g_free;
+  g_free = r;
 }
 
-volatile uint32_t* os_fault_counter() { return g_fault_counter; }
+bool os_guard_pending(const GuardRange* r) {
+  return r && r->pending.load(std::memory_order_relaxed) != 0;
+}
 
-// Returns how many patched pages of m were put back.
-int os_repair_count(Mapping* m) {
-  int n = 0;
-  long ps = sysconf(_SC_PAGESIZE);
-  for (int i = 0; i < kSlots; i++) {
-    if (g_slots[i].owner.load() != m) continue;
-    uintptr_t s = g_slots[i].start.load();
-    bool shadow = reinterpret_cast<uint8_t*>(s) == m->shadow;
-    for (size_t w = 0; w < g_slots[i].words; w++) {
-      uint64_t bits = g_slots[i].patched[w].exchange(0);
-      while (bits) {
-        int b = __builtin_ctzll(bits);
-        bits &= bits - 1;
-        uintptr_t p = s + (w * 64 + b) * ps;
-        if (m->fd >= 0) {
-          int prot = shadow ? (PROT_READ | PROT_WRITE) : m->prot;
-          int flags = shadow ? MAP_PRIVATE : (m->flags & (MAP_SHARED | MAP_PRIVATE));
-          mmap(reinterpret_cast<void*>(p), (size_t)ps, prot, flags | MAP_FIXED, (int)m->fd,
-               (off_t)(m->offset + (p - s)));
-        }
-        n++;
+int os_guard_repair(GuardRange* r, const RepairSource& src) {
+  if (!r) return 0;
+  uintptr_t s = r->start.load();
+  if (!s) return 0;
+  int n = (int)r->pending.exchange(0);
+  const long ps = sysconf(_SC_PAGESIZE);
+  for (size_t w = 0; w < r->words; w++) {
+    uint64_t bits = r->bits[w].load();
+    while (bits) {
+      int b = __builtin_ctzll(bits);
+      bits &= bits - 1;
+      uintptr_t p = s + (w * 64 + b) * (uintptr_t)ps;
+      if (src.fd >= 0) {
+        void* m = mmap(reinterpret_cast<void*>(p), (size_t)ps, src.prot,
+                       (src.flags & (MAP_SHARED | MAP_PRIVATE)) | MAP_FIXED, (int)src.fd,
+                       (off_t)(src.offset + (p - s)));
+        if (m != MAP_FAILED) r->bits[w].fetch_and(~(1ull << b));
+      } else {
+        // No file to take the pages from: inaccessible, so each later touch is reported.
+        mmap(reinterpret_cast<void*>(p), (size_t)ps, PROT_NONE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
       }
     }
   }
   return n;
 }
 
-void os_repair(Mapping* m) { os_repair_count(m); }
+volatile uint32_t* os_fault_counter() { return g_fault_counter; }
 
 }  // namespace pymmap

@@ -245,10 +245,13 @@ OsError g_line_out(const uint8_t* src, uint64_t hn, uint8_t* dst, uint64_t room,
   });
 }
 
-bool os_register(const Mapping*) { return true; }  // nothing to track: no repairs
-void os_unregister(const Mapping*) {}
+// Views are not repaired on Windows yet: ranges are accepted and never patched.
+struct GuardRange { int unused; };
+static GuardRange g_dummy_range;
+GuardRange* os_guard_add(uint8_t*, uint64_t) { return &g_dummy_range; }
+void os_guard_remove(GuardRange*) {}
+bool os_guard_pending(const GuardRange*) { return false; }
+int os_guard_repair(GuardRange*, const RepairSource&) { return 0; }
 volatile uint32_t* os_fault_counter() { return g_fault_counter; }
-int os_repair_count(Mapping*) { return 0; }
-void os_repair(Mapping*) {}
 
 }  // namespace pymmap

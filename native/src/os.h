@@ -50,8 +50,6 @@ struct Mapping {
   // A second, private, writable mapping of the same pages, used only to give out a view of
   // a mapping that is not writable (stores through it never reach the file nor fault).
   uint8_t* shadow = nullptr;
-  // Registered with the fault handler (os_register); os_unregister does nothing otherwise.
-  mutable bool registered = false;
 };
 
 // ---- lifetime
@@ -97,13 +95,32 @@ OsError g_memchr(const uint8_t* hay, uint64_t hn, uint8_t c, int64_t* at);
 OsError g_line_out(const uint8_t* src, uint64_t hn, uint8_t* dst, uint64_t room, int64_t* n);
 
 // ---- faults outside guarded code (a JS view touching pages past a truncated file's end).
-// Mappings are registered; a fault inside a registered range is repaired with a zero page and
-// counted, so the process lives and the caller can raise. fault_counter points at a counter
-// JS can read without a call.
-bool os_register(const Mapping* m);  // false: no free slot
-void os_unregister(const Mapping* m);
+// Memory that views may touch is registered as a GuardRange for as long as it is mapped
+// (whoever unmaps it removes the range first). A SIGBUS inside a range is repaired with a zero
+// page (so the access completes), the page is marked, the range's pending count and the
+// process-wide counter JS reads without a call are bumped. Any number of ranges: the registry
+// grows in blocks the handler walks lock-free; the limit is the kernel's.
+struct GuardRange;
+GuardRange* os_guard_add(uint8_t* addr, uint64_t length);  // nullptr: out of memory
+void os_guard_remove(GuardRange* r);                       // nullptr is fine
+// Pages patched since the last repair (one atomic load: callers check it before every access).
+bool os_guard_pending(const GuardRange* r);
+// Where the real pages come from, for os_guard_repair.
+struct RepairSource {
+  int64_t fd = -1;          // the file (-1: none kept, e.g. trackfd=False)
+  uint64_t offset = 0;      // file offset of the range's first byte
+  int prot = 0;             // PROT_* of the range
+  int flags = 0;            // MAP_SHARED or MAP_PRIVATE
+};
+// Puts the file's pages back over every patched page (so a later access reads the file again,
+// or faults again if it is still short), or, with no fd, makes them inaccessible: the next
+// touch faults again and is reported again, never a silent zero. Returns how many pages had
+// been patched since the last repair (0: nothing happened to this range).
+int os_guard_repair(GuardRange* r, const RepairSource& src);
 volatile uint32_t* os_fault_counter();
-// Put file pages back over the zero pages patched into m (so a later access faults again).
-void os_repair(Mapping* m);
+
+// ---- exhaustion: mappings are refused with ENOMEM while fewer than a safety margin of the
+// kernel's per-process mapping limit is left, so the runtime keeps room for its own heap.
+void os_count_mapping(int delta);  // every mmap/munmap of ours that makes or ends one
 
 }  // namespace pymmap

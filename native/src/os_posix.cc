@@ -1,7 +1,10 @@
 // POSIX backend of the OS layer: mmap/munmap/msync/madvise/mremap/ftruncate/fstat.
 #include "os.h"
 
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <mutex>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -13,7 +16,62 @@
 
 namespace pymmap {
 
-bool os_is_registered(const Mapping* m);
+// ---- exhaustion. Each mmap makes at least one kernel mapping (VMA); past vm.max_map_count the
+// kernel refuses them, and the runtime, which needs mappings to grow its heap and build the
+// error it is about to throw, dies (SIGABRT/SIGSEGV). CPython has no runtime to starve. We
+// refuse with ENOMEM while fewer than kMargin mappings are left: our own count is free to keep;
+// the process's real count (/proc/self/maps) is read only once ours is large, and then only
+// every kRecount maps.
+namespace {
+std::atomic<long> g_ours{0};
+constexpr long kRecount = 64;
+
+long read_long(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[32];
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = 0;
+  return strtol(buf, nullptr, 10);
+}
+
+long count_lines(const char* path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[65536];
+  long lines = 0;
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    for (ssize_t i = 0; i < n; i++) lines += buf[i] == '\n';
+  close(fd);
+  return lines;
+}
+
+OsError check_room() {
+#if defined(__linux__)
+  static const long limit = read_long("/proc/sys/vm/max_map_count");
+  if (limit <= 0) return {};
+  const long margin = limit / 16 < 4096 ? limit / 16 : 4096;
+  long ours = g_ours.load(std::memory_order_relaxed);
+  if (ours < limit / 2 - margin) return {};
+  static std::mutex mu;
+  static long seen = 0, seen_ours = 0;
+  std::lock_guard<std::mutex> lock(mu);
+  if (seen == 0 || ours - seen_ours >= kRecount || ours < seen_ours) {
+    long n = count_lines("/proc/self/maps");
+    if (n < 0) return {};
+    seen = n;
+    seen_ours = ours;
+  }
+  if (seen + (ours - seen_ours) >= limit - margin) return errno_error(ENOMEM);
+#endif
+  return {};
+}
+}  // namespace
+
+void os_count_mapping(int delta) { g_ours.fetch_add(delta, std::memory_order_relaxed); }
 
 uint64_t os_pagesize() { return (uint64_t)sysconf(_SC_PAGESIZE); }
 uint64_t os_granularity() { return os_pagesize(); }
@@ -57,6 +115,13 @@ OsError os_map(const MapRequest& req, Mapping* out) {
     if (fd != -1) close(fd);
     return errno_error(ENOMEM);
   }
+  if (req.length) {
+    OsError room = check_room();
+    if (!room.ok()) {
+      if (fd != -1) close(fd);
+      return room;
+    }
+  }
   void* p = mmap(nullptr, (size_t)req.length, req.prot, flags,
                  req.fd == -1 ? -1 : (int)req.fd, (off_t)req.offset);
   if (p == MAP_FAILED) {
@@ -64,6 +129,7 @@ OsError os_map(const MapRequest& req, Mapping* out) {
     if (fd != -1) close(fd);
     return errno_error(e);
   }
+  if (req.length) os_count_mapping(1);
   out->addr = (uint8_t*)p;
   out->length = req.length;
   out->offset = req.offset;
@@ -75,12 +141,13 @@ OsError os_map(const MapRequest& req, Mapping* out) {
 }
 
 OsError os_unmap_range(uint8_t* addr, uint64_t length) {
-  if (addr && length && munmap(addr, (size_t)length) != 0) return errno_error(errno);
+  if (!addr || !length) return {};
+  if (munmap(addr, (size_t)length) != 0) return errno_error(errno);
+  os_count_mapping(-1);
   return {};
 }
 
 OsError os_unmap(Mapping* m, bool keep_memory) {
-  os_unregister(m);
   OsError err;
   if (!keep_memory) err = os_unmap_range(m->addr, m->length);
   m->addr = nullptr;
@@ -106,9 +173,12 @@ OsError os_shadow(Mapping* m) {
   } else {
     return tag_error("noview");
   }
+  OsError room = check_room();
+  if (!room.ok()) return room;
   void* p = mmap(nullptr, (size_t)m->length, PROT_READ | PROT_WRITE, flags, fd,
                  fd == -1 ? 0 : (off_t)m->offset);
   if (p == MAP_FAILED) return errno_error(errno);
+  os_count_mapping(1);
   m->shadow = (uint8_t*)p;
   return {};
 }
@@ -125,7 +195,7 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
   if (p == MAP_FAILED) return errno_error(errno);
 #else
   if (m->fd < 0 && m->length) return errno_error(EINVAL);
-  if (m->addr) munmap(m->addr, (size_t)m->length);
+  if (m->addr && munmap(m->addr, (size_t)m->length) == 0) os_count_mapping(-1);
   p = new_length == 0 ? nullptr
                       : mmap(nullptr, (size_t)new_length, m->prot, m->flags, (int)m->fd,
                              (off_t)m->offset);
@@ -135,6 +205,7 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
     m->length = 0;
     return errno_error(e);
   }
+  if (p) os_count_mapping(1);
 #endif
   m->addr = (uint8_t*)p;
   m->length = new_length;

@@ -106,6 +106,8 @@ std::string os_win_message(int code) {
   return out;
 }
 
+void os_count_mapping(int) {}  // no per-process mapping-count limit to keep room under
+
 uint64_t os_pagesize() {
   SYSTEM_INFO si;
   GetSystemInfo(&si);
@@ -239,7 +241,6 @@ OsError os_unmap_range(uint8_t* addr, uint64_t) {
 }
 
 OsError os_unmap(Mapping* m, bool keep_memory) {
-  os_unregister(m);
   OsError err;
   if (!keep_memory) err = os_unmap_range(m->addr, m->length);
   m->addr = nullptr;

@@ -306,7 +306,7 @@ describe('map', () => {
 });
 
 describe('close and ids', () => {
-  test('close unmaps; closed ids raise ValueError; close twice or unknown is a no-op; ids are reused', () => {
+  test('close unmaps; closed ids raise ValueError; close twice or unknown is a no-op; ids are never reused', () => {
     const { file, fd } = mkfile(PS);
     const id = native.map(fd, PS, C.MAP_SHARED, RW, 0, true);
     expect(mapsOf(file)).toHaveLength(1);
@@ -320,7 +320,9 @@ describe('close and ids', () => {
     expect(() => native.close(id)).not.toThrow();
     expect(() => native.close(1e6)).not.toThrow();
     const id2 = map(fd, PS);
-    expect(id2).toBe(id);
+    expect(id2).not.toBe(id); // same slot, new generation
+    expectClosed(() => native.getByte(id, 0));
+    expect(native.getByte(id2, 0)).toBe(native.getByte(id2, 0));
   });
 
   test('non-number ids and indices are type errors, never an uninitialised id or index', () => {
