@@ -246,13 +246,16 @@ export function pyTruthy(v: unknown): boolean {
   return true;
 }
 
-/** slice.indices(length) as PySlice_Unpack + PySlice_AdjustIndices: [start, stop, step, n]. */
-export function sliceIndices(
+/**
+ * PySlice_Unpack: the slice's step, start and stop as Py_ssize_t (None -> the defaults for the
+ * step's sign), converted in that order. Runs user code (__index__): read the sequence's length
+ * only afterwards (sliceAdjust), as CPython's mp_subscript / mp_ass_subscript do.
+ */
+export function sliceUnpack(
   s: { start: unknown; stop: unknown; step: unknown },
-  length: number,
   sliceErr: () => Error,
   zeroStep: () => Error,
-): [number, number, number, number] {
+): [number, number, number] {
   const conv = (v: unknown): number | null => {
     if (v === null || v === undefined) return null;
     const n = toInt(v);
@@ -268,7 +271,12 @@ export function sliceIndices(
   let stop = conv(s.stop);
   if (start === null) start = step < 0 ? MAX : 0;
   if (stop === null) stop = step < 0 ? -MAX - 1 : MAX;
-  // PySlice_AdjustIndices
+  return [start, stop, step];
+}
+
+/** PySlice_AdjustIndices(length, start, stop, step): [start, stop, step, slicelength]. No user
+ *  code runs here. */
+export function sliceAdjust(length: number, start: number, stop: number, step: number): [number, number, number, number] {
   if (start < 0) {
     start += length;
     if (start < 0) start = step < 0 ? -1 : 0;
@@ -288,4 +296,19 @@ export function sliceIndices(
     n = Math.floor((stop - start - 1) / step) + 1;
   }
   return [start, stop, step, n];
+}
+
+/**
+ * slice.indices(length) as PySlice_Unpack + PySlice_AdjustIndices: [start, stop, step, n].
+ * `length` may be a function: it is then called after the conversions (which can run user code
+ * that changes the length).
+ */
+export function sliceIndices(
+  s: { start: unknown; stop: unknown; step: unknown },
+  length: number | (() => number),
+  sliceErr: () => Error,
+  zeroStep: () => Error,
+): [number, number, number, number] {
+  const [start, stop, step] = sliceUnpack(s, sliceErr, zeroStep);
+  return sliceAdjust(typeof length === 'function' ? length() : length, start, stop, step);
 }

@@ -371,7 +371,9 @@ export class MmapBase {
     native.copyIn(this._id, start, data);
   }
 
-  /** A bytes-like argument's bytes ("y*"), or the given TypeError. */
+  /** A bytes-like argument's bytes ("y*"), or the given TypeError. A map given as the argument
+   *  is exported for the call, as PyObject_GetBuffer does (see _exportBytes): once this returned,
+   *  the caller must release it in a finally (`if (v instanceof MmapBase) v._exports--`). */
   _bytesArg(v: unknown): Uint8Array {
     const b = asBytesLike(v);
     if (b !== undefined) return b;
@@ -379,12 +381,15 @@ export class MmapBase {
     throw new PyTypeError(MSG.bytesLike(pyTypeName(v)));
   }
 
-  /** This map's bytes for use as another call's argument (no copy where a view exists). */
+  /** This map's bytes for use as another call's argument (no copy where a view exists), with an
+   *  export held (`_exports` + 1: close and resize raise BufferError, so the view stays valid
+   *  while argument conversions run user code). The caller releases it (`_exports--`). */
   _exportBytes(): Uint8Array {
     this._check();
     const v = this._view();
-    if (v !== null) return v;
-    return this._copy(0, this._len);
+    const bytes = v !== null ? v : this._copy(0, this._len);
+    this._exports++;
+    return bytes;
   }
 
   // ------------------------------------------------------------------ attributes
@@ -418,27 +423,35 @@ export class MmapBase {
   _find(args: unknown[], reverse: boolean): number {
     const name = reverse ? 'rfind' : 'find';
     const pos = this._varArgs(name, args, 1, 3);
+    // "y*" first: a map as the needle stays exported while start/end convert (their __index__
+    // closing or resizing it raises BufferError, as in CPython).
     const needle = this._bytesArg(pos[0]);
-    const g = this._g;
-    let start = this._pos;
-    let end = this._len;
-    // 3.14+: a None start means "from the position to the end", whatever end says (as
-    // CPython 3.14.2 does it).
-    const noneStart = g.noneArgs && pos.length > 1 && pos[1] == null;
-    if (pos.length > 1 && !noneStart) start = asSsize(pos[1], g);
-    if (pos.length > 2 && !noneStart && !(g.noneArgs && pos[2] == null)) end = asSsize(pos[2], g);
-    this._check();
-    const size = this._len;
-    if (start < 0) {
-      start += size;
-      if (start < 0) start = 0;
-    } else if (start > size) start = size;
-    if (end < 0) {
-      end += size;
-      if (end < 0) end = 0;
-    } else if (end > size) end = size;
-    if (end < start) return -1;
-    return reverse ? native.rfind(this._id, start, end, needle) : native.find(this._id, start, end, needle);
+    try {
+      const g = this._g;
+      // The defaults are read before the conversions (CPython initialises them first): an
+      // __index__ that grows the map leaves the default end at the old size.
+      let start = this._pos;
+      let end = this._len;
+      // 3.14+: a None start means "from the position to the end", whatever end says (as
+      // CPython 3.14.2 does it).
+      const noneStart = g.noneArgs && pos.length > 1 && pos[1] == null;
+      if (pos.length > 1 && !noneStart) start = asSsize(pos[1], g);
+      if (pos.length > 2 && !noneStart && !(g.noneArgs && pos[2] == null)) end = asSsize(pos[2], g);
+      this._check();
+      const size = this._len; // after the conversions
+      if (start < 0) {
+        start += size;
+        if (start < 0) start = 0;
+      } else if (start > size) start = size;
+      if (end < 0) {
+        end += size;
+        if (end < 0) end = 0;
+      } else if (end > size) end = size;
+      if (end < start) return -1;
+      return reverse ? native.rfind(this._id, start, end, needle) : native.find(this._id, start, end, needle);
+    } finally {
+      if (pos[0] instanceof MmapBase) pos[0]._exports--;
+    }
   }
 
   flush(...args: unknown[]): number | null {
@@ -676,14 +689,18 @@ export class MmapBase {
 
   write(...args: unknown[]): number {
     const pos = this._varArgs('write', args, 1, 1);
-    const data = this._bytesArg(pos[0]);
-    this._writable();
-    this._check();
-    const n = data.length;
-    if (this._pos > this._len || this._len - this._pos < n) throw new ValueError(MSG.dataRange);
-    if (n > 0) this._store(this._pos, data);
-    this._pos += n;
-    return n;
+    const data = this._bytesArg(pos[0]); // a map as the data stays exported for the call
+    try {
+      this._writable();
+      this._check();
+      const n = data.length;
+      if (this._pos > this._len || this._len - this._pos < n) throw new ValueError(MSG.dataRange);
+      if (n > 0) this._store(this._pos, data);
+      this._pos += n;
+      return n;
+    } finally {
+      if (pos[0] instanceof MmapBase) pos[0]._exports--;
+    }
   }
 
   write_byte(...args: unknown[]): null {
@@ -746,7 +763,9 @@ export class MmapBase {
       return this._byteAt(i);
     }
     if (key instanceof slice) {
-      const [start, , step, n] = sliceIndices(key, this._len,
+      // PySlice_Unpack (may run __index__), then PySlice_AdjustIndices with the size as it is
+      // after every conversion, then the validity check.
+      const [start, , step, n] = sliceIndices(key, () => this._len,
         () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
       this._check();
       if (n <= 0) return Buffer.alloc(0);
@@ -783,19 +802,29 @@ export class MmapBase {
       const v = indexToSsize(toInt(value)!, 'TypeError');
       if (v < 0 || v > 255) throw new ValueError(MSG.itemValueRange);
       this._check();
+      // CPython does not check the index again after the value's __index__: if that shrank the
+      // map below it, the byte is stored past the end of the map (lost to the file; past the
+      // last page, a crash). Nothing observable is stored here, and no error.
+      if (i >= this._len) return;
       this._setByte(i, v);
       return;
     }
     if (key instanceof slice) {
-      const [start, , step, n] = sliceIndices(key, this._len,
+      // PySlice_Unpack (may run __index__), then PySlice_AdjustIndices with the size as it is
+      // after every conversion.
+      const [start, , step, n] = sliceIndices(key, () => this._len,
         () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
       if (del) throw new PyTypeError(MSG.noSliceDeletion);
-      const data = this._bytesArg(value);
-      if (data.length !== n) throw new IndexError(MSG.sliceWrongSize);
-      this._check();
-      if (n === 0) return;
-      if (step === 1) native.copyIn(this._id, start, data);
-      else native.storeStep(this._id, start, step, n, data);
+      const data = this._bytesArg(value); // a map as the value stays exported for the call
+      try {
+        if (data.length !== n) throw new IndexError(MSG.sliceWrongSize);
+        this._check();
+        if (n === 0) return;
+        if (step === 1) native.copyIn(this._id, start, data);
+        else native.storeStep(this._id, start, step, n, data);
+      } finally {
+        if (value instanceof MmapBase) value._exports--;
+      }
       return;
     }
     throw new PyTypeError(MSG.indicesIntAssign);
