@@ -52,6 +52,14 @@ try {
 function untransferable(ab: ArrayBufferLike): void {
   const mark = (workerThreads as { markAsUntransferable?: (o: object) => void }).markAsUntransferable;
   if (typeof mark === 'function') mark(ab);
+  // Node 22 still lets ab.transfer() through for a marked buffer (24 refuses): refuse it as 24 does.
+  if (typeof (ab as { transfer?: unknown }).transfer === 'function') {
+    const refuse = { value: refuseTransfer, writable: false, enumerable: false, configurable: false };
+    Object.defineProperties(ab, { transfer: refuse, transferToFixedLength: refuse });
+  }
+}
+function refuseTransfer(): never {
+  throw new TypeError('ArrayBuffer is not detachable and could not be cloned.');
 }
 
 const EMPTY = Buffer.alloc(0);

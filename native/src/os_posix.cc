@@ -19,9 +19,8 @@ namespace pymmap {
 // ---- exhaustion. Each mmap makes at least one kernel mapping (VMA); past vm.max_map_count the
 // kernel refuses them, and the runtime, which needs mappings to grow its heap and build the
 // error it is about to throw, dies (SIGABRT/SIGSEGV). CPython has no runtime to starve. We
-// refuse with ENOMEM while fewer than kMargin mappings are left: our own count is free to keep;
-// the process's real count (/proc/self/maps) is read only once ours is large, and then only
-// every kRecount maps.
+// refuse with ENOMEM while fewer than a margin of mappings is left: our own count is free to
+// keep; the process's real count (/proc/self/maps) is read only once ours is large.
 namespace {
 std::atomic<long> g_ours{0};
 constexpr long kRecount = 64;
@@ -56,14 +55,18 @@ OsError check_room() {
   const long margin = limit / 16 < 4096 ? limit / 16 : 4096;
   long ours = g_ours.load(std::memory_order_relaxed);
   if (ours < limit / 2 - margin) return {};
+  // The process's real count is read again once a quarter of the room it left is used (or
+  // every kRecount maps near the end): a handful of reads on the way to the limit.
   static std::mutex mu;
-  static long seen = 0, seen_ours = 0;
+  static long seen = 0, seen_ours = 0, next = 0;
   std::lock_guard<std::mutex> lock(mu);
-  if (seen == 0 || ours - seen_ours >= kRecount || ours < seen_ours) {
+  if (seen == 0 || ours >= next || ours < seen_ours) {
     long n = count_lines("/proc/self/maps");
     if (n < 0) return {};
     seen = n;
     seen_ours = ours;
+    long room = limit - margin - n;
+    next = ours + (room / 4 > kRecount ? room / 4 : kRecount);
   }
   if (seen + (ours - seen_ours) >= limit - margin) return errno_error(ENOMEM);
 #endif
