@@ -42,6 +42,21 @@ namespace {
 
 // ---------------------------------------------------------------- state
 
+// Whether an environment is gone: set by its cleanup hook and instance finalizer, read by
+// finalizers that may run after it (Deno runs them after the isolate is disposed, when any
+// Node-API call is fatal). Shared by the environment and everything that outlives it.
+struct EnvFlag {
+  std::atomic<bool> dead{false};
+  std::atomic<int> refs{1};
+};
+EnvFlag* envflag_ref(EnvFlag* f) {
+  f->refs.fetch_add(1);
+  return f;
+}
+void envflag_unref(EnvFlag* f) {
+  if (f && f->refs.fetch_sub(1) == 1) delete f;
+}
+
 // Memory that a view covers (the mapping itself, or the private shadow of a read-only map).
 struct Region {
   std::atomic<int> refs{2};              // the mapping's and the view's
@@ -78,6 +93,7 @@ struct ViewHold {
   bool checked = false;         // seen not transferred at exit (markExit), when JS could still move it
   bool released = false;        // the finalizer gave up the view's reference to the region
   bool exported = false;        // handed to code outside the shim (which may transfer it)
+  EnvFlag* envflag = nullptr;   // the environment that made it
   bool finalized = false;       // the finalizer ran
   bool entry_gone = false;      // the mapping no longer points here
 };
@@ -92,6 +108,7 @@ struct Addon;
 
 struct Ctx {
   Addon* addon = nullptr;  // nullptr once the environment is gone
+  EnvFlag* envflag = nullptr;
   napi_ref make_error = nullptr;
   std::vector<Entry*> table;  // slot -> entry (nullptr: free)
   std::vector<uint32_t> gens;  // slot -> generation of the id that names it now
@@ -102,6 +119,7 @@ struct Ctx {
 
 struct Addon {
   napi_env env = nullptr;
+  EnvFlag* envflag = new EnvFlag();
   std::vector<Ctx*> ctxs;
   int node_major = 0;
 };
@@ -347,14 +365,17 @@ bool js_can_run(napi_env env) {
 void view_finalize(napi_env env, void*, void* hint) {
   ViewHold* vh = (ViewHold*)hint;
   vh->finalized = true;
-  if (!vh->detached_by_us && !js_can_run(env) &&
-      (vh->transferred || (vh->exported && !vh->checked))) {
+  bool teardown = vh->envflag->dead.load() || !js_can_run(env);
+  if (!vh->detached_by_us && teardown && (vh->transferred || (vh->exported && !vh->checked))) {
     vh->transferred = true;  // the region keeps this reference: never unmapped
   } else {
     region_unref(vh->region);
     vh->released = true;
   }
-  if (vh->entry_gone) delete vh;
+  if (vh->entry_gone) {
+    envflag_unref(vh->envflag);
+    delete vh;
+  }
 }
 
 // Lets go of the entry's view before close (for_close) or resize. The memory is unmapped now
@@ -379,7 +400,9 @@ bool release_view(napi_env env, Entry* e, bool for_close, bool js) {
         vh->detached_by_us = true;
       }
     } else {
-      moved = true;  // cannot look: assume someone may still use it
+      // Cannot look (finalizer, teardown): a view never handed out of the shim cannot have
+      // moved; one that was may still be used in another thread.
+      moved = vh->exported;
     }
   }
   if (moved && !vh->released) {
@@ -389,7 +412,7 @@ bool release_view(napi_env env, Entry* e, bool for_close, bool js) {
     region_release(r, for_close || r->shadow);  // resize: the mapping's memory stays the mapping's
   }
   if (vh->ab) {
-    napi_delete_reference(env, vh->ab);
+    if (env) napi_delete_reference(env, vh->ab);  // env == nullptr: the environment is gone
     vh->ab = nullptr;
   }
   e->vh = nullptr;
@@ -397,7 +420,10 @@ bool release_view(napi_env env, Entry* e, bool for_close, bool js) {
   if (r->shadow) e->m.shadow = nullptr;
   region_unref(r);
   vh->entry_gone = true;
-  if (vh->finalized) delete vh;
+  if (vh->finalized) {
+    envflag_unref(vh->envflag);
+    delete vh;
+  }
   return true;
 }
 
@@ -415,6 +441,8 @@ void close_slot(napi_env env, Ctx* ctx, uint32_t slot, bool js) {
   ctx->free_ids.push_back(slot);
 }
 
+// Releases every map of ctx. js: JS handles may be used; env == nullptr: the environment is gone
+// (no handle of it may be touched).
 void release_ctx(napi_env env, Ctx* ctx, bool js) {
   if (ctx->released) return;
   ctx->released = true;
@@ -913,6 +941,7 @@ napi_value View(napi_env env, napi_callback_info info) {
   r->shadow = shadow;
   vh->region = r;
   vh->exported = exported;
+  vh->envflag = envflag_ref(ctx->envflag);
   // An external *Buffer*, whose finalizer Node ties to the backing store (it runs when the
   // memory is released, in whichever thread it went to, posted back to this one). Node 22/24's
   // external ArrayBuffer ties it to the JS object instead: after transfer() the old object dies
@@ -930,6 +959,7 @@ napi_value View(napi_env env, napi_callback_info info) {
       napi_get_and_clear_last_exception(env, &ex);
     }
     region_release(r, false);  // the memory is the mapping's (or the shadow's, below)
+    envflag_unref(vh->envflag);
     delete vh;
     delete r;
     undo_shadow();
@@ -1059,18 +1089,38 @@ napi_value FdOf(napi_env env, napi_callback_info info) {
 
 // ---------------------------------------------------------------- contexts
 
+// Contexts opened on this thread. When the thread ends, whatever they still map is released:
+// runtimes that end a worker without running its environment's cleanup (Deno's terminate())
+// would otherwise leave its maps and fds behind. In Node the cleanup has run by then.
+struct ThreadReaper {
+  std::vector<Ctx*> ctxs;
+  ~ThreadReaper() {
+    for (Ctx* ctx : ctxs) release_ctx(nullptr, ctx, false);
+  }
+};
+thread_local ThreadReaper t_reaper;
+
+void forget_ctx(Ctx* ctx) {
+  auto& v = t_reaper.ctxs;
+  for (size_t i = 0; i < v.size(); i++)
+    if (v[i] == ctx) { v.erase(v.begin() + (long)i); break; }
+}
+
 // A context's function was collected; the last one takes the context (and what it still
 // maps) with it. No JS handles here: views still alive keep their memory (see release_view).
 void fn_finalize(napi_env env, void* data, void*) {
   Ctx* ctx = (Ctx*)data;
   if (--ctx->fns_alive > 0) return;
-  release_ctx(env, ctx, false);
-  if (ctx->make_error) napi_delete_reference(env, ctx->make_error);
+  bool dead = ctx->envflag->dead.load();
+  release_ctx(dead ? nullptr : env, ctx, false);
+  if (ctx->make_error && !dead) napi_delete_reference(env, ctx->make_error);
+  envflag_unref(ctx->envflag);
   if (ctx->addon) {
     auto& v = ctx->addon->ctxs;
     for (size_t i = 0; i < v.size(); i++)
       if (v[i] == ctx) { v.erase(v.begin() + (long)i); break; }
   }
+  forget_ctx(ctx);
   delete ctx;
 }
 
@@ -1101,6 +1151,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
   }
   Ctx* ctx = new Ctx();
   ctx->addon = addon;
+  ctx->envflag = envflag_ref(addon->envflag);
   napi_create_reference(env, argv[0], 1, &ctx->make_error);
   napi_value obj;
   napi_create_object(env, &obj);
@@ -1111,6 +1162,7 @@ napi_value Open(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, obj, f.name, fn);
   }
   addon->ctxs.push_back(ctx);
+  t_reaper.ctxs.push_back(ctx);
   return obj;
 }
 
@@ -1119,14 +1171,17 @@ napi_value Open(napi_env env, napi_callback_info info) {
 void cleanup(void* arg) {
   Addon* a = (Addon*)arg;
   for (Ctx* ctx : a->ctxs) release_ctx(a->env, ctx, false);
+  a->envflag->dead.store(true);
 }
 
 void addon_finalize(napi_env env, void* data, void*) {
   Addon* a = (Addon*)data;
+  bool dead = a->envflag->dead.exchange(true);
   for (Ctx* ctx : a->ctxs) {
-    release_ctx(env, ctx, false);  // if teardown skipped the cleanup hook (Deno, terminate())
+    release_ctx(dead ? nullptr : env, ctx, false);  // if teardown skipped the cleanup hook
     ctx->addon = nullptr;
   }
+  envflag_unref(a->envflag);
   delete a;
 }
 
