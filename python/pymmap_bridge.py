@@ -864,12 +864,33 @@ def _host_iter(self):
         i += 1
 
 
+def _check(e):
+    """Raise, as a Python exception, the fault (file truncated under the map) that a copy
+    through the export's host view met: the copying path must not hand out zeros that m[i]
+    would refuse."""
+    try:
+        e.check()
+    except _JsException as ex:
+        err = _pyerr(ex)
+    else:
+        return
+    try:
+        raise err
+    finally:
+        err = None
+
+
 # copy-based buffer exports: rec = [jsExport, bytearray, snapshot bytes, readonly]
 def _export_copy(self, e):
     n = int(e.length)
     ba = bytearray(n)
     if n:
         e.view.assign_to(ba)
+        try:
+            _check(e)      # a page that faulted under the copy raises, as m[i] does
+        except BaseException:
+            e.release()
+            raise
     ro = bool(e.readonly)
     mv = memoryview(ba)
     if ro:
@@ -895,6 +916,7 @@ def _copy_out(rec):
         if ba[i:j] != snap[i:j]:
             view.subarray(i, j).assign(ba[i:j])
         i = j
+    _check(e)
     rec[2] = bytes(ba)
 
 
@@ -905,6 +927,7 @@ def _copy_in(rec):
     if n:
         fresh = bytearray(n)
         e.view.assign_to(fresh)
+        _check(e)
         ba[:] = fresh          # same length: allowed while exported
         if not ro:
             rec[2] = bytes(fresh)

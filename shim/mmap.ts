@@ -124,6 +124,9 @@ export interface BufferExport {
   readonly readonly: boolean;
   readonly released: boolean;
   release(): void;
+  /** Raises OSError(EFAULT) if a page under `view` faulted (file truncated under the map)
+   *  since the last check: call it after copying through `view` in JS or native code. */
+  check(): void;
 }
 
 const finalizer = new FinalizationRegistry<number>((id) => {
@@ -970,6 +973,9 @@ export class MmapBase {
           released = true;
           owner._exports--;
         }
+      },
+      check() {
+        if (FC !== null && FC[0] !== owner._fc) owner._faulted();
       },
     };
   }

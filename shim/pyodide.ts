@@ -476,11 +476,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
     fdOf: (h: any) => (h._id >= 0 ? nat.fdOf(h._id) : -1),
     /** memoryview(m) for the copy-based path: the export pins the map (close/resize raise
-     *  BufferError) until release(). */
+     *  BufferError) until release(); check() raises OSError(EFAULT) if a page faulted under
+     *  the view while it was copied (file truncated under the map). */
     export(m: any, flags: number): any {
       const e = m.__buffer__(flags);
       const view = u8(e.view) as Uint8Array;
-      return { view, length: view.length, readonly: !!e.readonly, release: () => e.release() };
+      return { view, length: view.length, readonly: !!e.readonly, release: () => e.release(), check: () => e.check() };
     },
   };
 

@@ -201,6 +201,23 @@ r = (m._pm_kind, a._pm_kind); m.close(); a.close(); f.close()
 r == {'bridge': ('carrier', 'carrier'), 'copy': ('host', 'host')}[MODE] or repr(r)`,
   },
   {
+    name: 'copying path, file truncated under the map: m[i] and memoryview(m) both raise OSError(EFAULT), then both see the regrown file',
+    copyOnly: true,
+    code: `
+import _host
+mk('tr', b'abcd' * 4096)
+f = open('/h/tr', 'r+b'); m = mmap.mmap(f.fileno(), 0)
+r = [m[0]]
+_host.truncate('tr', 4096)
+for get in (lambda: m[9000], lambda: memoryview(m)[9000], lambda: m[9000]):
+    try: r.append(get())
+    except OSError as e: r.append(e.errno == errno.EFAULT)
+_host.write('tr', 0, 'wxyz' * 4096)
+r.append((m[9000], memoryview(m)[9000]))
+m.close(); f.close()
+r == [97, True, True, True, (119, 119)] or repr(r)`,
+  },
+  {
     name: 'ACCESS_READ on a read-only fd; writes refused; host writes seen',
     code: `
 import _host

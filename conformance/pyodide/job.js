@@ -84,6 +84,7 @@ function otherProcessRead(file, n) {
 function runChecks(py, list, mode, out) {
   for (const c of list) {
     if (c.bridgeOnly && mode === 'builtin') continue;
+    if (c.copyOnly && mode !== 'copy') continue;
     const ns = py.runPython('_fresh_ns()');
     ns.set('MODE', mode);
     const t = performance.now();
@@ -113,6 +114,7 @@ async function runCheckJob(py, spec, r) {
   try {
     py.registerJsModule('_host', {
       otherProcessRead: (name, n) => otherProcessRead(path.join(tmp, name), n),
+      truncate: (name, n) => fs.truncateSync(path.join(tmp, name), n),
       write: (name, off, s) => {
         const fd = fs.openSync(path.join(tmp, name), 'r+');
         try { fs.writeSync(fd, Buffer.from(s, 'latin1'), 0, s.length, off); } finally { fs.closeSync(fd); }
