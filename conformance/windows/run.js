@@ -8,7 +8,8 @@
  *   node conformance/windows/run.js --node-exe NODE.EXE --addon pymmap.node [--out FILE] [FILES...]
  *
  * What it does:
- *  1. compiles shim/*.ts and the test files to CommonJS with @swc/core into
+ *  1. compiles shim/*.ts, the test files and conformance/windows/*.wine.ts (pymmap's own
+ *     Windows tests: faults under views, see views.wine.ts) to CommonJS with @swc/core into
  *     conformance/.tmp/windows/root/ (the same layout as the repository, so the tests' relative
  *     requires work; shim/lib/ too, for tests that start a child process), and puts the addon in
  *     root/native/prebuilds/win32-x64/ (node-gyp-build finds it there; the repository's own
@@ -38,6 +39,7 @@ const DEFAULT_FILES = [
   'conformance/test_mmap/test_mmap_314.test.ts',
   'conformance/test_mmap/test_mmap_315.test.ts',
   'conformance/test_mmap/sharing.test.ts',
+  'conformance/windows/views.wine.ts',
 ];
 
 function parseArgs(argv) {
@@ -80,6 +82,10 @@ function compileTree() {
   const tdir = path.join(ROOT, 'conformance', 'test_mmap');
   for (const f of fs.readdirSync(tdir)) {
     if (f.endsWith('.ts')) compile(path.join(tdir, f), path.join(OUTROOT, 'conformance', 'test_mmap', f.replace(/\.ts$/, '.js')));
+  }
+  // pymmap's own Windows-only tests (conformance/windows/*.wine.ts: not jest files)
+  for (const f of fs.readdirSync(__dirname)) {
+    if (f.endsWith('.wine.ts')) compile(path.join(__dirname, f), path.join(OUTROOT, 'conformance', 'windows', f.replace(/\.ts$/, '.js')));
   }
   fs.copyFileSync(path.join(__dirname, 'harness.js'), path.join(OUTROOT, 'harness.js'));
 }

@@ -11,6 +11,9 @@
 // Descriptors are the C runtime descriptors of node.exe (libuv's): they are turned into handles
 // with node.exe's exported uv_get_osfhandle, because the addon's own C runtime has a different
 // descriptor table.
+// Every view we map is noted (base address -> its mapping, file offset, size, access) for the
+// fault guard (guard_win.cc), which may have to take a view down and map it again at the same
+// address to repair an in-page error under a JS view (os_win_view_source).
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #endif
@@ -21,6 +24,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <io.h>
 #include <string>
@@ -68,6 +72,74 @@ HANDLE fd_handle(int64_t fd) {
   if (fd < 0 || fd > 0x7fffffff) return INVALID_HANDLE_VALUE;
   if (fn) return fn((int)fd);
   return (HANDLE)_get_osfhandle((int)fd);
+}
+
+// ---- views the fault guard may have to map again (see os_win_view_source)
+struct ViewNote {
+  uintptr_t base;
+  WinMap* w;        // the mapping (its section handle is read when the guard asks); nullptr once
+                    // the mapping is gone (its memory may live on under a transferred view)
+  uint64_t offset;  // file offset of the view's first byte
+  uint64_t size;    // bytes mapped
+  DWORD access;     // FILE_MAP_* of the view
+  bool replaced;    // the fault guard left private memory there (see os_win_view_replaced)
+};
+SRWLOCK g_notes_lock = SRWLOCK_INIT;
+ViewNote* g_notes = nullptr;  // g_note_count used of g_note_cap (malloc'ed, never freed at unload)
+size_t g_note_count = 0, g_note_cap = 0;
+
+void note_view(void* base, WinMap* w, uint64_t offset, uint64_t size, DWORD access) {
+  const ViewNote note{(uintptr_t)base, w, offset, size, access, false};
+  AcquireSRWLockExclusive(&g_notes_lock);
+  size_t i = 0;
+  while (i < g_note_count && g_notes[i].base != note.base) i++;
+  if (i == g_note_count && g_note_count == g_note_cap) {
+    size_t cap = g_note_cap ? 2 * g_note_cap : 64;
+    ViewNote* grown = static_cast<ViewNote*>(realloc(g_notes, cap * sizeof(ViewNote)));
+    // Out of memory: no note, so the guard treats the view as plain memory (never remapped).
+    if (grown) {
+      g_notes = grown;
+      g_note_cap = cap;
+    }
+  }
+  if (i < g_note_count) {
+    g_notes[i] = note;
+  } else if (g_note_count < g_note_cap) {
+    g_notes[g_note_count++] = note;
+  }
+  ReleaseSRWLockExclusive(&g_notes_lock);
+}
+
+// Forgets the note of the view at base; true if the guard had left private memory there.
+bool forget_view(const void* base) {
+  bool replaced = false;
+  AcquireSRWLockExclusive(&g_notes_lock);
+  for (size_t i = 0; i < g_note_count; i++) {
+    if (g_notes[i].base == (uintptr_t)base) {
+      replaced = g_notes[i].replaced;
+      g_notes[i] = g_notes[--g_note_count];
+      break;
+    }
+  }
+  ReleaseSRWLockExclusive(&g_notes_lock);
+  return replaced;
+}
+
+void forget_map(WinMap* w) {
+  AcquireSRWLockExclusive(&g_notes_lock);
+  for (size_t i = 0; i < g_note_count; i++) {
+    if (g_notes[i].w == w) g_notes[i].w = nullptr;
+  }
+  ReleaseSRWLockExclusive(&g_notes_lock);
+}
+
+// Unmaps a view of ours. Where the fault guard could not map a view back (a repair that lost
+// the race for the address, see guard_win.cc) it left private memory there: that is released.
+BOOL unmap_view(void* base) {
+  if (!base) return TRUE;
+  bool replaced = forget_view(base);
+  if (replaced) return VirtualFree(base, 0, MEM_RELEASE);
+  return UnmapViewOfFile(base);
 }
 
 void close_handles(WinMap* w) {
@@ -224,6 +296,7 @@ OsError os_map(const MapRequest& req, Mapping* out) {
     delete w;
     return e;
   }
+  note_view(p, w, req.offset, length, view_access);
   out->addr = static_cast<uint8_t*>(p);
   out->length = length;
   out->offset = req.offset;
@@ -236,7 +309,7 @@ OsError os_map(const MapRequest& req, Mapping* out) {
 }
 
 OsError os_unmap_range(uint8_t* addr, uint64_t) {
-  if (addr && !UnmapViewOfFile(addr)) return last_error();
+  if (addr && !unmap_view(addr)) return last_error();
   return {};
 }
 
@@ -247,6 +320,7 @@ OsError os_unmap(Mapping* m, bool keep_memory) {
   m->shadow = nullptr;  // the shadow belongs to its view (see binding)
   WinMap* w = wm(m);
   if (w) {
+    forget_map(w);
     close_handles(w);
     delete w;
   }
@@ -263,6 +337,7 @@ OsError os_shadow(Mapping* m) {
   if (!w || !w->map || !m->addr || !m->length) return tag_error("noview");
   void* p = MapViewOfFile(w->map, FILE_MAP_COPY, hi32(m->offset), lo32(m->offset), (SIZE_T)m->length);
   if (!p) return last_error();
+  note_view(p, w, m->offset, m->length, FILE_MAP_COPY);
   m->shadow = static_cast<uint8_t*>(p);
   return {};
 }
@@ -292,7 +367,7 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
 
   bool pagefile = w->file == INVALID_HANDLE_VALUE;
   if (!pagefile) {
-    if (!UnmapViewOfFile(old_data)) {
+    if (!unmap_view(old_data)) {
       // As CPython: the section is closed, so the map is now invalid.
       OsError e = last_error();
       m->addr = nullptr;
@@ -321,9 +396,10 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
     error = 0;
     void* p = MapViewOfFile(w->map, FILE_MAP_WRITE, hi32(m->offset), lo32(m->offset), (SIZE_T)new_size);
     if (p) {
+      note_view(p, w, m->offset, new_size, FILE_MAP_WRITE);
       if (pagefile) {
         memcpy(p, old_data, (size_t)(old_size < new_size ? old_size : new_size));
-        if (!UnmapViewOfFile(old_data)) error = GetLastError();
+        if (!unmap_view(old_data)) error = GetLastError();
       }
       m->addr = static_cast<uint8_t*>(p);
       m->length = new_size;
@@ -336,7 +412,7 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
 
   if (!w->map) {
     // Invalidated: release what is left (a paging-file map still has its old view).
-    if (pagefile && old_data) UnmapViewOfFile(old_data);
+    if (pagefile && old_data) unmap_view(old_data);
     m->addr = nullptr;
     m->length = 0;
     return win_error(error ? error : ERROR_GEN_FAILURE);
@@ -350,6 +426,40 @@ OsError os_sync(Mapping* m, uint64_t offset, uint64_t length, int) {
   if (!m->addr) return {};
   if (!FlushViewOfFile(m->addr + offset, (SIZE_T)length)) return last_error();
   return {};
+}
+
+// For the fault guard (guard_win.cc): the view of ours whose base address is `base`, with its
+// section duplicated for the caller (who closes it), the view's file offset, size in bytes and
+// FILE_MAP_* access. False when `base` is not a view of an open mapping of ours.
+bool os_win_view_source(const void* base, HANDLE* section, uint64_t* offset, uint64_t* size,
+                        DWORD* access) {
+  bool found = false;
+  AcquireSRWLockShared(&g_notes_lock);
+  for (size_t i = 0; i < g_note_count; i++) {
+    const ViewNote& n = g_notes[i];
+    if (n.base != (uintptr_t)base) continue;
+    if (n.w && n.w->map &&
+        DuplicateHandle(GetCurrentProcess(), n.w->map, GetCurrentProcess(), section, 0, FALSE,
+                        DUPLICATE_SAME_ACCESS)) {
+      *offset = n.offset;
+      *size = n.size;
+      *access = n.access;
+      found = true;
+    }
+    break;
+  }
+  ReleaseSRWLockShared(&g_notes_lock);
+  return found;
+}
+
+// For the fault guard: the view at `base` is now private memory of the same size (the guard
+// could not map the section back there); unmapping it releases that memory instead.
+void os_win_view_replaced(const void* base) {
+  AcquireSRWLockExclusive(&g_notes_lock);
+  for (size_t i = 0; i < g_note_count; i++) {
+    if (g_notes[i].base == (uintptr_t)base) g_notes[i].replaced = true;
+  }
+  ReleaseSRWLockExclusive(&g_notes_lock);
 }
 
 // Windows has no madvise and no VMA names (the module hides both methods).

@@ -18,7 +18,8 @@
 # import library made from node_api.def; (4) a wine prefix set to Windows 10 (Node 20 refuses
 # wine's default) is made in the cache (WINEPREFIX; never inside the repository: its z: drive
 # is / and a recursive search through it never ends); (5) native/windows/guard_test.cc checks
-# the fault guard; (6) the TypeScript is compiled (npm run build:ts) and
+# the fault guard (guarded routines, and faults under registered views: raised in-page errors,
+# and under wine files truncated from the Linux side); (6) the TypeScript is compiled (npm run build:ts) and
 # conformance/windows/run.js runs the tests under wine and writes
 # conformance/.tmp/windows/results.json; `node conformance/run.js --import` that file adds the
 # Windows column to the conformance report.
@@ -105,7 +106,7 @@ x86_64-w64-mingw32-g++ "${CXXFLAGS[@]}" -shared -I"$NAH/include" -I"$NAA" \
   "$ROOT/native/src/os_win.cc" "$ROOT/native/src/guard_win.cc" \
   -o "$BUILD/pymmap.node" "$BUILD/libnode_api.a" -static-libgcc -static-libstdc++ -static -s
 x86_64-w64-mingw32-g++ "${CXXFLAGS[@]}" "$HERE/guard_test.cc" "$ROOT/native/src/guard_win.cc" \
-  -o "$BUILD/guard_test.exe" -static-libgcc -static-libstdc++ -static -s
+  "$ROOT/native/src/os_win.cc" -o "$BUILD/guard_test.exe" -static-libgcc -static-libstdc++ -static -s
 stamp "addon built: $BUILD/pymmap.node (imports: $(x86_64-w64-mingw32-objdump -p "$BUILD/pymmap.node" | awk '/DLL Name/ {printf "%s ", $3}'))"
 if [ "$PREBUILD" = 1 ]; then
   mkdir -p "$ROOT/native/prebuilds/win32-x64"
