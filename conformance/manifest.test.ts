@@ -4,44 +4,24 @@
  *     class ...Tests) and every name of the manifest's 3.14/3.15 lists has an entry;
  *   - every entry's ported files define the test (TestCase('<suite>') + testcase('<name>'));
  *   - versions, platforms and skip reasons are consistent.
- * The check against the installed 3.13 source is skipped, with a message, when no
- * CPython 3.13 is found under $(pyenv root)/versions/3.13.* (or ~/.pyenv).
+ *   - the ported files register as skipped, on this platform, exactly the tests the manifest
+ *     skips here: decorator skips where 'platforms' leaves this platform out, run-time skips
+ *     under 'runtimeSkip' (with the same reason), nothing else.
+ * The check against the installed 3.13 source is skipped (with its reason in the title; a
+ * failure with CI=true) when no CPython 3.13 is found (conformance/lib/pyenv.js).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+
+const pyenv = require('./lib/pyenv');
+const { registrations } = require('./lib/registrations');
+const { onCI, testOn, testIf } = require('./lib/skips');
 
 const ROOT = path.resolve(__dirname, '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, 'manifest.json'), 'utf8'));
 const PLATFORMS = ['linux', 'win32'];
-
-function pyenvRoots(): string[] {
-  const roots: string[] = [];
-  if (process.env.PYENV_ROOT) roots.push(process.env.PYENV_ROOT);
-  try {
-    const r = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10000 }).trim();
-    if (r) roots.push(r);
-  } catch { /* pyenv missing */ }
-  roots.push(path.join(os.homedir(), '.pyenv'));
-  return [...new Set(roots)];
-}
-
-/** The newest installed 3.13.x test_mmap.py, or null. */
-function findCPython313TestFile(): string | null {
-  for (const root of pyenvRoots()) {
-    const versions = path.join(root, 'versions');
-    let entries: string[] = [];
-    try { entries = fs.readdirSync(versions); } catch { continue; }
-    const found = entries.filter((v) => /^3\.13\.\d+$/.test(v))
-      .sort((a, b) => Number(b.split('.')[2]) - Number(a.split('.')[2]))
-      .map((v) => path.join(versions, v, 'lib', 'python3.13', 'test', 'test_mmap.py'))
-      .filter((p) => fs.existsSync(p));
-    if (found.length) return found[0];
-  }
-  return null;
-}
+const PLATFORM = process.platform;
 
 /** Suite.test names defined by `def test_*` inside `class *Tests` of a Python test file. */
 function parsePythonTests(source: string): string[] {
@@ -75,16 +55,10 @@ const key = (e: any) => `${e.suite}.${e.name}`;
 const byKey = new Map(entries.map((e) => [key(e), e]));
 
 describe('manifest', () => {
-  const testFile313 = findCPython313TestFile();
-  const itWith313 = testFile313 ? it : it.skip;
-  if (!testFile313) {
-    // eslint-disable-next-line no-console
-    console.warn('manifest.test: no CPython 3.13 found under $(pyenv root)/versions/3.13.* or ~/.pyenv; ' +
-      'the check against the installed test_mmap.py is skipped.');
-  }
+  const testFile313 = pyenv.findTestFile('3.13');
 
-  itWith313('has an entry for every test of the installed CPython 3.13 test_mmap.py', () => {
-    const names = parsePythonTests(fs.readFileSync(testFile313!, 'utf8'));
+  testIf(testFile313 ? null : pyenv.testFileMissing('3.13'), 'has an entry for every test of the installed CPython 3.13 test_mmap.py', () => {
+    const names = parsePythonTests(fs.readFileSync(testFile313.path, 'utf8'));
     expect(names.length).toBeGreaterThan(0);
     const missing = names.filter((n) => !byKey.has(n));
     expect(missing).toEqual([]);
@@ -151,4 +125,43 @@ describe('manifest', () => {
   it('names extra (non-upstream) test files that exist', () => {
     for (const f of manifest.extra?.files ?? []) expect(fs.existsSync(path.join(ROOT, f))).toBe(true);
   });
+
+  it('lists run-time skips only for platforms a test runs on, each with its reason', () => {
+    for (const e of entries) {
+      for (const [plat, reason] of Object.entries<any>(e.runtimeSkip ?? {})) {
+        expect({ test: key(e), plat, known: PLATFORMS.includes(plat), runs: e.platforms.includes(plat), reason: typeof reason === 'string' && reason.length > 0 })
+          .toEqual({ test: key(e), plat, known: true, runs: true, reason: true });
+      }
+    }
+  });
+
+  // The ported files are loaded (not run) in a child process with stand-ins for describe/it:
+  // what they register as skipped here must be what the manifest says is skipped here.
+  testOn(PLATFORMS.includes(PLATFORM) ? null : `the manifest describes ${PLATFORMS.join(' and ')} only`,
+    `the ported files skip, on ${PLATFORM}, exactly the tests the manifest skips here (with its reasons)`, () => {
+      const files = [...new Set([...entries.flatMap((e) => e.ported.map((p: any) => p.file)), ...(manifest.extra?.files ?? [])])]
+        // the files written with support.ts (unittest's skips); the others are plain jest
+        .filter((f: string) => /from '\.\/support'/.test(fs.readFileSync(path.join(ROOT, f), 'utf8')));
+      const got = registrations(files);
+      const expected: string[] = [];
+      for (const e of entries) {
+        for (const p of e.ported) {
+          if (!e.platforms.includes(PLATFORM)) expected.push(`${p.file} ${key(e)} static`);
+          else if (e.runtimeSkip?.[PLATFORM]) expected.push(`${p.file} ${key(e)} runtime: ${e.runtimeSkip[PLATFORM]}`);
+        }
+      }
+      const prerequisites = got.filter((t: any) => t.skip?.kind === 'prerequisite');
+      const skipped = got.filter((t: any) => t.skip && t.skip.kind !== 'prerequisite')
+        .map((t: any) => `${t.file} ${t.suite}.${t.name} ${t.skip.kind === 'static' ? 'static' : `${t.skip.kind}: ${t.skip.reason}`}`);
+      expect(skipped.sort()).toEqual(expected.sort());
+      // a decorator's reason is the start of the manifest's (which adds where it does run)
+      for (const t of got.filter((x: any) => x.skip?.kind === 'static')) {
+        const e = byKey.get(`${t.suite}.${t.name}`);
+        expect({ test: `${t.suite}.${t.name}`, inManifest: String(e?.skip?.[PLATFORM] ?? '').includes(t.skip.reason) })
+          .toEqual({ test: `${t.suite}.${t.name}`, inManifest: true });
+      }
+      // missing prerequisites of the port (not of upstream's tests) are allowed off CI only
+      expect(onCI() ? prerequisites.map((t: any) => `${t.suite}.${t.name}: ${t.skip.reason}`) : []).toEqual([]);
+      expect(got.length).toBeGreaterThan(entries.length);
+    });
 });

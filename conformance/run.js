@@ -2,103 +2,122 @@
 /*
  * npm run conformance
  *
- * Runs the jest port of CPython's test_mmap.py (conformance/test_mmap) and reports one
- * row per upstream test of conformance/manifest.json: pass / fail (first line of the
- * failure) / skip (reason), grouped by suite, with totals. The same report is written
- * to conformance/REPORT.md and, machine-readable, to conformance/REPORT.json.
+ * The main job: runs CPython's test_mmap.py, ported (conformance/test_mmap, with jest), on this
+ * platform; CPython's own test_mmap.py inside Pyodide with pymmap's bridge and with Pyodide's
+ * built-in mmap as the anchor (conformance/pyodide/run.js); and the Windows build under wine
+ * (native/windows/build.sh, a heavy target: left out by --no-windows or PYMMAP_HEAVY=0). Each
+ * step prints one progress line (and one every 15 s while it runs); its own output goes to
+ * conformance/.tmp/logs/ and is shown (the end of it) only when the step fails.
  *
- * The table has one column per "target". This run fills the first one,
- * "pymmap (Node, <platform>)". Other targets (CPython's own test file in Pyodide,
- * Windows under wine, ...) add columns by handing in their results:
- *     node conformance/run.js --import results-of-another-target.json
- * where the file is {"target": {"id", "title", "platform"},
- *                    "results": {"MmapTests.test_basic": {"status": "pass"|"fail"|"skip", "detail": "..."}}}
- * (the "targets"/"results" shape of REPORT.json is accepted too).
- *
- * It also runs the other targets and adds their columns: CPython's own test_mmap.py inside
- * Pyodide with the bridge and with Pyodide's built-in mmap (conformance/pyodide/run.js), and the
- * Windows build under wine (native/windows/build.sh; where wine is installed or can be, as root).
+ * Then it prints, in at most 100 columns:
+ *   1. a summary, one line per target (column key, target, pass / fail / skip of the upstream
+ *      tests, and when its results were made), plus one line for pymmap's own extra tests;
+ *   2. one row per upstream test of conformance/manifest.json, grouped by suite, one short
+ *      column per target (pass, FAIL:n, skip:X), then the notes n and X that the cells point to;
+ *   3. the closing line, upstream tests and pymmap's extra tests counted apart.
+ * Columns not run now are left out (--with-previous shows them, dated). The same report goes
+ * to conformance/.tmp/report/REPORT.md and REPORT.json (ignored by git); --write-report also
+ * writes the committed conformance/REPORT.md.
  *
  * Options:
- *   --no-run          report from the last runs (conformance/.tmp/) without running anything
- *   --no-pyodide      do not run the Pyodide columns (their last results are still shown)
- *   --no-windows      do not run the Windows column (its last results are still shown)
- *   --import FILE     add the columns of another target (repeatable)
+ *   --no-run          report from the last runs (every column dated) without running anything
+ *   --no-pyodide      do not run the Pyodide columns
+ *   --no-windows      do not run the Windows column
+ *   --with-previous   also show the columns of earlier runs that were not run now (dated)
+ *   --import FILE     add the columns of another target (repeatable; format below)
+ *   --write-report    also write conformance/REPORT.md (the committed report)
  *   -- ARGS           passed on to jest (e.g. -- -t test_basic)
+ * An imported file is {"target": {"id", "title", "platform"}, "results": {"MmapTests.test_basic":
+ * {"status": "pass"|"fail"|"skip", "detail": "..."}}} or the "targets"/"rows" shape of
+ * REPORT.json.
  *
- * Exit status: 0 when every test that should run on this platform passed (skips by
- * run-time SkipTest are fine); 1 when one failed, was missing, or was skipped by a
- * decorator although the manifest says it runs here; 2 when jest gave no results.
+ * Exit status: 0 when every step run now passed by its own rules (this platform's column:
+ * conformance/lib/verdict.js, and pymmap's extra tests; the Pyodide bridge columns; the Windows
+ * column); 1 otherwise; 2 when jest gave no results.
  */
 'use strict';
 
 const fs = require('fs');
 const path = require('path');
-const { spawnSync } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
+const verdict = require('./lib/verdict');
+const heavy = require('./lib/heavy');
 
 const ROOT = path.resolve(__dirname, '..');
 const CONF = __dirname;
 const TMP = path.join(CONF, '.tmp');
+const LOGS = path.join(TMP, 'logs');
+const REPORT_DIR = path.join(TMP, 'report');
 const MANIFEST = path.join(CONF, 'manifest.json');
 const JEST_JSON = path.join(TMP, 'jest-results.json');
 const SKIPS = path.join(TMP, 'skips.jsonl');
-const REPORT_MD = path.join(CONF, 'REPORT.md');
-const REPORT_JSON = path.join(CONF, 'REPORT.json');
+const PYODIDE_JSON = path.join(TMP, 'pyodide', 'results.json');
+const WINDOWS_JSON = path.join(TMP, 'windows', 'results.json');
+const COMMITTED_MD = path.join(CONF, 'REPORT.md');
+const WIDTH = 100;
 
-const PLATFORM = process.platform === 'win32' ? 'win32' : process.platform;
-const SELF_TARGET = { id: `pymmap-node-${PLATFORM}`, title: `pymmap (Node, ${PLATFORM})`, platform: PLATFORM };
-
-function parseArgs(argv) {
-  const opts = { run: true, imports: [], jestArgs: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') { opts.jestArgs = argv.slice(i + 1); break; }
-    if (a === '--no-run') opts.run = false;
-    else if (a === '--no-pyodide') opts.noPyodide = true;
-    else if (a === '--no-windows') opts.noWindows = true;
-    else if (a === '--import') opts.imports.push(argv[++i]);
-    else if (a.startsWith('--import=')) opts.imports.push(a.slice('--import='.length));
-    else if (a === '-h' || a === '--help') { opts.help = true; }
-    else { console.error(`run.js: unknown option ${a}`); process.exit(2); }
-  }
-  return opts;
-}
+const PLATFORM = process.platform;
+const SELF = { id: `pymmap-node-${PLATFORM}`, title: `pymmap, Node ${process.version}, ${PLATFORM}`, platform: PLATFORM, key: 'N' };
 
 const rel = (p) => path.relative(ROOT, p).split(path.sep).join('/');
-const stripAnsi = (s) => String(s).replace(/\u001b\[[0-9;]*[A-Za-z]/g, '');
+const pad = (s, n) => { s = String(s); return s.length >= n ? s : s + ' '.repeat(n - s.length); };
+const lpad = (s, n) => { s = String(s); return s.length >= n ? s : ' '.repeat(n - s.length) + s; };
+const cut = (s, n) => (s.length > n ? s.slice(0, n - 1) + '~' : s);
+const stamp = (ms) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
 
-function firstLine(msg) {
-  const lines = stripAnsi(msg).split('\n').map((l) => l.trim()).filter(Boolean);
-  // jest prefixes some messages with "thrown: ..." or an empty "Error:" line
-  return (lines[0] || '(no message)').replace(/^Error: (?=\w+Error: )/, '');
+function parseArgs(argv) {
+  const o = { run: true, imports: [], jestArgs: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') { o.jestArgs = argv.slice(i + 1); break; }
+    if (a === '--no-run') o.run = false;
+    else if (a === '--no-pyodide') o.noPyodide = true;
+    else if (a === '--no-windows') o.noWindows = true;
+    else if (a === '--with-previous') o.withPrevious = true;
+    else if (a === '--write-report') o.writeReport = true;
+    else if (a === '--import') o.imports.push(path.resolve(argv[++i]));
+    else if (a.startsWith('--import=')) o.imports.push(path.resolve(a.slice('--import='.length)));
+    else if (a === '-h' || a === '--help') o.help = true;
+    else { console.error(`run.js: unknown option ${a}`); process.exit(2); }
+  }
+  return o;
+}
+
+// ------------------------------------------------------------------ steps
+
+/** Runs one step with its output in a log file: a progress line now, one every 15 s, and the result. */
+function step(n, total, label, cmd, args, extraEnv = {}) {
+  fs.mkdirSync(LOGS, { recursive: true });
+  const logFile = path.join(LOGS, `${label.split(/[^\w]+/).filter(Boolean).slice(0, 3).join('-').toLowerCase()}.log`);
+  const out = fs.openSync(logFile, 'w');
+  const t0 = Date.now();
+  process.stdout.write(`[${n}/${total}] ${label} ...\n`);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', out, out], env: { ...process.env, ...extraEnv } });
+    const beat = setInterval(() => process.stdout.write(`      ... ${Math.round((Date.now() - t0) / 1000)} s\n`), 15000);
+    const finish = (status, error) => {
+      clearInterval(beat);
+      fs.closeSync(out);
+      const seconds = Math.round((Date.now() - t0) / 1000);
+      const ok = status === 0;
+      process.stdout.write(`      ${ok ? 'done' : `FAILED (${error || `exit ${status}`})`} in ${seconds} s; log: ${rel(logFile)}\n`);
+      if (!ok) {
+        const tail = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-15);
+        for (const l of tail) process.stdout.write(`      | ${verdict.stripAnsi(l).slice(0, WIDTH - 8)}\n`);
+      }
+      resolve({ status, seconds, logFile });
+    };
+    child.on('error', (e) => finish(null, e.message));
+    child.on('close', (status) => finish(status));
+  });
 }
 
 function jestBin() {
   const js = path.join(ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
-  if (fs.existsSync(js)) return js;
-  return path.join(ROOT, 'node_modules', '.bin', 'jest');
+  return fs.existsSync(js) ? js : path.join(ROOT, 'node_modules', '.bin', 'jest');
 }
 
-function runJest(jestPaths, extra) {
-  fs.mkdirSync(TMP, { recursive: true });
-  for (const f of [JEST_JSON, SKIPS]) { try { fs.unlinkSync(f); } catch { /* absent */ } }
-  fs.writeFileSync(SKIPS, '');
-  const args = [
-    '--expose-gc', jestBin(),
-    '--config', path.join(CONF, 'jest.config.js'),
-    '--runInBand',
-    '--json', `--outputFile=${JEST_JSON}`,
-    ...jestPaths,
-    ...extra,
-  ];
-  const r = spawnSync(process.execPath, args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, PYMMAP_CONFORMANCE_SKIPS: SKIPS },
-  });
-  if (r.error) throw r.error;
-  return r.status;
-}
+// ------------------------------------------------------------------ this platform's column
 
 function loadJestResults() {
   if (!fs.existsSync(JEST_JSON)) return null;
@@ -110,341 +129,297 @@ function loadJestResults() {
     const file = rel(tr.name);
     files.add(file);
     if (tr.status === 'failed' && (!tr.assertionResults || tr.assertionResults.length === 0 || tr.testExecError)) {
-      fileErrors.set(file, firstLine(tr.message || (tr.testExecError && tr.testExecError.message) || 'test file failed to run'));
+      fileErrors.set(file, verdict.firstLine(tr.message || (tr.testExecError && tr.testExecError.message) || 'test file failed to run'));
     }
-    for (const a of tr.assertionResults || []) {
-      const key = `${file}::${(a.ancestorTitles || []).join(' > ')}::${a.title}`;
-      byKey.set(key, a);
-    }
+    for (const a of tr.assertionResults || []) byKey.set(`${file}::${(a.ancestorTitles || []).join(' > ')}::${a.title}`, a);
   }
-  return { data, byKey, fileErrors, files };
+  return { byKey, fileErrors, files, mtime: fs.statSync(JEST_JSON).mtimeMs };
 }
 
-function loadSideChannel() {
-  const skips = new Map();
-  const modules = new Map();
-  if (!fs.existsSync(SKIPS)) return { skips, modules };
-  for (const line of fs.readFileSync(SKIPS, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let rec;
-    try { rec = JSON.parse(line); } catch { continue; }
-    if (rec.type === 'skip') skips.set(`${rec.file}::${rec.suite}::${rec.name}`, rec);
-    else if (rec.type === 'meta' && rec.module) modules.set(rec.file, rec.module);
-  }
-  return { skips, modules };
-}
-
-/** Result of one ported test (one file) on this run. */
-function portResult(jr, side, file, suite, name, manifestSkip) {
+function jestPortResult(jr, skips, file, suite, name) {
   const key = `${file}::${suite}::${name}`;
   const a = jr.byKey.get(key);
-  const rec = side.skips.get(key);
-  if (!a) {
-    if (jr.fileErrors.has(file)) return { status: 'fail', detail: `test file failed to run: ${jr.fileErrors.get(file)}` };
-    if (!jr.files.has(file)) return { status: 'fail', detail: `${file} was not run` };
-    return { status: 'fail', detail: `not defined in ${file}` };
-  }
-  if (a.status === 'passed') {
-    if (rec && rec.kind === 'runtime') return { status: 'skip', detail: rec.reason, kind: 'runtime' };
-    return { status: 'pass', detail: '' };
-  }
-  if (a.status === 'failed') return { status: 'fail', detail: firstLine((a.failureMessages || [])[0] || 'failed') };
-  // pending / skipped / todo / disabled
-  if (rec) return { status: 'skip', detail: rec.reason, kind: rec.kind };
-  return { status: 'skip', detail: manifestSkip || 'skipped', kind: 'static' };
+  const missing = jr.fileErrors.has(file) ? `test file failed to run: ${jr.fileErrors.get(file)}`
+    : !jr.files.has(file) ? `${file} was not run` : `not defined in ${file}`;
+  const t = a && { status: a.status === 'passed' || a.status === 'failed' ? a.status : 'skipped', message: (a.failureMessages || [])[0] };
+  return verdict.portResult(t, skips.get(key), missing);
 }
 
-function combine(entry, ports) {
-  const expected = (entry.platforms || []).includes(PLATFORM);
-  const tag = (p, r) => (ports.length > 1 ? `[${p.from} file] ${r.detail}` : r.detail);
-  const fails = ports.filter(({ r }) => r.status === 'fail');
-  if (fails.length) {
-    return { status: 'fail', detail: fails.map(({ p, r }) => tag(p, r)).join(' / '), expected };
-  }
-  // A decorator skip of a test the manifest says runs here is a failure of the
-  // implementation under test (e.g. a missing method), not an allowed skip.
-  const badSkips = ports.filter(({ r }) => r.status === 'skip' && r.kind === 'static' && expected);
-  if (badSkips.length) {
-    return {
-      status: 'fail',
-      detail: badSkips.map(({ p, r }) => tag(p, { detail: `skipped (${r.detail}) but expected to run on ${PLATFORM}` })).join(' / '),
-      expected,
-    };
-  }
-  const passes = ports.filter(({ r }) => r.status === 'pass');
-  if (passes.length) {
-    const skipped = ports.filter(({ r }) => r.status === 'skip');
-    const detail = skipped.length ? skipped.map(({ p, r }) => `${p.from} file skipped: ${r.detail}`).join(' / ') : '';
-    return { status: 'pass', detail, expected };
-  }
-  const { p, r } = ports[0];
-  return { status: 'skip', detail: ports.length > 1 ? tag(p, r) : r.detail, expected };
-}
+// ------------------------------------------------------------------ other columns
 
+/** [{target, results: {'Suite.name': {status, detail}}}] from a results file of another target. */
 function importTarget(file) {
   const data = JSON.parse(fs.readFileSync(file, 'utf8'));
-  if (data.target && data.results) return [{ target: data.target, results: data.results }];
+  if (data.target && data.results) return [{ target: data.target, results: data.results, generated: data.generated }];
   if (Array.isArray(data.targets) && Array.isArray(data.rows)) {
     return data.targets.map((t) => {
       const results = {};
       for (const row of data.rows) if (row.results && row.results[t.id]) results[`${row.suite}.${row.name}`] = row.results[t.id];
-      return { target: t, results };
+      return { target: t, results, generated: data.generated };
     });
   }
   throw new Error(`${file}: not a target result file`);
 }
 
-// ---------------------------------------------------------------------------
-// Rendering
-// ---------------------------------------------------------------------------
-
-const SYMBOL = { pass: 'pass', fail: 'FAIL', skip: 'skip' };
-
-function cellText(res, max) {
-  if (!res) return '-';
-  let s = SYMBOL[res.status] || res.status;
-  if (res.detail) s += `: ${res.detail}`;
-  if (max && s.length > max) s = s.slice(0, max - 3) + '...';
-  return s;
+/** A short column key: W for Windows, P13 / P13c / P13a for the Pyodide file 3.13 (bridge / copy / anchor). */
+function keyFor(target, used) {
+  let k = 'X';
+  if (/win32/.test(target.id)) k = 'W';
+  const p = /^pyodide-cpython3\.(\d+)-(\w+)$/.exec(target.id);
+  if (p) k = `P${p[1]}${{ bridge: '', copy: 'c', builtin: 'a' }[p[2]] ?? p[2][0]}`;
+  let key = k;
+  for (let i = 2; used.has(key); i++) key = `${k}${i}`;
+  used.add(key);
+  return key;
 }
 
-function versionsText(vs) { return (vs || []).map((v) => v.replace(/^3\./, '')).join(','); }
+// ------------------------------------------------------------------ rendering
 
-function pad(s, n) { s = String(s); return s.length >= n ? s : s + ' '.repeat(n - s.length); }
+/** Notes the cells point to: failures numbered, skip reasons lettered (the same text, the same note). */
+function makeNotes() {
+  const fails = new Map();
+  const skips = new Map();
+  return {
+    cell(res) {
+      if (!res) return '-';
+      if (res.status === 'pass') return 'pass';
+      if (res.status === 'fail') {
+        const detail = res.detail || 'failed';
+        if (!fails.has(detail)) fails.set(detail, fails.size + 1);
+        return `FAIL:${fails.get(detail)}`;
+      }
+      const reason = res.detail || 'skipped';
+      if (!skips.has(reason)) {
+        let n = skips.size;
+        let letter = '';
+        do { letter = String.fromCharCode(65 + (n % 26)) + letter; n = Math.floor(n / 26) - 1; } while (n >= 0);
+        skips.set(reason, letter);
+      }
+      return `skip:${skips.get(reason)}`;
+    },
+    fails,
+    skips,
+  };
+}
 
-function renderText(report) {
+/** A target's title for the summary line (the notes give it whole). */
+function shortTitle(t) {
+  return t.replace(/^Pyodide [\d.]+: /, 'Pyodide: ').replace(' test file', '').replace("Pyodide's built-in mmap", 'built-in mmap');
+}
+
+function versionsText(vs) {
+  const m = (vs || []).map((v) => Number(v.split('.')[1]));
+  if (!m.length) return '';
+  return m.length > 2 && m[m.length - 1] - m[0] === m.length - 1 ? `${m[0]}-${m[m.length - 1]}` : m.join(',');
+}
+
+function render(report, md) {
   const out = [];
-  const nameW = Math.max(...report.rows.map((r) => r.name.length), 10) + 2;
-  const verW = 10;
-  const colW = 72;
-  out.push(`test_mmap conformance  ${report.generated}  node ${report.node} ${report.platform}`);
-  for (const [file, mod] of Object.entries(report.modules)) out.push(`  ${file}: ${mod}`);
-  const header = pad('test', nameW) + pad('versions', verW) + report.targets.map((t) => pad(t.title, colW)).join('');
-  for (const suite of report.suites) {
+  const cols = report.columns;
+  const notes = makeNotes();
+  const when = (c) => (c.now ? 'now' : stamp(c.time));
+  if (md) {
+    out.push('# test_mmap conformance report', '');
+    out.push(`Generated ${report.generated} by \`npm run conformance\` (Node ${report.node}, ${report.platform}). One row per`);
+    out.push('upstream test of CPython\'s `Lib/test/test_mmap.py` (3.13.0, 3.14, 3.15-era main) as listed in');
+    out.push('`conformance/manifest.json`; the versions are those whose test file has the test. Notes below the');
+    out.push('tables give each failure (FAIL:n) and each skip reason (skip:X).', '');
+    out.push('| key | target | pass | fail | skip | total | results of |', '|---|---|---|---|---|---|---|');
+    // (a file outlives the run: every column gets its date, and says when it was not run with the others)
+    const mdWhen = (c) => `${stamp(c.time)}${c.now ? '' : ' (not run now)'}`;
+    for (const c of cols) out.push(`| ${c.key} | ${c.target.title} | ${c.totals.pass} | ${c.totals.fail} | ${c.totals.skip} | ${c.totals.total} | ${mdWhen(c)} |`);
+    const x = report.extraTotals;
+    out.push(`| + | pymmap's own tests (not upstream), ${SELF.title} | ${x.pass} | ${x.fail} | ${x.skip} | ${x.total} | ${mdWhen({ time: report.jestTime, now: report.ranNow })} |`);
+  } else {
+    out.push(`test_mmap conformance: ${report.generated.slice(0, 16).replace('T', ' ')}, Node ${report.node}, ${report.platform}`);
     out.push('');
-    out.push(`== ${suite} ==`);
-    out.push(header);
-    for (const row of report.rows.filter((r) => r.suite === suite)) {
-      out.push(pad(row.name, nameW) + pad(versionsText(row.versions), verW) +
-        report.targets.map((t) => pad(cellText(row.results[t.id], colW - 2), colW)).join(''));
+    const own = "pymmap's own tests (not upstream tests)";
+    const whenW = Math.max(4, ...cols.map((c) => when(c).length));
+    const titleW = Math.min(Math.max(own.length, ...cols.map((c) => shortTitle(c.target.title).length)) + 2, WIDTH - 5 - 19 - 2 - whenW);
+    const line = (key, title, t, w) => `${pad(key, 5)}${pad(cut(title, titleW - 1), titleW)}${lpad(t.pass, 5)}${lpad(t.fail, 5)}${lpad(t.skip, 5)}${lpad(t.total, 4)}  ${w}`;
+    out.push(`${pad('key', 5)}${pad('target', titleW)}${lpad('pass', 5)}${lpad('fail', 5)}${lpad('skip', 5)}${lpad('of', 4)}  when`);
+    for (const c of cols) out.push(line(c.key, shortTitle(c.target.title), c.totals, when(c)));
+    out.push(line('+', own, report.extraTotals, report.ranNow ? 'now' : stamp(report.jestTime)));
+    for (const s of report.notRun) out.push(cut(`     (not run: ${s})`, WIDTH));
+  }
+
+  // per-test tables (cells first: their notes are numbered in table order)
+  const cells = new Map(report.rows.map((r) => [r, cols.map((c) => notes.cell(r.results[c.id]))]));
+  const cellW = Math.max(5, ...[...cells.values()].flat().map((x) => x.length), ...cols.map((c) => c.key.length)) + 1;
+  const verW = 6;
+  const nameW = Math.min(Math.max(...report.rows.map((r) => r.name.length)) + 1, WIDTH - verW - cellW * cols.length);
+  for (const suite of report.suites) {
+    const rows = report.rows.filter((r) => r.suite === suite);
+    out.push('');
+    if (md) {
+      out.push(`## ${suite}`, '');
+      out.push(`| test | versions | ${cols.map((c) => c.key).join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`);
+      for (const r of rows) out.push(`| ${r.name} | ${versionsText(r.versions)} | ${cells.get(r).join(' | ')} |`);
+    } else {
+      out.push(`${pad(suite, nameW)}${pad('vers', verW)}${cols.map((c) => pad(c.key, cellW)).join('')}`.trimEnd());
+      for (const r of rows) {
+        out.push(`${pad(cut(r.name, nameW - 1), nameW)}${pad(versionsText(r.versions), verW)}${cells.get(r).map((x) => pad(x, cellW)).join('')}`.trimEnd());
+      }
     }
   }
-  if (report.extra.length) {
+  const extraFails = report.extra.filter((e) => e.result.status !== 'pass');
+  if (extraFails.length) {
     out.push('');
-    out.push('== pymmap extra tests and checks (not upstream) ==');
-    for (const x of report.extra) out.push(pad(`${x.suite}.${x.name} `, nameW + verW) + cellText(x.result, colW));
+    out.push(md ? "## pymmap's own tests that did not pass" : "pymmap's own tests that did not pass:");
+    if (md) out.push('');
+    for (const e of extraFails) out.push(`${md ? '- ' : '  '}${e.file} ${e.suite ? `${e.suite} > ` : ''}${e.name}: ${notes.cell(e.result)}`);
   }
   out.push('');
-  for (const t of report.targets) {
-    const c = report.totals[t.id];
-    out.push(`${t.title}: ${c.pass} pass, ${c.fail} fail, ${c.skip} skip of ${c.total} upstream tests` +
-      (t.id === SELF_TARGET.id ? ` (${c.expected} expected to run on ${PLATFORM}, ${c.expectedFailures} of them failing)` : ''));
-  }
-  if (report.extra.length) {
-    const x = report.extraTotals;
-    out.push(`pymmap extra tests and checks: ${x.pass} pass, ${x.fail} fail, ${x.skip} skip`);
-  }
+  out.push(md ? '## Notes' : 'notes:');
+  if (md) out.push('');
+  const wrap = (prefix, text) => {
+    if (md) return [`- ${prefix} ${text.replace(/\|/g, '\\|')}`];
+    const lines = [];
+    let line = `  ${prefix} `;
+    for (const word of text.split(/\s+/)) {
+      if (line.length + word.length + 1 > WIDTH && line.trim().length > prefix.length) { lines.push(line.trimEnd()); line = ' '.repeat(prefix.length + 3); }
+      line += `${word} `;
+    }
+    lines.push(line.trimEnd());
+    return lines;
+  };
+  for (const [d, i] of notes.fails) out.push(...wrap(`${i}`.padEnd(2) + ':', d));
+  for (const [reason, letter] of notes.skips) out.push(...wrap(`${letter.padEnd(2)}:`, reason));
+  for (const n of report.notes) out.push(...wrap('* ', n));
+  for (const c of cols) out.push(...wrap(`${c.key.padEnd(4)} =`, `${c.target.title}${c.now ? '' : ` (results of ${stamp(c.time)}, not run now)`}`));
+  out.push('');
   return out.join('\n');
 }
 
-function mdEscape(s) { return String(s).replace(/\|/g, '\\|').replace(/\n/g, ' '); }
+// ------------------------------------------------------------------ main
 
-function renderMarkdown(report) {
-  const out = [];
-  out.push('# test_mmap conformance report');
-  out.push('');
-  out.push(`Generated ${report.generated} by \`npm run conformance\` (node ${report.node}, ${report.platform}).`);
-  out.push('One row per test of CPython\'s `Lib/test/test_mmap.py` (3.13.0, 3.14, 3.15-era main) as listed in');
-  out.push('`conformance/manifest.json`; versions are the CPython versions whose test file has the test.');
-  out.push('');
-  out.push('Modules under test:');
-  out.push('');
-  for (const [file, mod] of Object.entries(report.modules)) out.push(`- \`${file}\`: ${mod}`);
-  out.push('');
-  out.push('| target | pass | fail | skip | total |');
-  out.push('|---|---|---|---|---|');
-  for (const t of report.targets) {
-    const c = report.totals[t.id];
-    out.push(`| ${mdEscape(t.title)} | ${c.pass} | ${c.fail} | ${c.skip} | ${c.total} |`);
-  }
-  if (report.extra.length) {
-    const x = report.extraTotals;
-    out.push(`| pymmap extra tests and checks (not upstream) | ${x.pass} | ${x.fail} | ${x.skip} | ${report.extra.length} |`);
-  }
-  for (const suite of report.suites) {
-    out.push('');
-    out.push(`## ${suite}`);
-    out.push('');
-    out.push(`| test | versions | ${report.targets.map((t) => mdEscape(t.title)).join(' | ')} |`);
-    out.push(`|---|---|${report.targets.map(() => '---').join('|')}|`);
-    for (const row of report.rows.filter((r) => r.suite === suite)) {
-      out.push(`| ${row.name} | ${versionsText(row.versions)} | ${report.targets.map((t) => mdEscape(cellText(row.results[t.id], 300))).join(' | ')} |`);
-    }
-  }
-  if (report.extra.length) {
-    out.push('');
-    out.push('## pymmap extra tests and checks (not upstream)');
-    out.push('');
-    out.push(`| test | ${mdEscape(SELF_TARGET.title)} |`);
-    out.push('|---|---|');
-    for (const x of report.extra) out.push(`| ${x.suite}.${x.name} | ${mdEscape(cellText(x.result, 300))} |`);
-  }
-  if (report.notes.length) {
-    out.push('');
-    out.push('## Notes');
-    out.push('');
-    for (const n of report.notes) out.push(`- ${n}`);
-  }
-  out.push('');
-  return out.join('\n');
-}
-
-// ---------------------------------------------------------------------------
-
-function main() {
+async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
-    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 28).join('\n'));
+    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 37).join('\n'));
     return 0;
   }
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
-
-  let jestStatus = null;
-  // The ported tests, plus the extra files that live elsewhere (manifest.test.ts).
+  fs.mkdirSync(TMP, { recursive: true });
   const jestPaths = [path.join('conformance', 'test_mmap')];
-  for (const f of (manifest.extra && manifest.extra.files) || []) {
-    if (!f.startsWith('conformance/test_mmap/')) jestPaths.push(f.split('/').join(path.sep));
+  for (const f of manifest.extra.files || []) if (!f.startsWith('conformance/test_mmap/')) jestPaths.push(f.split('/').join(path.sep));
+
+  // ---- the steps
+  const notRun = [];
+  const ranNow = new Set();
+  let failedSteps = 0;
+  if (opts.run) {
+    let windowsSkip = opts.noWindows ? '--no-windows'
+      : heavy.optedOut('windows') ? 'left out by PYMMAP_HEAVY=0' : heavy.windowsNotPossible();
+    const total = 1 + (opts.noPyodide ? 0 : 1) + (windowsSkip ? 0 : 1);
+    let n = 0;
+    for (const f of [JEST_JSON, SKIPS]) fs.rmSync(f, { force: true });
+    fs.writeFileSync(SKIPS, '');
+    const j = await step(++n, total, `pymmap on Node ${process.version} (${PLATFORM}): the ported suite and pymmap's own tests (jest)`,
+      process.execPath, ['--expose-gc', jestBin(), '--config', path.join(CONF, 'jest.config.js'), '--runInBand', '--json',
+        `--outputFile=${JEST_JSON}`, ...jestPaths, ...opts.jestArgs], { PYMMAP_CONFORMANCE_SKIPS: SKIPS });
+    void j;
+    if (!opts.noPyodide) {
+      fs.rmSync(PYODIDE_JSON, { force: true });
+      const r = await step(++n, total, "Pyodide: CPython's own test_mmap.py with pymmap's bridge and the built-in (anchor)",
+        process.execPath, [path.join(CONF, 'pyodide', 'run.js'), '--quiet', '--out', PYODIDE_JSON]);
+      if (r.status !== 0) failedSteps++;
+      ranNow.add(PYODIDE_JSON);
+    } else notRun.push('Pyodide (--no-pyodide)');
+    if (!windowsSkip) {
+      windowsSkip = heavy.ensureWindows(); // installs the toolchain on first use, with progress
+      if (windowsSkip) { notRun.push(`Windows: ${windowsSkip}`); failedSteps++; }
+    }
+    if (!windowsSkip) {
+      fs.rmSync(WINDOWS_JSON, { force: true });
+      const r = await step(++n, total, 'Windows: the ported suite in node.exe under wine (native/windows/build.sh)',
+        'bash', [path.join(ROOT, 'native', 'windows', 'build.sh'), '--out', WINDOWS_JSON], { PYMMAP_SKIP_TS_BUILD: '1' });
+      if (r.status !== 0) failedSteps++;
+      ranNow.add(WINDOWS_JSON);
+    } else if (!notRun.some((s) => s.startsWith('Windows'))) notRun.push(`Windows: ${windowsSkip}`);
+    process.stdout.write('\n');
   }
-  if (opts.run) jestStatus = runJest(jestPaths, opts.jestArgs);
+
+  // ---- this platform's column
   const jr = loadJestResults();
   if (!jr) {
-    console.error(`run.js: jest produced no results (${rel(JEST_JSON)} missing; jest exit status ${jestStatus})`);
+    console.error(`run.js: jest produced no results (${rel(JEST_JSON)} missing); see ${rel(LOGS)}/`);
     return 2;
   }
-  const side = loadSideChannel();
+  const { skips, modules } = verdict.readSideChannel(SKIPS);
+  const rows = manifest.tests.map((entry) => {
+    const ports = (entry.ported || []).map((p) => ({ p, r: jestPortResult(jr, skips, p.file, entry.suite, entry.name) }));
+    return { suite: entry.suite, name: entry.name, versions: entry.versions, platforms: entry.platforms,
+      results: { [SELF.id]: verdict.combine(entry, PLATFORM, ports) } };
+  });
+  const columns = [{ key: SELF.key, id: SELF.id, target: SELF, now: opts.run, time: jr.mtime }];
 
-  const targets = [SELF_TARGET];
-  const rows = [];
-  for (const entry of manifest.tests) {
-    const ports = (entry.ported || []).map((p) => ({
-      p, r: portResult(jr, side, p.file, entry.suite, entry.name, (entry.skip || {})[PLATFORM]),
-    }));
-    const res = ports.length ? combine(entry, ports)
-      : { status: 'fail', detail: 'no ported file', expected: (entry.platforms || []).includes(PLATFORM) };
-    rows.push({
-      suite: entry.suite, name: entry.name, versions: entry.versions,
-      platforms: entry.platforms, results: { [SELF_TARGET.id]: res },
-    });
+  // ---- the other columns: run now, or (--with-previous, --no-run) dated
+  const used = new Set(['N']);
+  const files = [];
+  for (const f of [WINDOWS_JSON, PYODIDE_JSON]) {
+    if (!fs.existsSync(f)) continue;
+    if (ranNow.has(f) || opts.withPrevious || !opts.run) files.push({ f, now: ranNow.has(f) });
   }
-
-  // The other targets: each leaves its results file; a failure shows in its column.
-  if (opts.run && !opts.noPyodide) {
-    console.log('\n== running CPython\'s own test_mmap.py inside Pyodide (conformance/pyodide/run.js) ==');
-    spawnSync(process.execPath, [path.join(ROOT, 'conformance', 'pyodide', 'run.js')], { cwd: ROOT, stdio: 'inherit' });
-  }
-  if (opts.run && !opts.noWindows && process.platform === 'linux') {
-    const hasWine = spawnSync('sh', ['-c', 'command -v wine'], { encoding: 'utf8' }).status === 0;
-    const root = typeof process.getuid === 'function' && process.getuid() === 0;
-    if (hasWine || root) {
-      console.log('\n== running the ported suite with the Windows build under wine (native/windows/build.sh) ==');
-      spawnSync('bash', [path.join(ROOT, 'native', 'windows', 'build.sh')], { cwd: ROOT, stdio: 'inherit' });
-    } else {
-      console.log('\n(Windows column not run: wine is not installed and installing it needs root)');
+  for (const f of opts.imports) files.push({ f, now: false });
+  for (const { f, now } of files) {
+    for (const { target, results, generated } of importTarget(f)) {
+      const id = target.id;
+      columns.push({ key: keyFor(target, used), id, target, now, time: generated ? Date.parse(generated) : fs.statSync(f).mtimeMs });
+      for (const row of rows) if (results[`${row.suite}.${row.name}`]) row.results[id] = results[`${row.suite}.${row.name}`];
     }
   }
-  // The Windows column (npm run test:windows leaves its results here) and the Pyodide one.
-  for (const auto of ['conformance/.tmp/windows/results.json', 'conformance/.tmp/pyodide/results.json']) {
-    const f = path.join(ROOT, auto);
-    if (fs.existsSync(f) && !opts.imports.some((x) => path.resolve(x) === f)) opts.imports.push(f);
-  }
-  for (const file of opts.imports) {
-    for (const { target, results } of importTarget(file)) {
-      targets.push(target);
-      for (const row of rows) {
-        const r = results[`${row.suite}.${row.name}`];
-        if (r) row.results[target.id] = r;
-      }
-    }
-  }
+  for (const c of columns) c.totals = verdict.count((row) => row.results[c.id], c.id === SELF.id ? PLATFORM : null, rows);
 
-  // Extra (non-upstream) tests: every assertion of the extra files.
+  // ---- pymmap's own tests (not upstream): every test of the extra files
   const extra = [];
-  for (const file of (manifest.extra && manifest.extra.files) || []) {
-    let found = false;
-    for (const key of jr.byKey.keys()) {
-      const [f, suite, name] = key.split('::');
-      if (f !== file) continue;
-      found = true;
-      const r = portResult(jr, side, f, suite, name, null);
-      extra.push({ file, suite, name, result: r });
+  for (const file of manifest.extra.files || []) {
+    const keys = [...jr.byKey.keys()].filter((k) => k.startsWith(`${file}::`));
+    for (const k of keys) {
+      const [, suite, name] = k.split('::');
+      extra.push({ file, suite, name, result: jestPortResult(jr, skips, file, suite, name) });
     }
-    if (!found) {
-      extra.push({ file, suite: path.basename(file), name: '(file)', result: {
-        status: 'fail', detail: jr.fileErrors.get(file) ? `test file failed to run: ${jr.fileErrors.get(file)}` : `${file} was not run`,
-      } });
+    if (!keys.length) {
+      extra.push({ file, suite: '', name: '(file)', result: { status: 'fail',
+        detail: jr.fileErrors.get(file) ? `test file failed to run: ${jr.fileErrors.get(file)}` : `${file} was not run` } });
     }
   }
-
-  const suites = [...new Set(rows.map((r) => r.suite))];
-  const totals = {};
-  for (const t of targets) {
-    // total: the upstream tests this target reports on (a test file may have fewer than 55)
-    const c = { pass: 0, fail: 0, skip: 0, total: 0, expected: 0, expectedFailures: 0 };
-    for (const row of rows) {
-      const r = row.results[t.id];
-      if (r) {
-        c[r.status] = (c[r.status] || 0) + 1;
-        c.total++;
-      }
-      if (t.id === SELF_TARGET.id && r.expected) {
-        c.expected++;
-        if (r.status === 'fail') c.expectedFailures++;
-      }
-    }
-    totals[t.id] = c;
-  }
-  const extraTotals = { pass: 0, fail: 0, skip: 0 };
+  const extraTotals = { pass: 0, fail: 0, skip: 0, total: extra.length };
   for (const x of extra) extraTotals[x.result.status]++;
 
   const notes = [];
-  for (const [v, u] of Object.entries(manifest.upstream || {})) {
-    if (u.reconstructed) notes.push(`${v}: ${u.source}`);
+  for (const [v, u] of Object.entries(manifest.upstream || {})) if (u.reconstructed) notes.push(`${v}: ${u.source}`);
+  for (const r of rows) {
+    const res = r.results[SELF.id];
+    if (!res.expected && res.status !== 'skip') notes.push(`${r.suite}.${r.name} ran on ${PLATFORM} although the manifest lists it for ${r.platforms.join(', ') || 'no platform'} only (${res.status}).`);
   }
-  const unexpectedRuns = rows.filter((r) => !r.results[SELF_TARGET.id].expected && r.results[SELF_TARGET.id].status !== 'skip');
-  for (const r of unexpectedRuns) {
-    notes.push(`${r.suite}.${r.name} ran on ${PLATFORM} although the manifest lists it for ${r.platforms.join(', ')} only (${r.results[SELF_TARGET.id].status}).`);
-  }
-
-  const modules = {};
-  for (const [file, mod] of [...side.modules].sort()) modules[file] = mod;
+  for (const [file, mod] of [...modules].sort()) notes.push(`${file} tests ${mod}`);
 
   const report = {
-    generated: new Date().toISOString(),
-    node: process.version,
-    platform: PLATFORM,
-    jestExitStatus: jestStatus,
-    modules,
-    targets,
-    suites,
-    rows: rows.map((r) => ({ ...r, results: Object.fromEntries(Object.entries(r.results).map(([k, v]) => [k, { status: v.status, detail: v.detail || '', ...(k === SELF_TARGET.id ? { expected: v.expected } : {}) }])) })),
-    totals,
-    extra: extra.map((x) => ({ file: x.file, suite: x.suite, name: x.name, result: { status: x.result.status, detail: x.result.detail || '' } })),
-    extraTotals,
-    notes,
+    generated: new Date().toISOString(), node: process.version, platform: PLATFORM, ranNow: opts.run, jestTime: jr.mtime,
+    columns, suites: [...new Set(rows.map((r) => r.suite))], rows, extra, extraTotals, notes, notRun,
   };
+  const text = render(report, false);
+  const md = render(report, true);
+  fs.mkdirSync(REPORT_DIR, { recursive: true });
+  fs.writeFileSync(path.join(REPORT_DIR, 'REPORT.md'), md);
+  fs.writeFileSync(path.join(REPORT_DIR, 'REPORT.json'), JSON.stringify({
+    ...report,
+    targets: columns.map((c) => ({ ...c.target, key: c.key, now: c.now, time: new Date(c.time).toISOString(), totals: c.totals })),
+    columns: undefined,
+  }, null, 2) + '\n');
+  if (opts.writeReport) fs.writeFileSync(COMMITTED_MD, md);
 
-  fs.writeFileSync(REPORT_JSON, JSON.stringify(report, null, 2) + '\n');
-  fs.writeFileSync(REPORT_MD, renderMarkdown(report));
-  console.log('');
-  console.log(renderText(report));
-  console.log('');
-  console.log(`wrote ${rel(REPORT_MD)} and ${rel(REPORT_JSON)}`);
-
-  const c = totals[SELF_TARGET.id];
-  const failed = c.expectedFailures + extraTotals.fail;
-  // The plain closing line CI reads (upstream rows plus the extra tests).
-  console.log(`conformance: ${c.pass + extraTotals.pass} passed, ${failed} failed, ${c.skip + extraTotals.skip} skipped`);
-  return failed > 0 ? 1 : 0;
+  process.stdout.write(text);
+  const c = columns[0].totals;
+  const failed = c.fail + extraTotals.fail;
+  console.log(`report: ${rel(path.join(REPORT_DIR, 'REPORT.md'))} (and .json); ` +
+    (opts.writeReport ? `wrote ${rel(COMMITTED_MD)}` : `--write-report updates ${rel(COMMITTED_MD)}`));
+  if (failedSteps) console.log(`steps that failed: ${failedSteps} (their logs: ${rel(LOGS)}/)`);
+  // the plain closing line: upstream tests (this platform) and pymmap's own tests counted apart
+  console.log(`conformance: upstream ${c.pass} passed, ${c.fail} failed, ${c.skip} skipped (of ${c.total}); ` +
+    `own ${extraTotals.pass} passed, ${extraTotals.fail} failed, ${extraTotals.skip} skipped`);
+  return failed + failedSteps > 0 ? 1 : 0;
 }
 
-process.exitCode = main();
+main().then((code) => { process.exitCode = code; }, (e) => { console.error(e); process.exitCode = 2; });

@@ -4,6 +4,7 @@
 //    is compiled (no compiler needed).
 //  - In a clone: compiles with node-gyp against the headers of the Node that runs this script
 //    (it never downloads headers: the machines here reach no host but the npm registry).
+//    Quiet: two lines on success, node-gyp's whole output on failure.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -54,12 +55,21 @@ const args = [gyp, 'rebuild', '--directory', here];
 const dir = nodeDir();
 if (dir) args.push(`--nodedir=${dir}`);
 else console.warn('pymmap: no Node headers next to this node; node-gyp will try its own cache');
-const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+// node-gyp says about 45 lines of "gyp info" on success: its output is kept and shown only when
+// the build fails (or with PYMMAP_VERBOSE_BUILD=1).
+const verbose = /^(1|true|yes)$/i.test(process.env.PYMMAP_VERBOSE_BUILD || '');
+const t0 = Date.now();
+if (!verbose) process.stderr.write('pymmap: building the native addon (node-gyp, about a minute) ...\n');
+const r = spawnSync(process.execPath, args, verbose ? { stdio: 'inherit' } : { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+const output = verbose ? '' : `${r.stdout || ''}${r.stderr || ''}`;
 if (r.status !== 0) {
-  console.error(`pymmap: native build failed (node-gyp exit ${r.status})`);
+  if (output) process.stderr.write(output.endsWith('\n') ? output : `${output}\n`);
+  console.error(`pymmap: native build failed (node-gyp exit ${r.status}${r.error ? `, ${r.error.message}` : ''}); the output above is node-gyp's`);
   process.exit(r.status || 1);
 }
 if (!loads()) {
+  if (output) process.stderr.write(output);
   console.error('pymmap: the addon was built but does not load');
   process.exit(1);
 }
+if (!verbose) process.stderr.write(`pymmap: native addon built in ${Math.round((Date.now() - t0) / 1000)} s (PYMMAP_VERBOSE_BUILD=1 shows node-gyp's output)\n`);

@@ -1,36 +1,40 @@
 // Differential test: CPython's mmap (python/oracle.py under every installed CPython 3.7-3.13)
-// vs the shim, on 30 generated sequences per version plus regressions/*.json.
-// Budget knobs: PYMMAP_DIFF_COUNT (default 30), PYMMAP_DIFF_SEED (default 20240601).
+// vs the shim, on the regressions (regressions/*.json), the generated sequences of a fixed seed
+// (the same every run) and those of a fresh seed (new every run, printed, so that a divergence
+// it finds can be replayed).
+// Budget knobs: PYMMAP_DIFF_COUNT (default 30, fixed seed), PYMMAP_DIFF_SEED (default 20240601),
+// PYMMAP_DIFF_FRESH_COUNT (default 20), PYMMAP_DIFF_FRESH_SEED (default: random; set it to replay).
+import { randomInt } from 'crypto';
 import { probePythons } from './python';
 import { generateMany } from './generator';
 import { describe as describeDivergence, loadKnown } from './compare';
 import { differential, loadRegressions } from './differential';
 
+const { testIf } = require('../lib/skips');
+
 const COUNT = Number(process.env.PYMMAP_DIFF_COUNT ?? 30);
 const SEED = Number(process.env.PYMMAP_DIFF_SEED ?? 20240601);
+const FRESH_COUNT = Number(process.env.PYMMAP_DIFF_FRESH_COUNT ?? 20);
+const FRESH_SEED = Number(process.env.PYMMAP_DIFF_FRESH_SEED ?? randomInt(1, 2 ** 31 - 1));
+const REPLAY = `PYMMAP_DIFF_FRESH_SEED=${FRESH_SEED} npx jest conformance/differential ` +
+  `(or: npm run fuzz -- --seed ${FRESH_SEED} --count ${FRESH_COUNT})`;
 
 const probes = probePythons();
 const known = loadKnown();
 const regressions = loadRegressions();
-const generated = generateMany(SEED, COUNT);
+const generated = [...generateMany(SEED, COUNT), ...generateMany(FRESH_SEED, FRESH_COUNT)];
+
+process.stderr.write(`differential: fixed seed ${SEED} (${COUNT} sequences), fresh seed ${FRESH_SEED} (${FRESH_COUNT}); replay: ${REPLAY}\n`);
 
 describe('differential: CPython mmap vs shim', () => {
   for (const p of probes) {
-    if (!p.interpreter) {
-      // eslint-disable-next-line no-console
-      console.warn(`differential ${p.minor} skipped: ${p.reason}`);
-      test.skip(`${p.minor}: skipped (${p.reason})`, () => undefined);
-      continue;
-    }
     const it = p.interpreter;
-    test(`${p.minor} (CPython ${it.full}): ${regressions.length} regressions + ${COUNT} generated (seed ${SEED})`, () => {
-      const res = differential([...regressions, ...generated], p.minor, it.exe, known);
+    const name = `${p.minor}${it ? ` (CPython ${it.full})` : ''}: ${regressions.length} regressions + ${COUNT} generated (seed ${SEED}) ` +
+      `+ ${FRESH_COUNT} generated (fresh seed ${FRESH_SEED})`;
+    testIf(it ? null : p.reason, name, () => {
+      const res = differential([...regressions, ...generated], p.minor, it!.exe, known);
       const report = res.divergences.map(describeDivergence).join('\n');
-      if (res.divergences.length) {
-        // eslint-disable-next-line no-console
-        console.log(`${p.minor}: ${res.divergences.length} divergences\n${report}`);
-      }
-      expect(report).toBe('');
+      expect(report ? `${res.divergences.length} divergences (replay the fresh ones: ${REPLAY})\n${report}` : '').toBe('');
     }, 120_000);
   }
 });

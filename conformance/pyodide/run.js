@@ -38,7 +38,8 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { execFileSync, spawn } = require('child_process');
+const { spawn } = require('child_process');
+const pyenv = require('../lib/pyenv');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MANIFEST = path.join(ROOT, 'conformance', 'manifest.json');
@@ -67,31 +68,7 @@ const MODE_TITLE = {
 
 // ------------------------------------------------------------------ finding the test files
 
-function pyenvRoots() {
-  const roots = [];
-  if (process.env.PYENV_ROOT) roots.push(process.env.PYENV_ROOT);
-  try {
-    const r = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10000 }).trim();
-    if (r) roots.push(r);
-  } catch { /* no pyenv */ }
-  roots.push(path.join(os.homedir(), '.pyenv'));
-  return [...new Set(roots)];
-}
-
-/** The newest installed CPython X.Y's test_mmap.py: {version, cpython, path} or null. */
-function findTestFile(version) {
-  const re = new RegExp(`^${version.replace('.', '\\.')}\\.(\\d+)$`);
-  for (const root of pyenvRoots()) {
-    let entries = [];
-    try { entries = fs.readdirSync(path.join(root, 'versions')); } catch { continue; }
-    const found = entries.filter((v) => re.test(v))
-      .sort((a, b) => Number(re.exec(b)[1]) - Number(re.exec(a)[1]))
-      .map((v) => ({ version, cpython: v, path: path.join(root, 'versions', v, 'lib', `python${version}`, 'test', 'test_mmap.py') }))
-      .filter((f) => fs.existsSync(f.path) && fs.existsSync(path.join(path.dirname(f.path), 'support', '__init__.py')));
-    if (found.length) return found[0];
-  }
-  return null;
-}
+const { findTestFile } = pyenv;
 
 function findTestFiles(versions = FILE_VERSIONS) {
   const files = [];
@@ -99,7 +76,7 @@ function findTestFiles(versions = FILE_VERSIONS) {
   for (const v of versions) {
     const f = findTestFile(v);
     if (f) files.push(f);
-    else missing.push(`CPython ${v}: no $(pyenv root)/versions/${v}.*/lib/python${v}/test/test_mmap.py (with test/support) found; its columns are skipped`);
+    else missing.push(`CPython ${v}: ${pyenv.testFileMissing(v)}; its columns are skipped`);
   }
   return { files, missing };
 }

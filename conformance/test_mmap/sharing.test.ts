@@ -11,7 +11,7 @@ import * as child_process from 'child_process';
 import * as readline from 'readline';
 import {
   testFile, loadDefaultModule, TestCase, testcase, makeTESTFN, unlink, open, with_, addCleanup,
-  skipTest, assertEqual, slice, b, rep, REPO_ROOT, fs, path,
+  needs, assertEqual, slice, b, rep, REPO_ROOT, fs, path,
 } from './support';
 
 testFile(__filename);
@@ -126,11 +126,8 @@ class Child {
   kill(): void { if (this.exited === null) this.proc.kill('SIGKILL'); }
 }
 
-function needBuiltPackage(): void {
-  if (!fs.existsSync(LIB) || !fs.existsSync(BUILTINS_LIB)) {
-    skipTest('shim/lib is not built (run `npm run build`)');
-  }
-}
+/** The child process runs the built package: without it these tests skip (fail with CI=true). */
+const builtPackage = needs(fs.existsSync(LIB) && fs.existsSync(BUILTINS_LIB), 'shim/lib is not built (run `npm run build`)');
 
 function makeFile(size: number, fill = b('\0')): void {
   with_(open(TESTFN, 'wb'), (f) => { f.write(rep(fill, size)); });
@@ -148,8 +145,7 @@ TestCase('SharingTests', {
   tearDown() { try { unlink(TESTFN); } catch { /* still mapped (Windows): left to the temp dir */ } },
 }, () => {
 
-  testcase('test_shared_file_map_both_directions', async () => {
-    needBuiltPackage();
+  testcase('test_shared_file_map_both_directions', builtPackage, async () => {
     const size = 2 * PAGESIZE;
     makeFile(size);
     const m = with_(open(TESTFN, 'r+b'), (f) => new mmap.mmap(f.fileno(), size));
@@ -191,8 +187,7 @@ TestCase('SharingTests', {
     assertEqual(bye.closed, true);
   });
 
-  testcase('test_read_only_child_sees_parent_writes', async () => {
-    needBuiltPackage();
+  testcase('test_read_only_child_sees_parent_writes', builtPackage, async () => {
     const size = PAGESIZE;
     makeFile(size, b('.'));
     const m = with_(open(TESTFN, 'r+b'), (f) => new mmap.mmap(f.fileno(), 0));
@@ -208,8 +203,7 @@ TestCase('SharingTests', {
     await child.close();
   });
 
-  testcase('test_copy_on_write_child_stays_private', async () => {
-    needBuiltPackage();
+  testcase('test_copy_on_write_child_stays_private', builtPackage, async () => {
     const size = PAGESIZE;
     makeFile(size, b('.'));
     const m = with_(open(TESTFN, 'r+b'), (f) => new mmap.mmap(f.fileno(), 0));

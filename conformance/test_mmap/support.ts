@@ -10,10 +10,16 @@
  *   - a small Python-like file object over fs.* (open(TESTFN, 'wb+') etc.),
  *   - `with` statement, bytes helpers, slice/find reference semantics.
  *
- * Skips are reported to conformance/run.js through a JSON-lines side channel
- * (env PYMMAP_CONFORMANCE_SKIPS): a static skip (decorator) is recorded when the
- * test is registered, a run-time skip (SkipTest) when the test runs; jest itself
- * shows the former as "skipped" and the latter as "passed".
+ * Every skip is decided when the test is registered, so that jest shows it as a skip:
+ *   - skipIf/skipUnless: upstream's decorators (kind 'static');
+ *   - skipsAtRunTime(cond, reason): a SkipTest upstream raises inside the test body,
+ *     predicted from the same condition (kind 'runtime'; conformance/manifest.json lists
+ *     each one under runtimeSkip, with its reason);
+ *   - needs(cond, reason): a prerequisite of the port itself, such as the built package
+ *     (kind 'prerequisite'; with CI=true a missing one fails instead of skipping).
+ * A SkipTest raised at run time that no decorator predicted fails the test. Skips are
+ * reported to conformance/run.js and the jest reporter through a JSON-lines side channel
+ * (env PYMMAP_CONFORMANCE_SKIPS).
  */
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
 import * as crypto from 'crypto';
@@ -153,13 +159,12 @@ export function exists(p: string): boolean {
 // Skip side channel
 // ---------------------------------------------------------------------------
 
-interface SkipRecord { file: string; suite: string; name: string; reason: string; kind: 'static' | 'runtime' }
+type SkipKind = 'static' | 'runtime' | 'prerequisite';
+interface SkipRecord { file: string; suite: string; name: string; reason: string; kind: SkipKind }
 
-function sideChannel(line: object): void {
-  const out = process.env.PYMMAP_CONFORMANCE_SKIPS;
-  if (!out) return;
-  try { fs.appendFileSync(out, JSON.stringify(line) + '\n'); } catch { /* report only */ }
-}
+const skips: { record(rec: object): void; onCI(): boolean } = require('../lib/skips');
+
+function sideChannel(line: object): void { skips.record(line); }
 
 function recordSkip(rec: SkipRecord): void { sideChannel({ type: 'skip', ...rec }); }
 function recordMeta(meta: object): void { sideChannel({ type: 'meta', file: currentFile, ...meta }); }
@@ -171,10 +176,15 @@ export class SkipTest extends Error {
 /** self.skipTest(reason) / raise unittest.SkipTest(reason) */
 export function skipTest(reason: string): never { throw new SkipTest(reason); }
 
+/** Whether test.support.requires(resource) lets a test run: PYMMAP_TEST_RESOURCES (like -u). */
+export function resourceEnabled(resource: string): boolean {
+  const enabled = (process.env.PYMMAP_TEST_RESOURCES || '').split(',').map((s) => s.trim());
+  return enabled.includes(resource) || enabled.includes('all');
+}
+
 /** test.support.requires(resource, msg): resources come from PYMMAP_TEST_RESOURCES (like -u). */
 export function requires(resource: string, msg?: string): void {
-  const enabled = (process.env.PYMMAP_TEST_RESOURCES || '').split(',').map((s) => s.trim());
-  if (enabled.includes(resource) || enabled.includes('all')) return;
+  if (resourceEnabled(resource)) return;
   throw new SkipTest(msg ?? `Use of the ${JSON.stringify(resource)} resource not enabled`);
 }
 
@@ -182,12 +192,19 @@ export function requires(resource: string, msg?: string): void {
 // unittest.TestCase emulation
 // ---------------------------------------------------------------------------
 
-export interface Decorator { skip: boolean; reason: string }
+export interface Decorator { skip: boolean; reason: string; kind?: SkipKind }
 
 /** @unittest.skipIf(cond, reason) */
-export function skipIf(cond: any, reason: string): Decorator { return { skip: !!cond, reason }; }
+export function skipIf(cond: any, reason: string): Decorator { return { skip: !!cond, reason, kind: 'static' }; }
 /** @unittest.skipUnless(cond, reason) */
-export function skipUnless(cond: any, reason: string): Decorator { return { skip: !cond, reason }; }
+export function skipUnless(cond: any, reason: string): Decorator { return { skip: !cond, reason, kind: 'static' }; }
+/**
+ * Upstream raises SkipTest(reason) inside the body when cond holds; the port decides it at
+ * registration from the same condition (the body keeps upstream's skipTest call).
+ */
+export function skipsAtRunTime(cond: any, reason: string): Decorator { return { skip: !!cond, reason, kind: 'runtime' }; }
+/** A prerequisite of the port (not of upstream's test): skip without it, fail with CI=true. */
+export function needs(cond: any, reason: string): Decorator { return { skip: !cond, reason, kind: 'prerequisite' }; }
 
 let currentFile = '';
 let currentSuite = '';
@@ -226,7 +243,14 @@ export function testcase(name: string, ...rest: Array<Decorator | TestFn>): void
   const hooks = currentHooks;
   const skipping = decorators.find((d) => d.skip);
   if (skipping) {
-    recordSkip({ file, suite, name, reason: skipping.reason, kind: 'static' });
+    const kind = skipping.kind ?? 'static';
+    recordSkip({ file, suite, name, reason: skipping.reason, kind });
+    if (kind === 'prerequisite' && skips.onCI()) {
+      it(name, () => {
+        throw new AssertionError(`missing prerequisite (CI=true makes this a failure): ${skipping.reason}`);
+      });
+      return;
+    }
     it.skip(name, () => undefined);
     return;
   }
@@ -256,8 +280,10 @@ export function testcase(name: string, ...rest: Array<Decorator | TestFn>): void
       ctx = null;
     }
     if (err instanceof SkipTest) {
-      recordSkip({ file, suite, name, reason: err.reason, kind: 'runtime' });
-      return;
+      // Jest cannot turn a running test into a skip: a skip nobody predicted would show as a
+      // pass. Predict it with skipsAtRunTime()/needs() (and list it in the manifest).
+      throw new AssertionError(`SkipTest raised at run time (${err.reason}) but not decided at registration: ` +
+        'add skipsAtRunTime(cond, reason) or needs(cond, reason) to the test');
     }
     if (err) throw err;
     if (c.subFailures.length) {

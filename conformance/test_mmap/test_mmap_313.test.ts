@@ -6,8 +6,8 @@
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import {
-  testFile, loadMmapModule, TestCase, testcase, skipIf, skipUnless, Decorator,
-  makeTESTFN, unlink, exists, open, with_, statSize, addCleanup, subTest, skipTest, requires,
+  testFile, loadMmapModule, TestCase, testcase, skipIf, skipUnless, skipsAtRunTime, needs, Decorator,
+  makeTESTFN, unlink, exists, open, with_, statSize, addCleanup, subTest, skipTest, requires, resourceEnabled,
   assertEqual, assertTrue, assertFalse, assertIs, assertIsNone, assertIsNotNone, assertIsInstance,
   assertGreater, assertRaises, assertRaisesRegex, pyassert, fail,
   slice, ValueError, PyTypeError, IndexError, OverflowError, OSError, PermissionError, Exception,
@@ -426,7 +426,10 @@ TestCase('MmapTests', {
     }
   });
 
-  testcase('test_find_does_not_access_beyond_buffer', () => {
+  testcase('test_find_does_not_access_beyond_buffer',
+    // port: upstream's AttributeError -> SkipTest in the body, decided here from the same names
+    skipsAtRunTime(mmap.MAP_PRIVATE === undefined || mmap.MAP_ANONYMOUS === undefined ||
+      mmap.PAGESIZE === undefined || mmap.PROT_READ === undefined, 'mmap flags unavailable'), () => {
     // port: AttributeError on a missing constant -> SkipTest('mmap flags unavailable')
     if (mmap.MAP_PRIVATE === undefined || mmap.MAP_ANONYMOUS === undefined ||
         mmap.PAGESIZE === undefined || mmap.PROT_READ === undefined) {
@@ -1197,7 +1200,8 @@ TestCase('MmapTests', {
 
   testcase('test_access_violations',
     skipUnless(IS_WINDOWS, 'requires Windows'),
-    skipUnless(typeof mmap.mmap?.prototype?._protect === 'function', 'test needs debug build'), () => {
+    skipUnless(typeof mmap.mmap?.prototype?._protect === 'function', 'test needs debug build'),
+    needs(fs.existsSync(path.join(REPO_ROOT, 'shim', 'lib', 'index.js')), 'shim/lib not built (npm run build)'), () => {
       // port: the child is a node process running the same steps with the built
       // package (shim/lib); suppress(OSError) becomes try/catch of OSError.
       const lib = path.join(REPO_ROOT, 'shim', 'lib', 'index.js');
@@ -1250,6 +1254,14 @@ TestCase('LargeMmapTests', {
   },
 }, () => {
 
+  // port: _make_test_file raises SkipTest inside each test; the same conditions, decided when
+  // the tests are registered (first the resource, as upstream checks it first).
+  const largeFile: Decorator[] = [
+    skipsAtRunTime((SYS_PLATFORM.slice(0, 3) === 'win' || IS_APPLE) && !resourceEnabled('largefile'),
+      `test requires ${0x180000000} bytes and a long time to run`),
+    needs(sparseFilesSupported(), `filesystem does not support sparse files (test requires ${0x180000000} bytes)`),
+  ];
+
   function _make_test_file(num_zeroes: number, tail: Buffer): any {
     if (SYS_PLATFORM.slice(0, 3) === 'win' || IS_APPLE) {
       requires('largefile',
@@ -1275,7 +1287,7 @@ TestCase('LargeMmapTests', {
     return f;
   }
 
-  testcase('test_large_offset', () => {
+  testcase('test_large_offset', ...largeFile, () => {
     with_(_make_test_file(0x14FFFFFFF, b(' ')), (f) => {
       with_(new mmap.mmap(f.fileno(), 0, { offset: 0x140000000, access: mmap.ACCESS_READ }), (m) => {
         assertEqual(m.__getitem__(0xFFFFFFF), 32);
@@ -1283,7 +1295,7 @@ TestCase('LargeMmapTests', {
     });
   });
 
-  testcase('test_large_filesize', () => {
+  testcase('test_large_filesize', ...largeFile, () => {
     with_(_make_test_file(0x17FFFFFFF, b(' ')), (f) => {
       if (MAXSIZE < 0x180000000n) {
         // On 32 bit platforms the file is larger than sys.maxsize so
@@ -1310,11 +1322,11 @@ TestCase('LargeMmapTests', {
     });
   }
 
-  testcase('test_around_2GB', skipUnless(MAXSIZE > BigInt(_4G), 'test cannot run on 32-bit systems'), () => {
+  testcase('test_around_2GB', skipUnless(MAXSIZE > BigInt(_4G), 'test cannot run on 32-bit systems'), ...largeFile, () => {
     _test_around_boundary(_2G);
   });
 
-  testcase('test_around_4GB', skipUnless(MAXSIZE > BigInt(_4G), 'test cannot run on 32-bit systems'), () => {
+  testcase('test_around_4GB', skipUnless(MAXSIZE > BigInt(_4G), 'test cannot run on 32-bit systems'), ...largeFile, () => {
     _test_around_boundary(_4G);
   });
 });

@@ -16,10 +16,10 @@
  *     native/build holds the Linux build);
  *  2. runs conformance/windows/harness.js in `wine NODE.EXE --expose-gc` (output to a file:
  *     node.exe under wine cannot write to a Unix pipe);
- *  3. maps the results onto conformance/manifest.json as run.js does for its own column
- *     (a test that passed but skipped itself at run time is a skip; a decorator skip of a test
- *     the manifest says runs on win32 is a failure) and writes --out (default
- *     conformance/.tmp/windows/results.json).
+ *  3. maps the results onto conformance/manifest.json with the rules of run.js's own column
+ *     (conformance/lib/verdict.js: a decorator skip of a test the manifest says runs on win32
+ *     is a failure, and so is a run-time skip the manifest does not list under runtimeSkip)
+ *     and writes --out (default conformance/.tmp/windows/results.json).
  * Environment: WINEPREFIX (must be outside the repository), WINEDEBUG.
  * Exit status: 0 when every upstream test expected on win32 passed or skipped itself at run
  * time, 1 otherwise, 2 when the harness gave no results.
@@ -88,6 +88,10 @@ function compileTree() {
     if (f.endsWith('.wine.ts')) compile(path.join(__dirname, f), path.join(OUTROOT, 'conformance', 'windows', f.replace(/\.ts$/, '.js')));
   }
   fs.copyFileSync(path.join(__dirname, 'harness.js'), path.join(OUTROOT, 'harness.js'));
+  // support.ts records skips through conformance/lib/skips.js
+  const lib = path.join(ROOT, 'conformance', 'lib');
+  fs.mkdirSync(path.join(OUTROOT, 'conformance', 'lib'), { recursive: true });
+  for (const f of fs.readdirSync(lib)) if (f.endsWith('.js')) fs.copyFileSync(path.join(lib, f), path.join(OUTROOT, 'conformance', 'lib', f));
 }
 
 // ---------------------------------------------------------------- 2. run under wine
@@ -112,51 +116,15 @@ function runWine(o, rawFile, skipsFile, logFile) {
 
 // ---------------------------------------------------------------- 3. results
 
-function loadSkips(file) {
-  const skips = new Map();
-  if (!fs.existsSync(file)) return skips;
-  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    let rec;
-    try { rec = JSON.parse(line); } catch { continue; }
-    if (rec.type !== 'skip') continue;
-    skips.set(`${rec.file.replace(/\.js$/, '.ts')}::${rec.suite}::${rec.name}`, rec);
-  }
-  return skips;
-}
+// The verdict rules are conformance/lib/verdict.js (shared with conformance/run.js).
+const verdict = require('../lib/verdict');
 
 function portResult(raw, skips, file, suite, name) {
   const js = file.replace(/\.ts$/, '.js');
   const t = raw.tests.find((x) => x.file === js && x.suites[0] === suite && x.name === name);
-  const rec = skips.get(`${file}::${suite}::${name}`);
-  if (!t) {
-    if (raw.files[js]) return { status: 'fail', detail: `test file failed to load: ${raw.files[js]}` };
-    if (!(js in raw.files)) return { status: 'fail', detail: `${file} was not run` };
-    return { status: 'fail', detail: `not defined in ${file}` };
-  }
-  if (t.status === 'passed') {
-    if (rec && rec.kind === 'runtime') return { status: 'skip', detail: rec.reason, kind: 'runtime' };
-    return { status: 'pass', detail: '' };
-  }
-  if (t.status === 'failed') return { status: 'fail', detail: t.message };
-  return { status: 'skip', detail: rec ? rec.reason : 'skipped', kind: 'static' };
-}
-
-function combine(expected, ports) {
-  const fails = ports.filter(({ r }) => r.status === 'fail');
-  const tag = (p, r) => (ports.length > 1 ? `[${p.from} file] ${r.detail}` : r.detail);
-  if (fails.length) return { status: 'fail', detail: fails.map(({ p, r }) => tag(p, r)).join(' / ') };
-  const bad = ports.filter(({ r }) => r.status === 'skip' && r.kind === 'static' && expected);
-  if (bad.length) {
-    return { status: 'fail', detail: bad.map(({ p, r }) => tag(p, { detail: `skipped (${r.detail}) but expected to run on win32` })).join(' / ') };
-  }
-  const passes = ports.filter(({ r }) => r.status === 'pass');
-  if (passes.length) {
-    const skipped = ports.filter(({ r }) => r.status === 'skip');
-    return { status: 'pass', detail: skipped.map(({ p, r }) => `${p.from} file skipped: ${r.detail}`).join(' / ') };
-  }
-  const { p, r } = ports[0];
-  return { status: 'skip', detail: ports.length > 1 ? tag(p, r) : r.detail };
+  const missing = raw.files[js] ? `test file failed to load: ${raw.files[js]}`
+    : !(js in raw.files) ? `${file} was not run` : `not defined in ${file}`;
+  return verdict.portResult(t ? { status: t.status, message: t.message } : null, skips.get(`${file}::${suite}::${name}`), missing);
 }
 
 function main() {
@@ -176,7 +144,7 @@ function main() {
     return 2;
   }
   const raw = JSON.parse(fs.readFileSync(rawFile, 'utf8'));
-  const skips = loadSkips(skipsFile);
+  const { skips } = verdict.readSideChannel(skipsFile, (f) => f.replace(/\.js$/, '.ts'));
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
 
   const target = {
@@ -190,9 +158,7 @@ function main() {
   for (const entry of manifest.tests) {
     const expected = (entry.platforms || []).includes('win32');
     const ported = (entry.ported || []).filter((p) => o.files.includes(p.file));
-    const res = ported.length
-      ? combine(expected, ported.map((p) => ({ p, r: portResult(raw, skips, p.file, entry.suite, entry.name) })))
-      : { status: 'fail', detail: 'no ported file run' };
+    const res = verdict.combine(entry, 'win32', ported.map((p) => ({ p, r: portResult(raw, skips, p.file, entry.suite, entry.name) })));
     results[`${entry.suite}.${entry.name}`] = { status: res.status, detail: res.detail };
     totals[res.status]++;
     if (expected) {

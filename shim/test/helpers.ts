@@ -2,7 +2,6 @@
 //
 // Every expected value in these tests was measured on CPython (3.7.16 ... 3.13.0 installed
 // under $(pyenv root)/versions) unless a comment says it comes from CPython's 3.15 sources.
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -77,33 +76,10 @@ export function mappingsOf(file: string): string[] {
     .filter((l) => l.trim() !== '' && l.split(/\s+/)[4] === ino);
 }
 
-/** The installed CPython interpreters, by minor version ("3.7" -> path), from pyenv. */
+/** The installed CPython interpreters, by minor version ("3.7" -> path): conformance/lib/pyenv.js. */
 export function findPythons(): Map<string, string | null> {
-  const roots: string[] = [];
-  if (process.env.PYENV_ROOT) roots.push(process.env.PYENV_ROOT);
-  try {
-    const r = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10000 }).trim();
-    if (r) roots.push(r);
-  } catch { /* no pyenv on PATH */ }
-  roots.push(path.join(os.homedir(), '.pyenv'));
-  const found = new Map<string, string | null>();
-  for (const minor of ['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13']) {
-    let best: string | null = null;
-    let bestPatch = -1;
-    for (const root of roots) {
-      let entries: string[] = [];
-      try { entries = fs.readdirSync(path.join(root, 'versions')); } catch { continue; }
-      for (const e of entries) {
-        const m = new RegExp(`^${minor.replace('.', '\\.')}\\.(\\d+)$`).exec(e);
-        const exe = path.join(root, 'versions', e, 'bin', 'python3');
-        if (m && Number(m[1]) > bestPatch && fs.existsSync(exe)) {
-          best = exe;
-          bestPatch = Number(m[1]);
-        }
-      }
-    }
-    found.set(minor, best);
-  }
-  return found;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pyenv = require('../../conformance/lib/pyenv');
+  return new Map(pyenv.MINORS.map((minor: string) => [minor, pyenv.pythonPath(minor)?.exe ?? null]));
 }
 
