@@ -132,6 +132,28 @@ def main():
 
     m.close()
 
+    # ---- the worst case of find/rfind: periodic needles in periodic files (run.js's "periodic
+    # files"), no match, so each search covers the whole file
+    per = cfg.get("periodic") or {"ops": {}}
+    for op, spec in per["ops"].items():
+        if op not in ops:
+            continue
+        reverse = spec["reverse"]
+        with open(spec["needle"], "rb") as nf:
+            nd = nf.read()
+        with open(spec["file"], "rb") as pf:
+            pm = mmap.mmap(pf.fileno(), 0, access=mmap.ACCESS_READ)
+            r = pm.rfind(nd) if reverse else pm.find(nd)
+            assert r == -1, (op, r)
+            ts = []
+            for _ in range(k_scan):
+                t0 = perf()
+                r = pm.rfind(nd) if reverse else pm.find(nd)
+                ts.append(perf() - t0)
+            pm.close()
+        t = median(ts)
+        put(op, per["size"] / t, "B/s", t, per["size"])
+
     # ---- map + close (whole file, read-only)
     if "map_close" in ops:
         for _ in range(200):

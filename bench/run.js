@@ -170,6 +170,56 @@ function ensureFile() {
   return { file, meta: generateFile(file, SIZE) };
 }
 
+// ------------------------------------------------------------------ the periodic files
+//
+// The worst case of find/rfind (issue 10): 8 MiB of (a^k b)* and needles of the same period
+// whose last period is broken (a^(k+1) where a^k b is due). Every aligned window matches all of
+// the needle but its end, so a search that verifies prefilter candidates one memcmp at a time is
+// quadratic (seconds here, hours at 1 GiB); a linear one takes milliseconds. No match: each
+// search covers the whole file. find rows use period 64 (one candidate per 64 bytes, each
+// verifying the whole needle), rfind rows period 8 (CPython's rfind compares from the needle's
+// end: O(n * period) here, fast at 8, slow at 64). Fixed size (not --mib): these rows are about
+// the worst case.
+
+const PERIODIC = { version: 1, size: 8 * 1024 * 1024, periods: [8, 64], needles: { '32k': 32 * 1024, '1m': 1024 * 1024 } };
+
+function periodicBytes(period, n) {
+  const unit = Buffer.from('a'.repeat(period - 1) + 'b', 'latin1');
+  const b = Buffer.alloc(n);
+  let filled = unit.copy(b, 0, 0, Math.min(unit.length, n));
+  while (filled < n) filled += b.copy(b, filled, 0, Math.min(filled, n - filled));
+  return b;
+}
+
+/** { size, files: { period: path }, needles: { `${period}-${key}`: path } } */
+function periodicPaths() {
+  const base = path.join(os.tmpdir(), `pymmap-bench-periodic-v${PERIODIC.version}`);
+  const files = {};
+  const needles = {};
+  for (const per of PERIODIC.periods) {
+    files[per] = `${base}-p${per}.bin`;
+    for (const k of Object.keys(PERIODIC.needles)) needles[`${per}-${k}`] = `${base}-p${per}-${k}.bin`;
+  }
+  return { size: PERIODIC.size, files, needles };
+}
+
+function ensurePeriodic() {
+  const p = periodicPaths();
+  const sizeOf = (f) => { try { return fs.statSync(f).size; } catch { return -1; } };
+  const write = (f, b) => { fs.writeFileSync(f + '.tmp', b); fs.renameSync(f + '.tmp', f); };
+  for (const per of PERIODIC.periods) {
+    for (const [k, m] of Object.entries(PERIODIC.needles)) {
+      const f = p.needles[`${per}-${k}`];
+      if (sizeOf(f) !== m) write(f, Buffer.concat([periodicBytes(per, m - per), Buffer.alloc(per, 'a')]));
+    }
+    if (sizeOf(p.files[per]) !== PERIODIC.size) {
+      write(p.files[per], periodicBytes(per, PERIODIC.size));
+      log(`generated ${p.files[per]} (${fmtBytes(PERIODIC.size)} of (a^${per - 1} b)*)`);
+    }
+  }
+  return p;
+}
+
 // ------------------------------------------------------------------ helpers
 
 function log(...a) { console.error(...a); }
@@ -246,7 +296,9 @@ const OPS = [
     floor: 1, aim: null, nodeNote: 's += buf[i]',
     node: (c) => seqBytesNode(c),
     pymmap: (c) => {
-      const id = c.m._id;
+      // the native id (module-internal; `_id` in builds before the shim's private fields)
+      const lib = require(path.join(ROOT, 'shim/lib/mmap.js'));
+      const id = lib.mappingOf ? lib.mappingOf(c.m).id : c.m._id;
       const n = Math.min(CFG.n_index, SIZE);
       const run = (k) => { let s = 0; for (let i = 0; i < k; i++) s += native.getByte(id, i); return s; };
       run(20000);
@@ -388,6 +440,24 @@ const OPS = [
       return { value: n / t, seconds: t, work: n };
     },
   },
+  // The worst case (see "the periodic files"). No plain-Node rfind: Buffer.lastIndexOf (and
+  // indexOf on reversed bytes) are quadratic there, minutes per call.
+  ...[['32k', '32 KiB'], ['1m', '1 MiB']].flatMap(([key, what]) => [
+    {
+      id: `periodic_find_${key}`, label: `find(${what} periodic needle), 8 MiB of period 64, no match`,
+      unit: 'B/s', cpy: `periodic_find_${key}`, floor: 0.5, aim: null, periodic: { period: 64, key, reverse: false },
+      nodeNote: 'buf.indexOf(needle)',
+      node: (c) => periodicScan(c),
+      pymmap: (c) => periodicScan(c),
+    },
+    {
+      id: `periodic_rfind_${key}`, label: `rfind(${what} periodic needle), 8 MiB of period 8, no match`,
+      unit: 'B/s', cpy: `periodic_rfind_${key}`, floor: 0.5, aim: null, periodic: { period: 8, key, reverse: true },
+      nodeNote: 'not measured (buf.lastIndexOf: minutes per call here)',
+      node: null,
+      pymmap: (c) => periodicScan(c),
+    },
+  ]),
 ];
 
 function scan(c, key, fn, reverse = false) {
@@ -397,6 +467,19 @@ function scan(c, key, fn, reverse = false) {
   const t = medianTime(CFG.k_scan, fn);
   const scanned = reverse ? SIZE - at : at + c.nd[key].length;
   return { value: scanned / t, seconds: t, work: scanned };
+}
+
+// c.per: { m (pymmap) or buf (node), nd, reverse } (see opChild).
+function periodicScan(c) {
+  const { m, buf, nd, reverse } = c.per;
+  let fn;
+  if (m) fn = reverse ? () => m.rfind(nd) : () => m.find(nd);
+  else if (reverse) throw new Error('no plain-Node rfind here');
+  else fn = () => buf.indexOf(nd);
+  const r = fn();
+  if (r !== -1) throw new Error(`periodic search: found ${r}, expected -1`);
+  const t = medianTime(CFG.k_scan, fn);
+  return { value: PERIODIC.size / t, seconds: t, work: PERIODIC.size };
 }
 
 function seqBytesNode(c) {
@@ -531,6 +614,15 @@ function opChild({ file, op, impl }) {
   c.fd = fs.openSync(file, 'r');
   if (impl === 'node') c.buf = fs.readFileSync(file);
   else c.m = new M.mmap(c.fd, 0, { access: M.ACCESS_READ });
+  let perFd = null;
+  const per = OPS.find((o) => o.id === op).periodic;
+  if (per) {
+    const pp = periodicPaths();
+    c.per = { nd: fs.readFileSync(pp.needles[`${per.period}-${per.key}`]), reverse: per.reverse };
+    perFd = fs.openSync(pp.files[per.period], 'r');
+    if (impl === 'node') c.per.buf = fs.readFileSync(pp.files[per.period]);
+    else c.per.m = new M.mmap(perFd, 0, { access: M.ACCESS_READ });
+  }
   if (op === 'getitem_random') c.idxRandom = xorshiftOffsets(Math.floor(CFG.n_index / 4), SIZE, SEED);
   if (op === 'slice4k') c.offs4k = xorshiftOffsets(CFG.n_slice4k, SIZE - 4096, SEED + 4096);
   if (op === 'slice16') c.offs16 = xorshiftOffsets(CFG.n_slice16, SIZE - 16, SEED + 16);
@@ -539,6 +631,8 @@ function opChild({ file, op, impl }) {
   v.minor_faults = process.resourceUsage().minorPageFault - f0; // warm-up included
   if (c.m) c.m.close();
   fs.closeSync(c.fd);
+  if (c.per && c.per.m) c.per.m.close();
+  if (perFd !== null) fs.closeSync(perFd);
   return v;
 }
 
@@ -611,6 +705,16 @@ function main() {
     n_slice4k: CFG.n_slice4k, n_slice16: CFG.n_slice16, n_map_close: CFG.n_map_close,
     k_scan: CFG.k_scan, seed: SEED,
   };
+  const periodic = ops.some((o) => o.periodic) ? ensurePeriodic() : null;
+  if (periodic) {
+    // CPython gets, per op, the file, the needle and the direction
+    pyCfg.periodic = { size: periodic.size, ops: {} };
+    for (const o of ops.filter((x) => x.periodic)) {
+      const { period, key, reverse } = o.periodic;
+      fs.readFileSync(periodic.files[period]); // warm the page cache
+      pyCfg.periodic.ops[o.cpy] = { file: periodic.files[period], needle: periodic.needles[`${period}-${key}`], reverse };
+    }
+  }
 
   // Find the CPythons that work (one probe run each on a tiny op set).
   const pythons = [];
@@ -647,6 +751,7 @@ function main() {
     const order = r % 2 === 0 ? ['node', 'pymmap'] : ['pymmap', 'node'];
     for (const op of ops) {
       for (const impl of order) {
+        if (!op[impl]) continue; // no plain-Node side (periodic rfind rows)
         const v = runOpChild(file, op.id, impl);
         push(impl, op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work,
           minor_faults: v.minor_faults });
@@ -704,6 +809,7 @@ function main() {
     pythons: pythons.map((p) => p.info), file: { path: file, size: SIZE, needles: meta.needles },
     config: CFG, load_average: { start: load0, end: os.loadavg()[0] }, rows, soaks, raw,
   };
+  if (periodic) result.periodic = periodic;
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const jsonPath = path.join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');
   fs.writeFileSync(jsonPath, JSON.stringify(result, null, 1));
@@ -750,6 +856,11 @@ function report(res, pyLabels) {
   L.push(`- File: ${fmtBytes(res.file.size)} of text in lines of 50-70 chars (common English words), ` +
     `page cache warm; mapped with ACCESS_READ by both CPython and pymmap. ` +
     `Needles: ${Object.entries(res.file.needles).map(([k, v]) => `${k} \`${v.text}\` at ${v.offset}`).join(', ')}.`);
+  if (res.periodic) {
+    L.push(`- Periodic rows: ${fmtBytes(res.periodic.size)} of (a^(p-1) b)* (period p), needles of the same period ` +
+      'ending in a^p instead of a^(p-1) b (no match: the whole file is searched); each aligned window matches all ' +
+      'of the needle but its end, the worst case of a filter-and-verify search.');
+  }
   L.push(`- ${res.config.repeats} repeats; each measurement (operation x implementation x repeat) runs in a fresh ` +
     'process; each cell is the median over repeats; each ratio is the median of the per-repeat ratios ' +
     '(min-max in brackets). Ratios > 1: pymmap is faster.');
@@ -785,6 +896,8 @@ function report(res, pyLabels) {
     getitem_random: '`s += m[i]` over a list of random i', readline: '`while m.readline(): n += 1`',
     slice4k: '`m[a:a+4096]`', slice16: '`m[a:a+16]`', read1m: '`while m.read(1 << 20): pass`',
     map_close: '`mmap.mmap(fd, 0, access=ACCESS_READ).close()`',
+    periodic_find_32k: '`m.find(needle)`', periodic_rfind_32k: '`m.rfind(needle)`',
+    periodic_find_1m: '`m.find(needle)`', periodic_rfind_1m: '`m.rfind(needle)`',
   };
   const pm = {
     find_common: '`m.seek(0); m.find(needle)`', find_rare: '`m.seek(0); m.find(needle)`', rfind: '`m.rfind(needle)`',
@@ -793,6 +906,8 @@ function report(res, pyLabels) {
     readline: '`while (m.readline().length) n++`', slice4k: '`m.__getitem__(new slice(a, a + 4096))`',
     slice16: '`m.__getitem__(new slice(a, a + 16))`', read1m: '`while (m.read(1 << 20).length) ;`',
     map_close: '`new mmap(fd, 0, {access: ACCESS_READ}).close()`',
+    periodic_find_32k: '`m.find(needle)`', periodic_rfind_32k: '`m.rfind(needle)`',
+    periodic_find_1m: '`m.find(needle)`', periodic_rfind_1m: '`m.rfind(needle)`',
   };
   for (const r of res.rows) L.push(`| ${r.id} | ${py[r.id] || ''} | \`${r.node_note}\` | ${pm[r.id] || ''} |`);
   if (res.soaks.length) {

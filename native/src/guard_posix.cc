@@ -241,8 +241,8 @@ OsError g_rfind(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn,
   if (nn == 0) { *at = (int64_t)hn; return {}; }
   return guarded([&] {
     if (nn == 1) {
-      const void* r = memrchr(hay, nd[0], hn);
-      *at = r ? (const uint8_t*)r - hay : -1;
+      const uint8_t* r = fastfind::mem_rchr(hay, nd[0], hn);  // memrchr where there is one
+      *at = r ? r - hay : -1;
     } else {
       *at = fastfind::rfind(hay, hn, nd, nn);
     }

@@ -30,6 +30,7 @@
 #include <new>
 
 #include "os.h"
+#include "search.h"
 
 namespace pymmap {
 
@@ -217,26 +218,18 @@ OsError g_set(uint8_t* p, uint8_t v) {
 
 namespace {
 
-// memmem / memrchr are not in the Windows C runtime.
+// memmem / memrchr are not in the Windows C runtime: search.h needs neither (linear worst
+// case both ways, memchr/SSE2 prefilter; no allocation, no exceptions, no destructors).
 const uint8_t* find_fwd(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn) {
   if (nn == 1) return static_cast<const uint8_t*>(memchr(hay, nd[0], (size_t)hn));
-  const uint8_t first = nd[0];
-  const uint8_t* p = hay;
-  const uint8_t* last = hay + (hn - nn);  // last candidate start
-  while (p <= last) {
-    p = static_cast<const uint8_t*>(memchr(p, first, (size_t)(last - p + 1)));
-    if (!p) return nullptr;
-    if (memcmp(p + 1, nd + 1, (size_t)(nn - 1)) == 0) return p;
-    p++;
-  }
-  return nullptr;
+  int64_t r = fastfind::find(hay, (size_t)hn, nd, (size_t)nn);
+  return r < 0 ? nullptr : hay + r;
 }
 
 const uint8_t* find_rev(const uint8_t* hay, uint64_t hn, const uint8_t* nd, uint64_t nn) {
-  for (uint64_t s = hn - nn + 1; s-- > 0;) {
-    if (hay[s] == nd[0] && memcmp(hay + s + 1, nd + 1, (size_t)(nn - 1)) == 0) return hay + s;
-  }
-  return nullptr;
+  if (nn == 1) return fastfind::mem_rchr(hay, nd[0], (size_t)hn);
+  int64_t r = fastfind::rfind(hay, (size_t)hn, nd, (size_t)nn);
+  return r < 0 ? nullptr : hay + r;
 }
 
 }  // namespace
