@@ -6,8 +6,7 @@
         "src/binding.cc",
         "src/constants.cc"
       ],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-std=c++17", "-O2", "-fvisibility=hidden"],
       "cflags_cc!": ["-fno-exceptions"],
       "conditions": [

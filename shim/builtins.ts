@@ -1,4 +1,8 @@
-// Python's built-in exceptions (the ones the mmap module raises) and `slice`.
+/**
+ * Python's built-in exceptions (the ones the mmap module raises, with Python's hierarchy) and
+ * `slice`.
+ * @module pymmap/builtins
+ */
 //
 // `err.name` is the Python type name and `err.message` is CPython's `str(exc)`. TypeError
 // extends the JS TypeError and IndexError/OverflowError extend RangeError so plain JS code can
@@ -9,7 +13,8 @@ const PY_MRO = Symbol.for('pymmap.pyMro');
 
 type AnyCtor = abstract new (...args: any[]) => any;
 
-function pyHasInstance(this: AnyCtor, x: unknown): boolean {
+/** `x instanceof Cls` along Python's hierarchy (a type predicate, so that `instanceof` narrows). */
+function pyHasInstance<T extends AnyCtor>(this: T, x: unknown): x is InstanceType<T> {
   if (x === null || (typeof x !== 'object' && typeof x !== 'function')) return false;
   const mro = (x as any)[PY_MRO] as ReadonlySet<AnyCtor> | undefined;
   if (mro && mro.has(this)) return true;
@@ -52,6 +57,7 @@ function floatRepr(v: number): string {
   return String(v);
 }
 
+/** Python's repr() of bytes: `b'...'`. */
 export function bytesRepr(b: Uint8Array): string {
   let out = "b'";
   for (const c of b) {
@@ -77,65 +83,122 @@ function setup(self: Error, cls: AnyCtor, args: unknown[]): void {
   Object.defineProperty(self, 'name', { value: (cls as any).pyName ?? cls.name, enumerable: false, writable: true });
 }
 
+/** Python's `BaseException`: `name` is the Python type, `message` is `str(exc)`, `args` the
+ *  arguments. `instanceof` follows Python's hierarchy. */
 export class BaseException extends Error {
+  /** `exc.args`: the arguments the exception was made with. */
   declare args: unknown[];
+  /** @internal Python's name of the class. */
   static pyName = 'BaseException';
+  /** @internal `instanceof` along Python's hierarchy. */
   static [Symbol.hasInstance] = pyHasInstance;
+  /** `BaseException(*args)` */
   constructor(...args: unknown[]) {
     super(strOfArgs(args));
     setup(this, new.target, args);
   }
+  /** `Type: message`, as Python's traceback shows it. */
   toString(): string {
     return this.message ? `${this.name}: ${this.message}` : this.name;
   }
 }
 
-export class Exception extends BaseException { static pyName = 'Exception'; }
-export class ValueError extends Exception { static pyName = 'ValueError'; }
-export class LookupError extends Exception { static pyName = 'LookupError'; }
-export class ArithmeticError extends Exception { static pyName = 'ArithmeticError'; }
-export class BufferError extends Exception { static pyName = 'BufferError'; }
-export class AttributeError extends Exception { static pyName = 'AttributeError'; }
-export class SystemError extends Exception { static pyName = 'SystemError'; }
-export class MemoryError extends Exception { static pyName = 'MemoryError'; }
+/** Python's `Exception`: the base of the errors pymmap raises. */
+export class Exception extends BaseException {
+  /** @internal */
+  static pyName = 'Exception';
+}
+/** Python's `ValueError` (a closed map, an out-of-range position or size, ...). */
+export class ValueError extends Exception {
+  /** @internal */
+  static pyName = 'ValueError';
+}
+/** Python's `LookupError`: the base of IndexError. */
+export class LookupError extends Exception {
+  /** @internal */
+  static pyName = 'LookupError';
+}
+/** Python's `ArithmeticError`: the base of OverflowError. */
+export class ArithmeticError extends Exception {
+  /** @internal */
+  static pyName = 'ArithmeticError';
+}
+/** Python's `BufferError` (close or resize while buffer exports are held). */
+export class BufferError extends Exception {
+  /** @internal */
+  static pyName = 'BufferError';
+}
+/** Python's `AttributeError`. */
+export class AttributeError extends Exception {
+  /** @internal */
+  static pyName = 'AttributeError';
+}
+/** Python's `SystemError` (an internal error of pymmap: please report it). */
+export class SystemError extends Exception {
+  /** @internal */
+  static pyName = 'SystemError';
+}
+/** Python's `MemoryError` (a result larger than the runtime can allocate). */
+export class MemoryError extends Exception {
+  /** @internal */
+  static pyName = 'MemoryError';
+}
 
 /** Python's TypeError; a JS TypeError too. */
 class PyTypeError extends globalThis.TypeError {
+  /** `exc.args` */
   declare args: unknown[];
+  /** @internal */
   static pyName = 'TypeError';
+  /** @internal */
   static __pybases__ = [Exception];
+  /** @internal */
   static [Symbol.hasInstance] = pyHasInstance;
+  /** `Type(*args)` */
   constructor(...args: unknown[]) {
     super(strOfArgs(args));
     setup(this, new.target, args);
   }
+  /** `Type: message` */
   toString(): string { return this.message ? `${this.name}: ${this.message}` : this.name; }
 }
 export { PyTypeError as TypeError };
 
 /** Python's IndexError (a LookupError); a JS RangeError too. */
 export class IndexError extends RangeError {
+  /** `exc.args` */
   declare args: unknown[];
+  /** @internal */
   static pyName = 'IndexError';
+  /** @internal */
   static __pybases__ = [LookupError];
+  /** @internal */
   static [Symbol.hasInstance] = pyHasInstance;
+  /** `Type(*args)` */
   constructor(...args: unknown[]) {
     super(strOfArgs(args));
     setup(this, new.target, args);
   }
+  /** `Type: message` */
   toString(): string { return this.message ? `${this.name}: ${this.message}` : this.name; }
 }
 
 /** Python's OverflowError (an ArithmeticError); a JS RangeError too. */
 export class OverflowError extends RangeError {
+  /** `exc.args` */
   declare args: unknown[];
+  /** @internal */
   static pyName = 'OverflowError';
+  /** @internal */
   static __pybases__ = [ArithmeticError];
+  /** @internal */
   static [Symbol.hasInstance] = pyHasInstance;
+  /** `Type(*args)` */
   constructor(...args: unknown[]) {
     super(strOfArgs(args));
     setup(this, new.target, args);
   }
+  /** `Type: message` */
   toString(): string { return this.message ? `${this.name}: ${this.message}` : this.name; }
 }
 
@@ -145,14 +208,19 @@ export class OverflowError extends RangeError {
  * Python's OSError constructor does.
  */
 export class OSError extends Exception {
+  /** @internal */
   static pyName = 'OSError';
+  /** `exc.errno`: the host's errno number (None: null). */
   errno: number | null = null;
+  /** `exc.strerror`: the error's text. */
   strerror: string | null = null;
+  /** `exc.filename` */
   filename: string | null = null;
   /** Symbolic errno name (EBADF, ...), a JS convenience. */
   code: string | null = null;
   /** Windows error number, where the error came from Win32. */
   winerror: number | null = null;
+  /** `OSError(errno, strerror[, filename])`, or any arguments. */
   constructor(...args: unknown[]) {
     super(...args);
     if (args.length >= 2 && args.length <= 5) {
@@ -163,6 +231,8 @@ export class OSError extends Exception {
     }
   }
 
+  /** `OSError(errno, strerror)` as Python makes it: the errno's subclass (PermissionError for
+   *  EACCES, ...) where there is one. */
   static fromErrno(errno: number, strerror: string, code?: string): OSError {
     const cls = (code && ERRNO_CLASSES[code]) || OSError;
     const e = new cls(errno, strerror);
@@ -171,21 +241,81 @@ export class OSError extends Exception {
   }
 }
 
-export class BlockingIOError extends OSError { static pyName = 'BlockingIOError'; }
-export class ChildProcessError extends OSError { static pyName = 'ChildProcessError'; }
-export class ConnectionError extends OSError { static pyName = 'ConnectionError'; }
-export class BrokenPipeError extends ConnectionError { static pyName = 'BrokenPipeError'; }
-export class ConnectionAbortedError extends ConnectionError { static pyName = 'ConnectionAbortedError'; }
-export class ConnectionRefusedError extends ConnectionError { static pyName = 'ConnectionRefusedError'; }
-export class ConnectionResetError extends ConnectionError { static pyName = 'ConnectionResetError'; }
-export class FileExistsError extends OSError { static pyName = 'FileExistsError'; }
-export class FileNotFoundError extends OSError { static pyName = 'FileNotFoundError'; }
-export class InterruptedError extends OSError { static pyName = 'InterruptedError'; }
-export class IsADirectoryError extends OSError { static pyName = 'IsADirectoryError'; }
-export class NotADirectoryError extends OSError { static pyName = 'NotADirectoryError'; }
-export class PermissionError extends OSError { static pyName = 'PermissionError'; }
-export class ProcessLookupError extends OSError { static pyName = 'ProcessLookupError'; }
-export class TimeoutError extends OSError { static pyName = 'TimeoutError'; }
+/** Python's `BlockingIOError` (EAGAIN, EWOULDBLOCK, ...). */
+export class BlockingIOError extends OSError {
+  /** @internal */
+  static pyName = 'BlockingIOError';
+}
+/** Python's `ChildProcessError` (ECHILD). */
+export class ChildProcessError extends OSError {
+  /** @internal */
+  static pyName = 'ChildProcessError';
+}
+/** Python's `ConnectionError`. */
+export class ConnectionError extends OSError {
+  /** @internal */
+  static pyName = 'ConnectionError';
+}
+/** Python's `BrokenPipeError` (EPIPE, ESHUTDOWN). */
+export class BrokenPipeError extends ConnectionError {
+  /** @internal */
+  static pyName = 'BrokenPipeError';
+}
+/** Python's `ConnectionAbortedError` (ECONNABORTED). */
+export class ConnectionAbortedError extends ConnectionError {
+  /** @internal */
+  static pyName = 'ConnectionAbortedError';
+}
+/** Python's `ConnectionRefusedError` (ECONNREFUSED). */
+export class ConnectionRefusedError extends ConnectionError {
+  /** @internal */
+  static pyName = 'ConnectionRefusedError';
+}
+/** Python's `ConnectionResetError` (ECONNRESET). */
+export class ConnectionResetError extends ConnectionError {
+  /** @internal */
+  static pyName = 'ConnectionResetError';
+}
+/** Python's `FileExistsError` (EEXIST). */
+export class FileExistsError extends OSError {
+  /** @internal */
+  static pyName = 'FileExistsError';
+}
+/** Python's `FileNotFoundError` (ENOENT). */
+export class FileNotFoundError extends OSError {
+  /** @internal */
+  static pyName = 'FileNotFoundError';
+}
+/** Python's `InterruptedError` (EINTR). */
+export class InterruptedError extends OSError {
+  /** @internal */
+  static pyName = 'InterruptedError';
+}
+/** Python's `IsADirectoryError` (EISDIR). */
+export class IsADirectoryError extends OSError {
+  /** @internal */
+  static pyName = 'IsADirectoryError';
+}
+/** Python's `NotADirectoryError` (ENOTDIR). */
+export class NotADirectoryError extends OSError {
+  /** @internal */
+  static pyName = 'NotADirectoryError';
+}
+/** Python's `PermissionError` (EACCES, EPERM). */
+export class PermissionError extends OSError {
+  /** @internal */
+  static pyName = 'PermissionError';
+}
+/** Python's `ProcessLookupError` (ESRCH). */
+export class ProcessLookupError extends OSError {
+  /** @internal */
+  static pyName = 'ProcessLookupError';
+}
+/** Python's `TimeoutError` (ETIMEDOUT). */
+export class TimeoutError extends OSError {
+  /** @internal */
+  static pyName = 'TimeoutError';
+}
 
 /** Python's errno -> OSError subclass table (Objects/exceptions.c), by symbolic name. */
 const ERRNO_CLASSES: Record<string, typeof OSError> = {
@@ -198,11 +328,25 @@ const ERRNO_CLASSES: Record<string, typeof OSError> = {
   ENOTCAPABLE: PermissionError, ESRCH: ProcessLookupError, ETIMEDOUT: TimeoutError,
 };
 
-/** Python's slice(start, stop, step); `new slice(stop)` like Python's one-argument form. */
+/** An integer for a slice bound: a number, a bigint, an object with `__index__`, or None. */
+export type SliceBound = number | bigint | {
+  /** `operator.index(x)` */
+  __index__(): number | bigint;
+} | null | undefined;
+
+/** Python's `slice(start, stop, step)`: `m.__getitem__(new slice(a, b))` is `m[a:b]`;
+ *  `new slice(stop)` is Python's one-argument form. None (null or undefined) bounds are open. */
 export class slice {
+  /** `slice.start` (None: null) */
   readonly start: unknown;
+  /** `slice.stop` (None: null) */
   readonly stop: unknown;
+  /** `slice.step` (None: null) */
   readonly step: unknown;
+  /** `slice(stop)` */
+  constructor(stop: SliceBound);
+  /** `slice(start, stop[, step])` */
+  constructor(start: SliceBound, stop: SliceBound, step?: SliceBound);
   constructor(start: unknown, stop?: unknown, step?: unknown) {
     if (arguments.length === 1) {
       this.start = null;
@@ -214,6 +358,7 @@ export class slice {
       this.step = step ?? null;
     }
   }
+  /** `repr(slice)`: `slice(1, 2, None)` */
   toString(): string {
     return `slice(${pyRepr(this.start)}, ${pyRepr(this.stop)}, ${pyRepr(this.step)})`;
   }

@@ -1,11 +1,13 @@
-// Argument conversion with CPython's semantics and messages: Python ints (number/bigint),
-// __index__ (valueOf / Symbol.toPrimitive / __index__), bytes-like objects, keyword objects.
+// Argument conversion with CPython's semantics and messages (the format units that clinic.ts
+// names): Python ints (number/bigint), __index__ (valueOf / Symbol.toPrimitive / __index__),
+// bytes-like objects, keyword objects.
 import { OverflowError, IndexError, TypeError as PyTypeError } from './builtins';
 import type { Gate } from './gates';
 import { MSG } from './messages';
 
 export const SSIZE_MAX = 2n ** 63n - 1n;
 export const SSIZE_MIN = -(2n ** 63n);
+export const SSIZE_MAX_N = 9223372036854775807; // SSIZE_MAX as a number (rounded up to 2**63)
 const INT_MAX = 2147483647;
 const INT_MIN = -2147483648;
 
@@ -71,7 +73,7 @@ export function isIndex(v: unknown): boolean {
 }
 
 /** The message PyArg_Parse gives for a non-integer where an integer is due. */
-export function notIntMessage(v: unknown, gate: Gate, format: 'i' | 'n' = 'i'): string {
+function notIntMessage(v: unknown, gate: Gate, format: 'i' | 'n' = 'i'): string {
   const t = pyTypeName(v);
   if (gate.indexMessages) return `'${t}' object cannot be interpreted as an integer`;
   // 3.7-3.9: floats are refused by name; other types by "i"/"l"/"b" (PyLong_AsLong) or
@@ -122,15 +124,22 @@ function narrow(n: number | bigint): number {
   return s !== undefined ? s : Number(n);
 }
 
-/** "n" format (Py_ssize_t). */
-export function asSsize(v: unknown, gate: Gate): number {
+/** operator.index(v) within C's 64-bit range, as a number (exact up to 2**53; beyond, callers
+ *  only compare it): `tooBig` is the OverflowError's message past the range, `format` picks the
+ *  wording of the TypeError for a non-integer. */
+function asInt64(v: unknown, gate: Gate, tooBig: string, format: 'i' | 'n' = 'i'): number {
   const n = toInt(v);
-  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate, 'n'));
+  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate, format));
   if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
     const b = big(n);
-    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeSsize);
+    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(tooBig);
   }
   return narrow(n);
+}
+
+/** "n" format (Py_ssize_t). */
+export function asSsize(v: unknown, gate: Gate): number {
+  return asInt64(v, gate, MSG.tooLargeSsize, 'n');
 }
 
 /** "n" format, exact: the value as a bigint (for overflow arithmetic near 2**63). */
@@ -144,40 +153,59 @@ export function asSsizeBig(v: unknown, gate: Gate): bigint {
 
 /** "l" format (C long: offset). */
 export function asLong(v: unknown, gate: Gate): number {
-  const n = toInt(v);
-  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
-  if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
-    const b = big(n);
-    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeLong);
-  }
-  return narrow(n);
+  return asInt64(v, gate, MSG.tooLargeLong);
 }
 
 /** "i" format (C int). `clinic`: converted by Argument Clinic (PyLong_AsInt) in this version. */
 export function asCInt(v: unknown, gate: Gate, clinic = false): number {
-  const n = toInt(v);
-  if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
-  const b = typeof n === 'bigint' ? n : undefined;
-  if (b !== undefined || !Number.isSafeInteger(n)) {
-    const bb = big(n);
-    if (bb > SSIZE_MAX || bb < SSIZE_MIN) throw new OverflowError(MSG.tooLargeLong);
-  }
-  const x = narrow(n);
+  const x = asInt64(v, gate, MSG.tooLargeLong);
   if (clinic && gate.clinic && (x > INT_MAX || x < INT_MIN)) throw new OverflowError(MSG.tooLargeInt);
   if (x > INT_MAX) throw new OverflowError(MSG.signedTooBig);
   if (x < INT_MIN) throw new OverflowError(MSG.signedTooSmall);
   return x;
 }
 
-/** "b" format (unsigned char, 0..255). */
-export function asByte(v: unknown, gate: Gate): number {
+/** "i" converted by Argument Clinic in the versions that have it (3.14: PyLong_AsInt). */
+export function asClinicInt(v: unknown, gate: Gate): number {
+  return asCInt(v, gate, true);
+}
+
+/** "i" on Windows: PyLong_AsLong with a 32-bit C long. */
+export function asWinInt(v: unknown, gate: Gate): number {
   const n = toInt(v);
   if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
-  if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
-    const b = big(n);
-    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeLong);
+  if (typeof n === 'bigint' ? n > BigInt(INT_MAX) || n < BigInt(INT_MIN) : n > INT_MAX || n < INT_MIN) {
+    throw new OverflowError(MSG.tooLargeLong);
   }
-  const x = narrow(n);
+  return Number(n);
+}
+
+/** "L" (long long). */
+export function asLongLong(v: unknown, gate: Gate): number {
+  return asInt64(v, gate, MSG.intTooBig);
+}
+
+/** read()'s size (_Py_convert_optional_to_ssize_t): an integer, or None (null). */
+export function readSize(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const i = toInt(v);
+  if (i === undefined) throw new PyTypeError(MSG.readArg(pyTypeName(v)));
+  return indexToSsize(i, 'OverflowError');
+}
+
+/** __buffer__'s flags: a C int (values below INT_MIN count as 0, as CPython's wrap_buffer
+ *  reads them). */
+export function bufferFlags(v: unknown, gate: Gate): number {
+  const fl = toInt(v);
+  if (fl === undefined) throw new PyTypeError(notIntMessage(v, gate));
+  const fbig = typeof fl === 'bigint' ? fl : BigInt(fl);
+  if (fbig > BigInt(INT_MAX)) throw new OverflowError(MSG.bufferFlagsTooLarge);
+  return fbig < BigInt(INT_MIN) ? 0 : Number(fbig);
+}
+
+/** "b" format (unsigned char, 0..255). */
+export function asByte(v: unknown, gate: Gate): number {
+  const x = asInt64(v, gate, MSG.tooLargeLong);
   if (x < 0) throw new OverflowError(MSG.byteTooSmall);
   if (x > 255) throw new OverflowError(MSG.byteTooBig);
   return x;
@@ -197,6 +225,23 @@ export function indexToSsize(n: number | bigint, exc: 'IndexError' | 'OverflowEr
   return narrow(b);
 }
 
+/** Where another map given as a buffer argument is exported: mmap.ts registers it (pushing the
+ *  map to `held` until the caller releases it). */
+let exporter: (v: unknown, held: unknown[] | null) => Uint8Array | undefined = () => undefined;
+export function setExporter(f: typeof exporter): void {
+  exporter = f;
+}
+
+/** "y*": a bytes-like object's bytes, or another map's (exported for the call, see
+ *  setExporter); otherwise TypeError. */
+export function asBuffer(v: unknown, _gate?: Gate, held: unknown[] | null = null): Uint8Array {
+  const b = asBytesLike(v);
+  if (b !== undefined) return b;
+  const e = exporter(v, held);
+  if (e !== undefined) return e;
+  throw new PyTypeError(MSG.bytesLike(pyTypeName(v)));
+}
+
 /** Bytes-like argument ("y*"): a Uint8Array over its bytes (no copy). */
 export function asBytesLike(v: unknown): Uint8Array | undefined {
   if (v instanceof Uint8Array) return v;
@@ -204,29 +249,6 @@ export function asBytesLike(v: unknown): Uint8Array | undefined {
   if (v instanceof ArrayBuffer) return new Uint8Array(v);
   if (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) return new Uint8Array(v);
   return undefined;
-}
-
-/**
- * The conversion loop of PyArg_ParseTupleAndKeywords: each parameter in order, from its
- * position or its keyword, converted at once (a missing required one is reported when reached:
- * "function missing required argument 'length' (pos 2)"). Absent optional ones are undefined.
- * `convert[i]` null: passed through unconverted.
- */
-export function convertParams(
-  pos: unknown[], kw: Record<string, unknown> | null, params: readonly string[],
-  convert: ReadonlyArray<((v: unknown, g: Gate) => unknown) | null>, required: number, g: Gate,
-): unknown[] {
-  const vals: unknown[] = [];
-  for (let i = 0; i < params.length; i++) {
-    const name = params[i];
-    let v: unknown;
-    if (i < pos.length) v = pos[i];
-    else if (kw !== null && Object.prototype.hasOwnProperty.call(kw, name)) v = kw[name];
-    else if (i < required) throw new PyTypeError(`function missing required argument '${name}' (pos ${i + 1})`);
-    const conv = convert[i];
-    vals.push(v === undefined || conv === null ? v : conv(v, g));
-  }
-  return vals;
 }
 
 /** Python truthiness of a JS value (the "p" format). */
@@ -251,7 +273,7 @@ export function pyTruthy(v: unknown): boolean {
  * step's sign), converted in that order. Runs user code (__index__): read the sequence's length
  * only afterwards (sliceAdjust), as CPython's mp_subscript / mp_ass_subscript do.
  */
-export function sliceUnpack(
+function sliceUnpack(
   s: { start: unknown; stop: unknown; step: unknown },
   sliceErr: () => Error,
   zeroStep: () => Error,
@@ -276,7 +298,7 @@ export function sliceUnpack(
 
 /** PySlice_AdjustIndices(length, start, stop, step): [start, stop, step, slicelength]. No user
  *  code runs here. */
-export function sliceAdjust(length: number, start: number, stop: number, step: number): [number, number, number, number] {
+function sliceAdjust(length: number, start: number, stop: number, step: number): [number, number, number, number] {
   if (start < 0) {
     start += length;
     if (start < 0) start = step < 0 ? -1 : 0;

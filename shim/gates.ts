@@ -5,12 +5,20 @@
 // Facts: measured on CPython 3.7.16 ... 3.13.0 on this platform (cpython-probe); 3.14 and
 // 3.15 from CPython's sources and NEWS (3.14 = 3.13 + the fixes released with it).
 
+import { MSG } from './messages';
+
+/** The Python versions whose mmap module pymmap has. */
 export const versions = ['3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14', '3.15'] as const;
+/** A Python version pymmap has ('3.7' ... '3.15'). */
 export type Version = (typeof versions)[number];
+/** The version of the module `pymmap` itself is (the newest). */
 export const defaultVersion: Version = '3.15';
 
+/** What differs in one version's mmap module: one field per difference. */
 export interface Gate {
+  /** The version ('3.12'). */
   readonly version: Version;
+  /** Its minor number (12). */
   readonly minor: number;
   /** mmap.__new__ audit event (3.8). */
   readonly audit: boolean;
@@ -41,7 +49,11 @@ export interface Gate {
   readonly bufferDunders: boolean;
   /** trackfd keyword, seekable(), seek() returns the new position, 3.13 argument messages. */
   readonly trackfd: boolean;
+  /** trackfd keyword of the Windows constructor (3.15). */
+  readonly windowsTrackfd: boolean;
+  /** seekable() (3.13). */
   readonly seekable: boolean;
+  /** seek() returns the new position (3.13). */
   readonly seekReturnsPos: boolean;
   /** "this function got an unexpected keyword argument 'x'" and "... 6 positional arguments"
    *  (3.13) rather than "'x' is an invalid keyword argument for this function". */
@@ -52,8 +64,11 @@ export interface Gate {
    *  (3.14). 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps
    *  is len, size() with trackfd=False raises ValueError, set_name(). */
   readonly flushFlags: boolean;
+  /** size() of an anonymous map is its length (3.15). */
   readonly anonSize: boolean;
+  /** None accepted for find/rfind start and end, madvise length, flush offset and size (3.14). */
   readonly noneArgs: boolean;
+  /** set_name() (3.15). */
   readonly setName: boolean;
   /** Constants by the version that added them; names not listed exist in every version. */
   readonly constantSince: (name: string) => number;
@@ -92,6 +107,7 @@ function gate(version: Version): Gate {
     pickleMessage: minor >= 8 ? "cannot pickle 'mmap.mmap' object" : "can't pickle mmap.mmap objects",
     bufferDunders: minor >= 12,
     trackfd: minor >= 13,
+    windowsTrackfd: minor >= 15,
     seekable: minor >= 13,
     seekReturnsPos: minor >= 13,
     newArgMessages: minor >= 13,
@@ -104,12 +120,14 @@ function gate(version: Version): Gate {
   });
 }
 
+/** Every version's gate. */
 export const GATES: Readonly<Record<Version, Gate>> = Object.freeze(
   Object.fromEntries(versions.map((v) => [v, gate(v)])) as Record<Version, Gate>,
 );
 
+/** The gate of a version; RangeError for a version pymmap does not have. */
 export function gateFor(version: string): Gate {
   const g = (GATES as Record<string, Gate>)[version];
-  if (!g) throw new RangeError(`pymmap: unsupported Python version ${JSON.stringify(version)}; supported: ${versions.join(', ')}`);
+  if (!g) throw new RangeError(MSG.unsupportedVersion(version, versions));
   return g;
 }

@@ -1,6 +1,7 @@
-// Every message the mmap module raises, word for word as CPython says it. Messages that changed
-// between versions take the version's style from the gate (versions.ts), so this table and
-// the gate table are the only places a message is spelled out.
+// Every message the shim raises: the mmap module's word for word as CPython says it, then the
+// few of its own (JS only). Messages that changed between versions take the version's style from
+// the gate (gates.ts), so this table and the gate table are the only places a message is spelled
+// out.
 
 export const MSG = {
   closed: 'mmap closed or invalid',
@@ -45,7 +46,7 @@ export const MSG = {
   sliceIndices: 'slice indices must be integers or None or have an __index__ method',
   notWritable: 'Object is not writable.',
   setNameType: (t: string) => `set_name() argument must be str, not ${t}`,
-  setNameNul: 'embedded null character',
+  embeddedNul: 'embedded null character',
   setNameTooLong: 'name is too long',
   setNameNotAnon: 'Cannot set annotation on non-anonymous mappings',
   // argument conversion
@@ -55,6 +56,7 @@ export const MSG = {
   tooLargeSsize: 'Python int too large to convert to C ssize_t',
   tooLargeLong: 'Python int too large to convert to C long',
   tooLargeInt: 'Python int too large to convert to C int',
+  intTooBig: 'int too big to convert',
   signedTooBig: 'signed integer is greater than maximum',
   signedTooSmall: 'signed integer is less than minimum',
   byteTooBig: 'unsigned byte integer is greater than maximum',
@@ -63,6 +65,15 @@ export const MSG = {
   // argument counts (PyArg_ParseTuple and the method call machinery)
   noKeywords: (fn: string) => `${fn}() takes no keyword arguments`,
   noArguments: (fn: string, n: number) => `${fn}() takes no arguments (${n} given)`,
+  // PyArg_ParseTupleAndKeywords and the keyword parsers (fn: "function" or "flush()")
+  mostArgs: (fn: string, max: number, n: number, keywordOnly: boolean) =>
+    `${fn} takes at most ${max} ${keywordOnly ? 'keyword ' : ''}argument${max === 1 ? '' : 's'} (${n} given)`,
+  mostPositional: (fn: string, max: number, n?: number) =>
+    `${fn} takes at most ${max} positional argument${max === 1 ? '' : 's'}${n === undefined ? '' : ` (${n} given)`}`,
+  missingArg: (fn: string, name: string, pos: number) => `${fn} missing required argument '${name}' (pos ${pos})`,
+  givenTwice: (fn: string, name: string, pos: number) => `argument for ${fn} given by name ('${name}') and position (${pos})`,
+  unexpectedKeyword: (fn: string, k: string) => `${fn} got an unexpected keyword argument '${k}'`,
+  invalidKeyword: (k: string, fn: string) => `'${k}' is an invalid keyword argument for ${fn}`,
   exactlyOne: (fn: string, n: number) => `${fn}() takes exactly one argument (${n} given)`,
   argCount: (fn: string, kind: 'at most' | 'at least' | 'exactly', m: number, n: number) =>
     `${fn}() takes ${kind} ${m} argument${m === 1 ? '' : 's'} (${n} given)`,
@@ -74,8 +85,17 @@ export const MSG = {
   wrapperArgs: (m: number, n: number, plural: boolean) =>
     `expected ${m} argument${m === 1 && !plural ? '' : 's'}, got ${n}`,
   wrapperNoKeywords: (fn: string) => `wrapper ${fn}() takes no keyword arguments`,
-  // internal views (JS only)
+  // strerror() texts of the errors the shim raises itself
+  strerrorEFAULT: 'Bad address',
+  strerrorENOMEM: 'Cannot allocate memory',
+  // JS only: views, the slab, versions, hooks, the native layer, the Pyodide bridge
   viewUnavailable: (why: string) => `pymmap: no zero-copy view of this mapping (${why})`,
+  notDetachable: 'ArrayBuffer is not detachable and could not be cloned.',
+  unsupportedVersion: (v: string, supported: readonly string[]) =>
+    `pymmap: unsupported Python version ${JSON.stringify(v)}; supported: ${supported.join(', ')}`,
+  auditHookNotCallable: 'audit hook must be callable',
+  nativeError: (tag: string) => `pymmap native error: ${tag}`,
+  notPyodide: 'installMmap: expected a Pyodide instance (from loadPyodide())',
+  bridgeNotFound: (looked: readonly string[]) => `pymmap: python/pymmap_bridge.py not found (looked in ${looked.join(', ')})`,
+  notContiguous: 'memoryview: underlying buffer is not C-contiguous',
 } as const;
-
-export const ACCESS_NAMES = ['ACCESS_DEFAULT', 'ACCESS_READ', 'ACCESS_WRITE', 'ACCESS_COPY'];

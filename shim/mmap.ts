@@ -1,455 +1,189 @@
-// The mmap object, with CPython's semantics (Modules/mmapmodule.c) under a version gate.
-//
-// Layout: every method validates and converts in JS, then calls the native core once. The map
-// is named by an integer id; `_v` is a lazily created zero-copy view (a Buffer over the
-// mapping, or over a private shadow of a read-only mapping) used for hot paths. Pages that
-// fault under a view (file truncated) are repaired natively and counted in FC; after touching
-// the view we compare FC with the last count seen and raise OSError if it moved.
+// The mmap object: CPython's semantics (Modules/mmapmodule.c) under a version gate, over a
+// Mapping (mapping.ts: the bytes and the lifetime). Every method reads its arguments through the
+// signature table (clinic.ts), checks them as CPython does and in CPython's order, then asks
+// the Mapping once. State that users must not reach is in true private fields.
 import { Buffer } from 'buffer'; // not the global getter, looked up on every use
-import { constants as osConstants } from 'os';
-import * as workerThreads from 'worker_threads';
+import { inspect } from 'util';
+import { ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, posixMode } from './access';
+import { BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice } from './builtins';
+import { parseArgs, SIGNATURES } from './clinic';
 import {
-  BufferError, IndexError, MemoryError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice,
-} from './builtins';
-import {
-  asByte, asBytesLike, asCInt, asLong, asSsize, asSsizeBig, convertParams, indexToSsize, isIndex, isKwargs,
-  notIntMessage,
-  SSIZE_MAX,
-  pyTruthy, pyTypeName, sliceIndices, splitArgs, toInt,
+  asBuffer, asBytesLike, bufferFlags, indexToSsize, isIndex, isKwargs, pyTypeName, readSize, setExporter, sliceIndices,
+  SSIZE_MAX, SSIZE_MAX_N, toInt,
 } from './convert';
-import type { Gate } from './gates';
-import { ACCESS_NAMES, MSG } from './messages';
-import { native, NativeViewError } from './native';
-import { initWindows } from './ctor_win';
+import { openWindows } from './ctor_win';
+import { defaultVersion, GATES, type Gate } from './gates';
+import { Mapping } from './mapping';
+import { MSG } from './messages';
+import { native } from './native';
 import * as sys from './sys';
-
-export const ACCESS_DEFAULT = 0;
-export const ACCESS_READ = 1;
-export const ACCESS_WRITE = 2;
-export const ACCESS_COPY = 3;
+import type { BufferExport, BytesLike, FlushOptions, Index, MmapArgs, None } from './types';
 
 const C = native.constants();
-const MAP_SHARED = C.MAP_SHARED ?? 1;
-const MAP_PRIVATE = C.MAP_PRIVATE ?? 2;
-const PROT_READ = C.PROT_READ ?? 1;
-const PROT_WRITE = C.PROT_WRITE ?? 2;
 const MS_SYNC = C.MS_SYNC ?? 4;
-const SSIZE_MAX_N = 9223372036854775807;
 
-/** Process-wide count of page faults repaired under views (null: views unavailable). */
-let FC: Uint32Array | null = null;
-try {
-  FC = native.faultCounter(); // external memory: never marked untransferable (Node 24 then
-  // cannot detach it at teardown and aborts); it is module-internal and never handed out
-} catch {
-  FC = null;
-}
-
-/** Slabs that results share must not be moved to another thread by a transfer list: that would
- *  empty every earlier result. Node marks its own Buffer pool the same way (structuredClone and
- *  postMessage then refuse it; Node 24 also refuses transfer()). Only for buffers JS allocated:
- *  never for external ones, which Node 24 must still be able to detach at teardown. */
-function untransferable(ab: ArrayBufferLike): void {
-  const mark = (workerThreads as { markAsUntransferable?: (o: object) => void }).markAsUntransferable;
-  if (typeof mark === 'function') mark(ab);
-  // Node 22 still lets ab.transfer() through for a marked buffer (24 refuses): refuse it as 24 does.
-  if (typeof (ab as { transfer?: unknown }).transfer === 'function') {
-    const refuse = { value: refuseTransfer, writable: false, enumerable: false, configurable: false };
-    Object.defineProperties(ab, { transfer: refuse, transferToFixedLength: refuse });
-  }
-}
-function refuseTransfer(): never {
-  throw new TypeError('ArrayBuffer is not detachable and could not be cloned.');
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/**
- * A Buffer made straight from (slab, offset, length): Buffer.from() spends more on argument
- * checks than the copy of a short line costs. Instances are Buffers in every respect that can be
- * observed (Buffer.prototype is on their chain: Buffer.isBuffer, methods, toString).
- */
-class SlabBuffer extends Uint8Array {}
-Object.setPrototypeOf(SlabBuffer.prototype, Buffer.prototype);
-Object.defineProperty(SlabBuffer.prototype, 'constructor', { value: Buffer, writable: true, configurable: true });
-function slabBuffer(ab: ArrayBuffer, off: number, n: number): Buffer {
-  return new SlabBuffer(ab, off, n) as unknown as Buffer;
-}
-
-// Small results are carved out of a shared slab, as Node does for Buffer.allocUnsafe: a fresh
-// ArrayBuffer per 4 KiB slice costs more than copying the bytes. The slab belongs to this copy
-// of the module and is passed to every native call that fills it (the addon keeps nothing), is
-// zero-filled (no stale bytes of anyone else's), and cannot be transferred away.
-const POOL_SIZE = 256 * 1024;
-const POOL_MAX = 16 * 1024;
-let poolU8: Uint8Array; // over the slab; length 0 if the slab was detached after all
-function newPool(): ArrayBuffer {
-  const ab = new ArrayBuffer(POOL_SIZE);
-  untransferable(ab);
-  poolU8 = new Uint8Array(ab);
-  return ab;
-}
-let pool: ArrayBuffer = newPool();
-let poolOff = 0;
-/** Reserves n <= POOL_MAX bytes of the current slab (a new one when full or detached) and
- *  returns their offset in `pool`. */
-function reserve(n: number): number {
-  if (poolOff + n > POOL_SIZE || poolU8.length === 0) {
-    pool = newPool();
-    poolOff = 0;
-  }
-  const off = poolOff;
-  poolOff = (poolOff + n + 7) & ~7;
-  return off;
-}
-function alloc(n: number): Buffer {
-  return n > POOL_MAX ? allocLarge(n) : slabBuffer(pool, reserve(n), n);
-}
-
-/** Buffer.allocUnsafe(n), with Python's MemoryError where the runtime cannot make it (over
- *  buffer.constants.MAX_LENGTH, or out of memory: a JS RangeError otherwise). */
-function allocLarge(n: number): Buffer {
-  try {
-    return Buffer.allocUnsafe(n);
-  } catch (e) {
-    if (e instanceof RangeError) throw new MemoryError();
-    throw e;
-  }
-}
-
-/** A PEP 688 buffer export: `view` is live for writable maps (writes reach the file) and a
- *  snapshot copy for ACCESS_READ maps (JS has no read-only typed arrays). */
-export interface BufferExport {
-  readonly view: Uint8Array;
-  readonly readonly: boolean;
-  readonly released: boolean;
-  release(): void;
-  /** Raises OSError(EFAULT) if a page under `view` faulted (file truncated under the map)
-   *  since the last check: call it after copying through `view` in JS or native code. */
-  check(): void;
-}
-
-const finalizer = new FinalizationRegistry<number>((id) => {
-  try {
-    native.close(id);
-  } catch {
-    /* already closed */
-  }
-});
+/** Where a version's class keeps its gate (module.ts sets it). */
+export const GATE: unique symbol = Symbol('pymmap.gate');
 
 let addrCounter = 0;
 
-export interface MmapKwargs {
-  flags?: unknown; prot?: unknown; access?: unknown; offset?: unknown; trackfd?: unknown;
-  fileno?: unknown; length?: unknown; tagname?: unknown;
+/** Module-internal access to a map's state (pyodide.ts, tests, benchmarks): set below. */
+let mappingOfImpl: (m: mmap) => Mapping;
+let exportsOfImpl: (m: mmap) => number;
+
+/** The Mapping under a map (module-internal: not part of the package's exports). */
+export function mappingOf(m: mmap): Mapping {
+  return mappingOfImpl(m);
+}
+/** How many buffer exports of a map are unreleased (module-internal). */
+export function exportsOf(m: mmap): number {
+  return exportsOfImpl(m);
 }
 
-const CTOR_PARAMS = ['fileno', 'length', 'flags', 'prot', 'access', 'offset'] as const;
-const CTOR_CONVERT = [asCInt, asSsize, asCInt, asCInt, asCInt, asLong];
+/** Maps an fd (POSIX): the constructor's arguments read, checked and mapped in CPython's order. */
+function openPosix(g: Gate, args: ArrayLike<unknown>): Mapping {
+  const [fileno, lengthArg, flags, prot, access, offsetArg, trackfd] =
+    parseArgs(SIGNATURES.new, g, args, null) as [number, number, number?, number?, number?, number?, boolean?];
+  let length = lengthArg;
+  const offset = offsetArg ?? 0;
+  if (length < 0) throw new OverflowError(MSG.lengthNegative);
+  if (offset < 0) throw new OverflowError(MSG.offsetNegative);
+  const mode = posixMode(flags, prot, access);
+  if (g.audit) sys.audit('mmap.__new__', fileno, length, mode.access, offset);
+  if (fileno !== -1) {
+    let size = -1;
+    try {
+      size = native.regularSize(fileno);
+    } catch {
+      size = -1; // CPython ignores a failing fstat here; dup/mmap report the error
+    }
+    if (size >= 0) {
+      if (length === 0) {
+        if (size === 0) throw new ValueError(MSG.emptyFile);
+        if (offset >= size) throw new ValueError(MSG.offsetTooBig);
+        length = size - offset;
+      } else if (offset > size || size - offset < length) {
+        throw new ValueError(MSG.lengthTooBig);
+      }
+    }
+  }
+  return new Mapping({ fd: fileno, length, offset, keepFd: trackfd ?? true, mode });
+}
 
-export class MmapBase {
-  /** native id; -1 once closed */
-  _id = -1;
-  _len = 0;
-  _pos = 0;
-  _offset = 0;
-  _access = ACCESS_DEFAULT;
-  _flags = 0;
-  _prot = 0;
-  _anon = false;
-  _trackfd = true;
-  _exports = 0;
-  _v: Buffer = EMPTY;
-  _noView = false;
-  _fc = 0;
-  _addr = 0;
-  _token: object = {};
-  declare _g: Gate;
+/**
+ * Python's `mmap.mmap`: a memory-mapped file (or anonymous memory), with the methods and
+ * behaviour of the selected Python version (`pymmap` is the newest; see `pymmap/versions`).
+ *
+ * Python's syntax reads as method calls: `m[i]` is `m.__getitem__(i)`, `m[a:b]` is
+ * `m.__getitem__(new slice(a, b))`, `len(m)` is `m.__len__()`, `with m:` is `using m = ...`.
+ * Errors are Python's exceptions from `pymmap/builtins`, with CPython's messages.
+ */
+export class mmap {
+  #m!: Mapping;
+  #pos = 0;
+  #exports = 0;
+  #g: Gate;
+  #addr: number;
 
-  constructor(fileno: unknown, length?: unknown, ...rest: unknown[]);
+  static {
+    mappingOfImpl = (m) => m.#m;
+    exportsOfImpl = (m) => m.#exports;
+  }
+
+  /**
+   * `mmap.mmap(fileno, length, flags=MAP_SHARED, prot=PROT_WRITE|PROT_READ,
+   * access=ACCESS_DEFAULT, offset=0, *, trackfd=True)` on POSIX;
+   * `mmap.mmap(fileno, length, tagname=None, access=ACCESS_DEFAULT, offset=0, *, trackfd=True)`
+   * on Windows. Maps `length` bytes of the file open on descriptor `fileno` from `offset`
+   * (length 0: the whole file), or anonymous memory with fileno -1. Keyword arguments go in one
+   * trailing plain object. Raises the `mmap.__new__` audit event.
+   */
+  constructor(...args: MmapArgs);
   constructor(...args: unknown[]) {
-    const g: Gate = this._g; // on the class prototype (module.ts)
-    this._addr = 0x7f0000000000 + (++addrCounter) * 0x40;
-    if (FC) this._fc = FC[0];
-    if (native.backend === 'win32') {
-      initWindows(this, g, args);
-      finalizer.register(this, this._id, this._token);
-      return;
-    }
-
-    // ---- argument parsing, as PyArg_ParseTupleAndKeywords("in|iiil$p") does it: the total
-    // count first, then each parameter converted in order (a missing required one is reported
-    // when reached), then arguments given twice, then unknown keywords.
-    const [pos, kw] = splitArgs(args);
-    const kwNames = kw ? Object.keys(kw) : [];
-    const total = pos.length + kwNames.length;
-    const maxArgs = g.trackfd ? 7 : 6;
-    if (total > maxArgs) throw new PyTypeError(`function takes at most ${maxArgs} arguments (${total} given)`);
-    const vals = convertParams(pos, kw, CTOR_PARAMS, CTOR_CONVERT, 2, g);
-    if (pos.length > 6) {
-      throw new PyTypeError(`function takes at most 6 positional arguments (${pos.length} given)`);
-    }
-    let trackfd = true;
-    if (kw) {
-      for (let i = 0; i < pos.length && i < CTOR_PARAMS.length; i++) {
-        if (Object.prototype.hasOwnProperty.call(kw, CTOR_PARAMS[i])) {
-          throw new PyTypeError(`argument for function given by name ('${CTOR_PARAMS[i]}') and position (${i + 1})`);
-        }
-      }
-      for (const k of kwNames) {
-        if ((CTOR_PARAMS as readonly string[]).includes(k)) continue;
-        if (k === 'trackfd' && g.trackfd) {
-          trackfd = pyTruthy(kw[k]);
-          continue;
-        }
-        throw new PyTypeError(g.newArgMessages
-          ? `this function got an unexpected keyword argument '${k}'`
-          : `'${k}' is an invalid keyword argument for this function`);
-      }
-    }
-    const fd = vals[0] as number;
-    let length = vals[1] as number;
-    let flags = vals[2] === undefined ? MAP_SHARED : (vals[2] as number);
-    let prot = vals[3] === undefined ? PROT_READ | PROT_WRITE : (vals[3] as number);
-    let access = vals[4] === undefined ? ACCESS_DEFAULT : (vals[4] as number);
-    const offset = vals[5] === undefined ? 0 : (vals[5] as number);
-
-    // ---- semantic checks, in CPython's order
-    if (length < 0) throw new OverflowError(MSG.lengthNegative);
-    if (offset < 0) throw new OverflowError(MSG.offsetNegative);
-    if (access !== ACCESS_DEFAULT && (flags !== MAP_SHARED || prot !== (PROT_WRITE | PROT_READ))) {
-      throw new ValueError(MSG.accessAndFlags);
-    }
-    switch (access) {
-      case ACCESS_READ: flags = MAP_SHARED; prot = PROT_READ; break;
-      case ACCESS_WRITE: flags = MAP_SHARED; prot = PROT_READ | PROT_WRITE; break;
-      case ACCESS_COPY: flags = MAP_PRIVATE; prot = PROT_READ | PROT_WRITE; break;
-      case ACCESS_DEFAULT:
-        if ((prot & PROT_READ) && (prot & PROT_WRITE)) { /* stays ACCESS_DEFAULT */ }
-        else if (prot & PROT_WRITE) access = ACCESS_WRITE;
-        else access = ACCESS_READ;
-        break;
-      default:
-        throw new ValueError(MSG.accessInvalid);
-    }
-    if (g.audit) sys.audit('mmap.__new__', fd, length, access, offset);
-
-    if (fd !== -1) {
-      let size = -1;
-      try {
-        size = native.regularSize(fd);
-      } catch {
-        size = -1; // CPython ignores a failing fstat here; dup/mmap report the error
-      }
-      if (size >= 0) {
-        if (length === 0) {
-          if (size === 0) throw new ValueError(MSG.emptyFile);
-          if (offset >= size) throw new ValueError(MSG.offsetTooBig);
-          length = size - offset;
-        } else if (offset > size || size - offset < length) {
-          throw new ValueError(MSG.lengthTooBig);
-        }
-      }
-    }
-    const big = (n: number) => (Number.isSafeInteger(n) ? n : BigInt(Math.min(n, SSIZE_MAX_N)));
-    const id = native.map(fd, big(length), flags, prot, big(offset), fd !== -1 && trackfd);
-    this._id = id;
-    this._len = length;
-    this._offset = offset;
-    this._access = access;
-    this._flags = fd === -1 ? flags | (C.MAP_ANONYMOUS ?? C.MAP_ANON ?? 0) : flags;
-    this._prot = prot;
-    this._anon = fd === -1;
-    this._trackfd = trackfd;
-    finalizer.register(this, id, this._token);
+    const g = (new.target as unknown as { [GATE]?: Gate })[GATE] ?? GATES[defaultVersion];
+    this.#g = g;
+    this.#addr = 0x7f0000000000 + (++addrCounter) * 0x40;
+    this.#m = native.backend === 'win32' ? openWindows(g, args) : openPosix(g, args);
   }
 
   // ------------------------------------------------------------------ helpers
 
-  _closedError(): ValueError {
-    return new ValueError(MSG.closed);
+  #check(): void {
+    if (this.#m.id < 0) throw new ValueError(MSG.closed);
   }
 
-  _check(): void {
-    if (this._id < 0) throw new ValueError(MSG.closed);
+  #writable(): void {
+    if (!this.#m.writable) throw new PyTypeError(MSG.readonly);
   }
 
-  _noArgs(name: string, args: ArrayLike<unknown>): void {
-    const fn = this._g.qualifiedNoArgs ? `mmap.${name}` : name;
-    const n = args.length;
-    if (n === 0) return;
-    if (isKwargs(args[n - 1])) {
-      if (Object.keys(args[n - 1] as object).length) throw new PyTypeError(MSG.noKeywords(fn));
-      if (n === 1) return;
-      throw new PyTypeError(MSG.noArguments(fn, n - 1));
-    }
-    throw new PyTypeError(MSG.noArguments(fn, n));
+  #noArgs(name: 'close' | 'read_byte' | 'readline' | 'seekable' | 'size' | 'tell' | '__enter__', args: ArrayLike<unknown>): void {
+    if (args.length !== 0) parseArgs(SIGNATURES[name], this.#g, args, null);
   }
 
-  /** METH_VARARGS: no keywords, then CHECK_VALID, then the argument count. */
-  _varArgs(name: string, args: ArrayLike<unknown>, min: number, max: number, checkValid = true): unknown[] {
-    const g = this._g;
-    const [pos, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.noKeywords(g.qualifiedKw ? `mmap.${name}` : name));
-    const n = pos.length;
-    if (g.clinic) {
-      // Argument Clinic checks the count before the body runs (and so before CHECK_VALID).
-      if (min === 1 && max === 1) {
-        if (n !== 1) throw new PyTypeError(MSG.exactlyOne(`mmap.${name}`, n));
-      } else if (n > max || n < min) {
-        throw new PyTypeError(MSG.clinicCount(name, min, max, n));
-      }
-      // ... and converts the arguments before the body's CHECK_VALID: callers check after.
-      return pos;
-    }
-    if (checkValid) this._check();
-    if (n > max) throw new PyTypeError(MSG.argCount(name, min === max ? 'exactly' : 'at most', max, n));
-    if (n < min) throw new PyTypeError(MSG.argCount(name, min === max ? 'exactly' : 'at least', min, n));
-    return pos;
-  }
-
-  _writable(): void {
-    if (this._access === ACCESS_READ) throw new PyTypeError(MSG.readonly);
-  }
-
-  /** The zero-copy view, created on first use; null where none can be made. */
-  _view(): Buffer | null {
-    const v = this._v;
-    if (v.length !== 0) return v;
-    if (this._noView || this._len === 0 || FC === null || this._id < 0) return null;
-    try {
-      this._v = Buffer.from(native.view(this._id));
-      this._fc = FC[0];
-      return this._v;
-    } catch (e) {
-      if (e instanceof NativeViewError) {
-        this._noView = true;
-        return null;
-      }
-      throw e;
-    }
-  }
-
-  /** Called when FC moved after touching the view: raise if one of our pages faulted. */
-  _faulted(): void {
-    this._fc = FC![0];
-    if (this._id >= 0 && native.repair(this._id) > 0) {
-      this._fc = FC![0];
-      throw makeFault();
-    }
-  }
-
-  _byteAt(i: number): number {
-    const v = this._view();
-    if (v !== null) {
-      const b = v[i];
-      if (FC![0] !== this._fc) this._faulted();
-      return b;
-    }
-    return native.getByte(this._id, i);
-  }
-
-  _setByte(i: number, b: number): void {
-    const v = this._view();
-    if (v !== null && this._access !== ACCESS_READ && (this._prot & PROT_WRITE)) {
-      v[i] = b;
-      if (FC![0] !== this._fc) this._faulted();
-      return;
-    }
-    native.setByte(this._id, i, b);
-  }
-
-  /** bytes(self[start:start+n]) */
-  _copy(start: number, n: number): Buffer {
-    if (n <= 0) return Buffer.alloc(0);
-    if (n <= POOL_MAX) {
-      const off = reserve(n);
-      native.copyToPool(this._id, start, n, off, pool); // guarded: no fault counter to check
-      return slabBuffer(pool, off, n);
-    }
-    const out = allocLarge(n);
-    const v = this._v;
-    if (v.length !== 0) {
-      v.copy(out, 0, start, start + n);
-      if (FC![0] !== this._fc) this._faulted();
-    } else {
-      native.copyOut(this._id, start, n, out, 0);
-    }
-    return out;
-  }
-
-  _store(start: number, data: Uint8Array): void {
-    native.copyIn(this._id, start, data);
-  }
-
-  /** A bytes-like argument's bytes ("y*"), or the given TypeError. A map given as the argument
-   *  is exported for the call, as PyObject_GetBuffer does (see _exportBytes): once this returned,
-   *  the caller must release it in a finally (`if (v instanceof MmapBase) v._exports--`). */
-  _bytesArg(v: unknown): Uint8Array {
-    const b = asBytesLike(v);
-    if (b !== undefined) return b;
-    if (v instanceof MmapBase) return v._exportBytes();
-    throw new PyTypeError(MSG.bytesLike(pyTypeName(v)));
-  }
-
-  /** This map's bytes for use as another call's argument (no copy where a view exists), with an
-   *  export held (`_exports` + 1: close and resize raise BufferError, so the view stays valid
-   *  while argument conversions run user code). The caller releases it (`_exports--`). */
-  _exportBytes(): Uint8Array {
-    this._check();
-    const v = this._view();
-    const bytes = v !== null ? v : this._copy(0, this._len);
-    this._exports++;
+  /** This map's bytes as another call's buffer argument (no copy where a view exists), with an
+   *  export held (close and resize raise BufferError, so the bytes stay valid while the call's
+   *  conversions run user code) until the caller releases it (release()). */
+  #exportBytes(held: unknown[] | null): Uint8Array {
+    this.#check();
+    const bytes = this.#m.bytes();
+    this.#exports++;
+    if (held !== null) held.push(this);
     return bytes;
+  }
+
+  static {
+    setExporter((v, held) => (v instanceof mmap ? v.#exportBytes(held) : undefined));
+  }
+
+  /** Releases the exports that buffer arguments took (see #exportBytes). */
+  static #release(held: unknown[]): void {
+    for (const m of held as mmap[]) m.#exports--;
   }
 
   // ------------------------------------------------------------------ attributes
 
+  /** `closed`: whether close() was called (or the map was otherwise invalidated). */
   get closed(): boolean {
-    return this._id < 0;
+    return this.#m.id < 0;
   }
 
   // ------------------------------------------------------------------ methods
 
-  close(...args: unknown[]): void {
-    this._noArgs('close', args);
-    if (this._exports > 0) throw new BufferError(MSG.closeExported);
-    if (this._id >= 0) {
-      const id = this._id;
-      this._id = -1;
-      this._v = EMPTY;
-      finalizer.unregister(this._token);
-      native.close(id);
-    }
+  /** `close()`: unmaps now (BufferError while buffer exports are held). Closing twice is fine. */
+  close(): void {
+    this.#noArgs('close', arguments);
+    if (this.#exports > 0) throw new BufferError(MSG.closeExported);
+    this.#m.close();
   }
 
+  /** `find(sub[, start[, end]])`: the lowest index of `sub` in `[start, end)` (default: from the
+   *  position to the end), or -1. Negative bounds count from the end; None from 3.14. */
+  find(sub: BytesLike, start?: Index | None, end?: Index | None): number;
   find(...args: unknown[]): number {
-    return this._find(args, false);
+    return this.#find(args, false);
   }
 
+  /** `rfind(sub[, start[, end]])`: the highest index of `sub` in `[start, end)`, or -1. */
+  rfind(sub: BytesLike, start?: Index | None, end?: Index | None): number;
   rfind(...args: unknown[]): number {
-    return this._find(args, true);
+    return this.#find(args, true);
   }
 
-  _find(args: unknown[], reverse: boolean): number {
-    const name = reverse ? 'rfind' : 'find';
-    const pos = this._varArgs(name, args, 1, 3);
-    // "y*" first: a map as the needle stays exported while start/end convert (their __index__
-    // closing or resizing it raises BufferError, as in CPython).
-    const needle = this._bytesArg(pos[0]);
+  #find(args: unknown[], reverse: boolean): number {
+    const g = this.#g;
+    const held: unknown[] = [];
     try {
-      const g = this._g;
       // The defaults are read before the conversions (CPython initialises them first): an
       // __index__ that grows the map leaves the default end at the old size.
-      let start = this._pos;
-      let end = this._len;
-      // 3.14+: a None start means "from the position to the end", whatever end says (as
-      // CPython 3.14.2 does it).
-      const noneStart = g.noneArgs && pos.length > 1 && pos[1] == null;
-      if (pos.length > 1 && !noneStart) start = asSsize(pos[1], g);
-      if (pos.length > 2 && !noneStart && !(g.noneArgs && pos[2] == null)) end = asSsize(pos[2], g);
-      this._check();
-      const size = this._len; // after the conversions
+      const defStart = this.#pos;
+      const defEnd = this.#m.len;
+      const [needle, s, e] = parseArgs(reverse ? SIGNATURES.rfind : SIGNATURES.find, g, args, this.#m, held) as
+        [Uint8Array, number | null | undefined, number | null | undefined];
+      // 3.14: a None start means "from the position to the end", whatever end says.
+      let start = s ?? defStart;
+      let end = s === null ? defEnd : e ?? defEnd;
+      this.#check();
+      const size = this.#m.len; // after the conversions
       if (start < 0) {
         start += size;
         if (start < 0) start = 0;
@@ -459,423 +193,381 @@ export class MmapBase {
         if (end < 0) end = 0;
       } else if (end > size) end = size;
       if (end < start) return -1;
-      return reverse ? native.rfind(this._id, start, end, needle) : native.find(this._id, start, end, needle);
+      return this.#m.find(start, end, needle, reverse);
     } finally {
-      if (pos[0] instanceof MmapBase) pos[0]._exports--;
+      mmap.#release(held);
     }
   }
 
+  /** `flush([offset[, size]], *, flags=MS_SYNC)`: writes changes in `[offset, offset+size)`
+   *  back to the file (msync). `flags` is 3.15's. Returns None (0 in 3.7). */
+  flush(options?: FlushOptions): null;
+  flush(offset: Index, options?: FlushOptions): null;
+  flush(offset: Index, size: Index | None, options?: FlushOptions): null;
   flush(...args: unknown[]): number | null {
-    const g = this._g;
-    let offset = 0;
+    const g = this.#g;
+    const m = this.#m;
+    const [offsetArg, sizeArg, flagsArg] = parseArgs(SIGNATURES.flush, g, args, this.#m) as
+      [number | null | undefined, number | null | undefined, number | undefined];
+    const offset = offsetArg ?? 0;
     let size: number;
-    let flags = MS_SYNC;
     if (g.flushFlags) {
-      const [pos, kw] = splitArgs(args);
-      this._check();
-      if (pos.length > 2) throw new PyTypeError(`flush() takes at most 2 positional arguments (${pos.length} given)`);
-      if (kw) {
-        for (const k of Object.keys(kw)) {
-          if (k === 'flags') flags = asCInt(kw[k], g);
-          else if (k === 'offset' || k === 'size') throw new PyTypeError(`flush() takes at most 2 positional arguments`);
-          else throw new PyTypeError(`flush() got an unexpected keyword argument '${k}'`);
-        }
-      }
-      if (pos.length > 0) offset = asSsize(pos[0], g);
-      size = pos.length > 1 && pos[1] != null ? asSsize(pos[1], g) : this._len - offset;
-      if (pos.length <= 1 && offset > this._len) size = 0;
+      // flush(offset): to the end, nothing when the offset lies past it
+      size = sizeArg != null ? sizeArg : sizeArg === undefined && offset > m.len ? 0 : m.len - offset;
     } else {
-      const pos = this._varArgs('flush', args, 0, 2);
-      if (pos.length > 0 && !(g.noneArgs && pos[0] == null)) offset = asSsize(pos[0], g);
-      size = pos.length > 1 && !(g.noneArgs && pos[1] == null) ? asSsize(pos[1], g)
-        : pos.length > 1 ? this._len - offset : this._len;
+      // flush(offset, None) (3.14): from offset to the end; flush(offset): the whole map's size
+      size = sizeArg != null ? sizeArg : sizeArg === null ? m.len - offset : m.len;
     }
-    this._check();
-    if (size < 0 || offset < 0 || this._len - offset < size) throw new ValueError(MSG.flushRange);
-    if (this._access === ACCESS_READ || this._access === ACCESS_COPY) return g.flushReturnsZero ? 0 : null;
-    native.flush(this._id, offset, size, flags);
+    this.#check();
+    if (size < 0 || offset < 0 || m.len - offset < size) throw new ValueError(MSG.flushRange);
+    const a = m.mode.access;
+    if (a !== ACCESS_READ && a !== ACCESS_COPY) m.flush(offset, size, flagsArg ?? MS_SYNC);
     return g.flushReturnsZero ? 0 : null;
   }
 
+  /** `madvise(option[, start[, length]])` (3.8, not on Windows): advice (MADV_*) about
+   *  `[start, start+length)`. */
+  madvise(option: Index, start?: Index, length?: Index | None): null;
   madvise(...args: unknown[]): null {
-    const g = this._g;
-    const pos = this._varArgs('madvise', args, 1, 3);
-    const option = asCInt(pos[0], g, true);
-    let startB = 0n;
-    let lengthB = BigInt(this._len);
-    if (pos.length > 1) startB = asSsizeBig(pos[1], g); // None is refused for start, even in 3.14
-    if (pos.length > 2 && !(g.noneArgs && pos[2] == null)) lengthB = asSsizeBig(pos[2], g);
-    this._check();
-    if (startB < 0n || startB >= BigInt(this._len)) throw new ValueError(MSG.madviseStart);
+    const m = this.#m;
+    const lengthDefault = BigInt(m.len);
+    const [option, startArg, lengthArg] = parseArgs(SIGNATURES.madvise, this.#g, args, this.#m) as
+      [number, bigint | undefined, bigint | null | undefined];
+    const startB = startArg ?? 0n;
+    const lengthB = lengthArg ?? lengthDefault;
+    this.#check();
+    if (startB < 0n || startB >= BigInt(m.len)) throw new ValueError(MSG.madviseStart);
     if (lengthB < 0n) throw new ValueError(MSG.madviseLength);
     if (SSIZE_MAX - startB < lengthB) throw new OverflowError(MSG.madviseTooLarge);
     const start = Number(startB);
-    let length = startB + lengthB > BigInt(this._len) ? this._len - start : Number(lengthB);
-    native.advise(this._id, start, length, option);
+    m.advise(start, startB + lengthB > BigInt(m.len) ? m.len - start : Number(lengthB), option);
     return null;
   }
 
+  /** `move(dest, src, count)`: copies `count` bytes from `src` to `dest` (overlap-safe). */
+  move(dest: Index, src: Index, count: Index): null;
   move(...args: unknown[]): null {
-    const g = this._g;
-    const pos = this._varArgs('move', args, 3, 3);
-    const dest = asSsize(pos[0], g);
-    const src = asSsize(pos[1], g);
-    const cnt = asSsize(pos[2], g);
-    this._writable();
-    this._check();
-    const size = this._len;
+    const [dest, src, cnt] = parseArgs(SIGNATURES.move, this.#g, args, this.#m) as number[];
+    this.#writable();
+    this.#check();
+    const size = this.#m.len;
     if (dest < 0 || src < 0 || cnt < 0 || size - dest < cnt || size - src < cnt) {
       throw new ValueError(MSG.moveRange);
     }
-    if (cnt > 0) native.move(this._id, dest, src, cnt);
+    if (cnt > 0) this.#m.move(dest, src, cnt);
     return null;
   }
 
+  /** `read([n])`: up to `n` bytes from the position (all the rest for None or a negative n),
+   *  advancing it. */
+  read(n?: Index | None): Buffer;
   read(n?: unknown): Buffer {
+    const g = this.#g;
     if (arguments.length > 1 || (arguments.length === 1 && isKwargs(n))) {
-      n = this._varArgs('read', arguments, 0, 1)[0];
-    }
-    if (!this._g.clinic) this._check();
-    let num: number;
-    if (n === undefined || n === null) {
-      num = -1;
+      [n] = parseArgs(SIGNATURES.read, g, arguments, this.#m);
     } else {
-      const i = toInt(n);
-      if (i === undefined) throw new PyTypeError(MSG.readArg(pyTypeName(n)));
-      num = indexToSsize(i, 'OverflowError');
+      if (!g.clinic) this.#check();
+      if (arguments.length === 1) n = readSize(n);
     }
-    this._check();
-    const pos = this._pos;
-    const remaining = pos < this._len ? this._len - pos : 0;
+    this.#check();
+    const m = this.#m;
+    const pos = this.#pos;
+    const remaining = pos < m.len ? m.len - pos : 0;
+    let num = n == null ? -1 : (n as number);
     if (num < 0 || num > remaining) num = remaining;
-    const out = this._copy(pos, num);
-    this._pos = pos + num;
+    const out = m.copy(pos, num);
+    this.#pos = pos + num;
     return out;
   }
 
+  /** `read_byte()`: the byte at the position, as an int, advancing it. */
   read_byte(): number {
-    if (arguments.length) this._noArgs('read_byte', arguments);
-    this._check();
-    const pos = this._pos;
-    if (pos >= this._len) throw new ValueError(MSG.readByteRange);
-    const b = this._byteAt(pos);
-    this._pos = pos + 1;
+    if (arguments.length) this.#noArgs('read_byte', arguments);
+    this.#check();
+    const pos = this.#pos;
+    if (pos >= this.#m.len) throw new ValueError(MSG.readByteRange);
+    const b = this.#m.byteAt(pos);
+    this.#pos = pos + 1;
     return b;
   }
 
+  /** `readline()`: the bytes from the position through the next newline (or to the end). */
   readline(): Buffer {
-    if (arguments.length) this._noArgs('readline', arguments);
-    this._check();
-    const pos = this._pos;
-    const size = this._len;
-    if (pos >= size) return Buffer.alloc(0);
-    // One native call finds the line and copies it into the slab; a line longer than the
-    // room left (or than POOL_MAX) takes the general path below.
-    let room = POOL_SIZE - poolOff;
-    if (room < 256 || poolU8.length === 0) {
-      pool = newPool();
-      poolOff = 0;
-      room = POOL_SIZE;
-    }
-    const got = native.readlineToPool(this._id, pos, poolOff, room < POOL_MAX ? room : POOL_MAX, pool);
-    if (got > 0) {
-      const b = slabBuffer(pool, poolOff, got);
-      poolOff = (poolOff + got + 7) & ~7;
-      this._pos = pos + got;
-      return b;
-    }
-    const v = this._view();
-    let eol: number;
-    if (v !== null) {
-      eol = v.indexOf(10, pos);
-      if (FC![0] !== this._fc) this._faulted();
-    } else {
-      eol = native.findByte(this._id, pos, size, 10);
-    }
-    const end = eol < 0 ? size : eol + 1;
-    const out = this._copy(pos, end - pos);
-    this._pos = end;
-    return out;
+    if (arguments.length) this.#noArgs('readline', arguments);
+    this.#check();
+    const pos = this.#pos;
+    if (pos >= this.#m.len) return Buffer.alloc(0);
+    const line = this.#m.readLine(pos);
+    this.#pos = pos + line.length;
+    return line;
   }
 
+  /** `resize(newsize)`: changes the map's size, and the file's (not ACCESS_READ/ACCESS_COPY
+   *  maps; BufferError while buffer exports are held). */
+  resize(newsize: Index): null;
   resize(...args: unknown[]): null {
-    const g = this._g;
-    const pos = this._varArgs('resize', args, 1, 1);
-    const newsize = asSsize(pos[0], g);
-    this._check();
-    if (this._exports > 0) throw new BufferError(MSG.resizeExported);
-    if (g.trackfd && !this._trackfd) throw new ValueError(MSG.resizeTrackfd);
-    if (this._access !== ACCESS_WRITE && this._access !== ACCESS_DEFAULT) throw new PyTypeError(MSG.notResizeable);
-    if (newsize < 0 || SSIZE_MAX_N - newsize < this._offset) throw new ValueError(MSG.newSizeRange);
+    const g = this.#g;
+    const [newsize] = parseArgs(SIGNATURES.resize, g, args, this.#m) as [number];
+    this.#check();
+    const m = this.#m;
+    if (this.#exports > 0) throw new BufferError(MSG.resizeExported);
+    if (g.trackfd && !m.keepsFd) throw new ValueError(MSG.resizeTrackfd);
+    const a = m.mode.access;
+    if (a !== ACCESS_WRITE && a !== ACCESS_DEFAULT) throw new PyTypeError(MSG.notResizeable);
+    if (newsize < 0 || SSIZE_MAX_N - newsize < m.offset) throw new ValueError(MSG.newSizeRange);
     if (g.refuseSharedAnonGrow && native.backend === 'posix' && process.platform === 'linux' &&
-        this._anon && (this._flags & MAP_SHARED) && newsize > this._len) {
+        m.anon && m.mode.shared && newsize > m.len) {
       throw new ValueError(MSG.resizeSharedAnon);
     }
-    this._v = EMPTY;
-    try {
-      native.resize(this._id, newsize);
-    } catch (e) {
-      // Windows unmaps before remapping: a failed remap leaves no mapping, and CPython then
-      // reports the map as closed.
-      if (native.backend === 'win32') {
-        try {
-          native.length(this._id);
-        } catch {
-          this._id = -1;
-          finalizer.unregister(this._token);
-        }
-      }
-      throw e;
-    }
-    this._len = newsize;
+    m.resize(newsize);
     return null;
   }
 
+  /** `seek(pos[, whence])`: sets the position, relative to the start (whence 0), the position
+   *  (1) or the end (2). Returns the new position (3.13; None before). */
+  seek(pos: Index, whence?: Index): number;
   seek(...args: unknown[]): number | null {
-    const g = this._g;
-    const pos = this._varArgs('seek', args, 1, 2);
-    const dist = asSsize(pos[0], g);
-    const how = pos.length > 1 ? asCInt(pos[1], g, true) : 0;
-    this._check();
+    const g = this.#g;
+    const [dist, howArg] = parseArgs(SIGNATURES.seek, g, args, this.#m) as [number, number?];
+    this.#check();
+    const len = this.#m.len;
     let where: number;
-    switch (how) {
+    switch (howArg ?? 0) {
       case 0:
         if (dist < 0) throw new ValueError(MSG.seekRange);
         where = dist;
         break;
       case 1:
-        if (dist > 0 && this._pos > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
-        where = this._pos + dist;
+        if (dist > 0 && this.#pos > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
+        where = this.#pos + dist;
         break;
       case 2:
-        if (dist > 0 && this._len > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
-        where = this._len + dist;
+        if (dist > 0 && len > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
+        where = len + dist;
         break;
       default:
         throw new ValueError(MSG.seekType);
     }
-    if (where > this._len || where < 0) throw new ValueError(MSG.seekRange);
-    this._pos = where;
+    if (where > len || where < 0) throw new ValueError(MSG.seekRange);
+    this.#pos = where;
     return g.seekReturnsPos ? where : null;
   }
 
-  seekable(...args: unknown[]): boolean {
-    if (args.length) this._noArgs('seekable', args);
+  /** `seekable()` (3.13): always true. */
+  seekable(): boolean {
+    if (arguments.length) this.#noArgs('seekable', arguments);
     return true;
   }
 
-  set_name(...args: unknown[]): null {
-    const [pos, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.noKeywords('set_name'));
-    if (pos.length !== 1) throw new PyTypeError(`set_name() takes exactly one argument (${pos.length} given)`);
-    this._check();
-    const name = pos[0];
+  /** `set_name(name)` (3.15, Linux): names an anonymous map in /proc/self/maps
+   *  (`[anon: cpython:mmap:name]`), where the kernel supports it. */
+  set_name?(name: string): null;
+  set_name?(...args: unknown[]): null {
+    const [name] = parseArgs(SIGNATURES.set_name, this.#g, args, null);
+    this.#check();
     if (typeof name !== 'string') throw new PyTypeError(MSG.setNameType(pyTypeName(name)));
-    if (name.includes('\0')) throw new ValueError(MSG.setNameNul);
+    if (name.includes('\0')) throw new ValueError(MSG.embeddedNul);
     if (Buffer.byteLength(name) > 67) throw new ValueError(MSG.setNameTooLong);
-    if (!this._anon) throw new ValueError(MSG.setNameNotAnon);
+    if (!this.#m.anon) throw new ValueError(MSG.setNameNotAnon);
     // CPython annotates best-effort (the kernel may lack CONFIG_ANON_VMA_NAME): no error.
     try {
-      native.setName(this._id, 'cpython:mmap:' + name);
+      this.#m.setName('cpython:mmap:' + name);
     } catch (e) {
       if (!(e instanceof OSError)) throw e;
     }
     return null;
   }
 
-  size(...args: unknown[]): number {
-    if (args.length) this._noArgs('size', args);
-    this._check();
-    const g = this._g;
-    if (g.anonSize && !this._trackfd) throw new ValueError(MSG.sizeTrackfd);
-    if (g.anonSize && this._anon) return this._len;
-    return native.fdSize(this._id);
+  /** `size()`: the size of the file (of the map, for anonymous maps from 3.15). */
+  size(): number {
+    if (arguments.length) this.#noArgs('size', arguments);
+    this.#check();
+    const g = this.#g;
+    const m = this.#m;
+    if (g.anonSize && !m.keepsFd) throw new ValueError(MSG.sizeTrackfd);
+    if (g.anonSize && m.anon) return m.len;
+    return m.fileSize();
   }
 
-  tell(...args: unknown[]): number {
-    if (args.length) this._noArgs('tell', args);
-    this._check();
-    return this._pos;
+  /** `tell()`: the position. */
+  tell(): number {
+    if (arguments.length) this.#noArgs('tell', arguments);
+    this.#check();
+    return this.#pos;
   }
 
+  /** `write(bytes)`: writes the bytes at the position, advancing it; returns how many. */
+  write(bytes: BytesLike): number;
   write(...args: unknown[]): number {
-    const pos = this._varArgs('write', args, 1, 1);
-    const data = this._bytesArg(pos[0]); // a map as the data stays exported for the call
+    const held: unknown[] = [];
     try {
-      this._writable();
-      this._check();
+      const [data] = parseArgs(SIGNATURES.write, this.#g, args, this.#m, held) as [Uint8Array];
+      this.#writable();
+      this.#check();
       const n = data.length;
-      if (this._pos > this._len || this._len - this._pos < n) throw new ValueError(MSG.dataRange);
-      if (n > 0) this._store(this._pos, data);
-      this._pos += n;
+      const m = this.#m;
+      if (this.#pos > m.len || m.len - this.#pos < n) throw new ValueError(MSG.dataRange);
+      if (n > 0) m.store(this.#pos, data);
+      this.#pos += n;
       return n;
     } finally {
-      if (pos[0] instanceof MmapBase) pos[0]._exports--;
+      mmap.#release(held);
     }
   }
 
+  /** `write_byte(byte)`: writes one byte (an int in range(256)) at the position, advancing it. */
+  write_byte(byte: Index): null;
   write_byte(...args: unknown[]): null {
-    const pos = this._varArgs('write_byte', args, 1, 1);
-    const value = asByte(pos[0], this._g);
-    this._writable();
-    this._check();
-    if (this._pos >= this._len) throw new ValueError(MSG.writeByteRange);
-    this._setByte(this._pos, value);
-    this._pos += 1;
+    const [value] = parseArgs(SIGNATURES.write_byte, this.#g, args, this.#m) as [number];
+    this.#writable();
+    this.#check();
+    if (this.#pos >= this.#m.len) throw new ValueError(MSG.writeByteRange);
+    this.#m.setByte(this.#pos, value);
+    this.#pos += 1;
     return null;
   }
 
   // ------------------------------------------------------------------ dunders
 
+  /** `m[i]`: the byte at index `i` as an int (negative: from the end). */
+  __getitem__(i: Index): number;
+  /** `m[a:b:c]`: a copy of the bytes in the slice. */
+  __getitem__(s: slice): Buffer;
+  __getitem__(key: Index | slice): number | Buffer;
   __getitem__(key: unknown): number | Buffer {
     if (arguments.length === 1) {
+      const m = this.#m;
       if (typeof key === 'number') {
-        const v = this._v;
-        if (key >= 0 && key < v.length && Number.isInteger(key)) {
-          const b = v[key];
-          if (FC![0] !== this._fc) this._faulted();
-          return b;
-        }
+        if (key >= 0 && key < m.v.length && Number.isInteger(key)) return m.viewByte(key);
       } else if (key instanceof slice && key.constructor === slice && key.step === null) {
         // m[a:b] with plain non-negative ints, a <= b: no slice.indices() machinery.
         const a = key.start;
         const b = key.stop;
-        if (typeof a === 'number' && typeof b === 'number' && a >= 0 && a <= b && this._id >= 0 &&
+        if (typeof a === 'number' && typeof b === 'number' && a >= 0 && a <= b && m.id >= 0 &&
             Number.isSafeInteger(a) && Number.isSafeInteger(b)) {
-          const len = this._len;
+          const len = m.len;
           const s = a < len ? a : len;
-          return this._copy(s, (b < len ? b : len) - s);
+          return m.copy(s, (b < len ? b : len) - s);
         }
       }
     }
-    return this._getitem(arguments);
+    return this.#getitem(arguments);
   }
 
-  _wrapperArgs(name: string, args: ArrayLike<unknown>, n: number): unknown[] {
-    const [pos, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.wrapperNoKeywords(name));
-    if (pos.length !== n) {
-      const msg = MSG.wrapperArgs(n, pos.length, !this._g.wrapperSingular);
-      // wrap_objobjargproc and wrap_buffer spell it with a leading space.
-      if (name === '__buffer__' && this._g.clinic) throw new PyTypeError(`__buffer__ ${msg}`);
-      throw new PyTypeError(name === '__setitem__' || name === '__buffer__' ? ' ' + msg : msg);
-    }
-    return pos;
-  }
-
-  _getitem(args: ArrayLike<unknown>): number | Buffer {
-    const key = args.length === 1 ? args[0] : this._wrapperArgs('__getitem__', args, 1)[0];
-    this._check();
+  #getitem(args: ArrayLike<unknown>): number | Buffer {
+    const key = args.length === 1 ? args[0] : parseArgs(SIGNATURES.__getitem__, this.#g, args, null)[0];
+    this.#check();
+    const m = this.#m;
     if (isIndex(key)) {
       let i = indexToSsize(toInt(key)!, 'IndexError');
-      if (i < 0) i += this._len;
-      if (i < 0 || i >= this._len) throw new IndexError(MSG.indexRange);
-      this._check();
-      return this._byteAt(i);
+      if (i < 0) i += m.len;
+      if (i < 0 || i >= m.len) throw new IndexError(MSG.indexRange);
+      this.#check();
+      return m.byteAt(i);
     }
     if (key instanceof slice) {
       // PySlice_Unpack (may run __index__), then PySlice_AdjustIndices with the size as it is
       // after every conversion, then the validity check.
-      const [start, , step, n] = sliceIndices(key, () => this._len,
-        () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
-      this._check();
+      const [start, , step, n] = this.#sliceIndices(key);
+      this.#check();
       if (n <= 0) return Buffer.alloc(0);
-      if (step === 1) return this._copy(start, n);
-      const out = alloc(n);
-      native.copyStep(this._id, start, step, n, out);
-      return out;
+      return step === 1 ? m.copy(start, n) : m.copyStep(start, step, n);
     }
     throw new PyTypeError(MSG.indicesInt);
   }
 
+  #sliceIndices(key: slice): [number, number, number, number] {
+    return sliceIndices(key, () => this.#m.len, () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
+  }
+
+  /** `m[i] = byte`: stores one byte (an int in range(256)). */
+  __setitem__(i: Index, byte: Index): void;
+  /** `m[a:b:c] = data`: stores bytes of exactly the slice's length. */
+  __setitem__(s: slice, data: BytesLike): void;
   __setitem__(key: unknown, value: unknown): void {
-    const args = arguments.length === 2 ? null : this._wrapperArgs('__setitem__', arguments, 2);
-    if (args) [key, value] = args;
-    this._check();
-    this._writable();
-    this._assign(key, value, false);
+    if (arguments.length !== 2) [key, value] = parseArgs(SIGNATURES.__setitem__, this.#g, arguments, null);
+    this.#check();
+    this.#writable();
+    this.#assign(key, value, false);
   }
 
-  __delitem__(key: unknown): void {
-    if (arguments.length !== 1) [key] = this._wrapperArgs('__delitem__', arguments, 1);
-    this._check();
-    this._writable();
-    this._assign(key, undefined, true);
+  /** `del m[i]`: always raises TypeError (a map's size is changed by resize()). */
+  __delitem__(key: Index | slice): never;
+  __delitem__(key: unknown): never {
+    if (arguments.length !== 1) [key] = parseArgs(SIGNATURES.__delitem__, this.#g, arguments, null);
+    this.#check();
+    this.#writable();
+    return this.#assign(key, undefined, true) as never;
   }
 
-  _assign(key: unknown, value: unknown, del: boolean): void {
+  #assign(key: unknown, value: unknown, del: boolean): void {
+    const m = this.#m;
     if (isIndex(key)) {
       let i = indexToSsize(toInt(key)!, 'IndexError');
-      if (i < 0) i += this._len;
-      if (i < 0 || i >= this._len) throw new IndexError(MSG.indexRange);
+      if (i < 0) i += m.len;
+      if (i < 0 || i >= m.len) throw new IndexError(MSG.indexRange);
       if (del) throw new PyTypeError(MSG.noItemDeletion);
       if (!isIndex(value)) throw new PyTypeError(MSG.itemValueInt);
       const v = indexToSsize(toInt(value)!, 'TypeError');
       if (v < 0 || v > 255) throw new ValueError(MSG.itemValueRange);
-      this._check();
+      this.#check();
       // CPython does not check the index again after the value's __index__: if that shrank the
       // map below it, the byte is stored past the end of the map (lost to the file; past the
       // last page, a crash). Nothing observable is stored here, and no error.
-      if (i >= this._len) return;
-      this._setByte(i, v);
+      if (i >= m.len) return;
+      m.setByte(i, v);
       return;
     }
     if (key instanceof slice) {
       // PySlice_Unpack (may run __index__), then PySlice_AdjustIndices with the size as it is
       // after every conversion.
-      const [start, , step, n] = sliceIndices(key, () => this._len,
-        () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
+      const [start, , step, n] = this.#sliceIndices(key);
       if (del) throw new PyTypeError(MSG.noSliceDeletion);
-      const data = this._bytesArg(value); // a map as the value stays exported for the call
+      const held: unknown[] = [];
       try {
+        const data = asBuffer(value, this.#g, held); // a map as the value stays exported for the call
         if (data.length !== n) throw new IndexError(MSG.sliceWrongSize);
-        this._check();
+        this.#check();
         if (n === 0) return;
-        if (step === 1) native.copyIn(this._id, start, data);
-        else native.storeStep(this._id, start, step, n, data);
+        if (step === 1) m.store(start, data);
+        else m.storeStep(start, step, n, data);
       } finally {
-        if (value instanceof MmapBase) value._exports--;
+        mmap.#release(held);
       }
       return;
     }
     throw new PyTypeError(MSG.indicesIntAssign);
   }
 
-  __len__(...args: unknown[]): number {
-    if (args.length) this._wrapperArgs('__len__', args, 0);
-    this._check();
-    return this._len;
+  /** `len(m)`: the map's length in bytes. */
+  __len__(): number {
+    if (arguments.length) parseArgs(SIGNATURES.__len__, this.#g, arguments, null);
+    this.#check();
+    return this.#m.len;
   }
 
+  /** `x in m`: whether `x`, a 1-byte bytes-like object, occurs in the map (Python compares each
+   *  item, a 1-byte bytes, with ==: anything else is never found). */
   __contains__(value: unknown): boolean {
-    this._check();
-    // Python compares each item (a 1-byte bytes) with ==: only bytes-likes can be equal, and
-    // an mmap never equals bytes.
+    this.#check();
     const b = asBytesLike(value);
-    if (b === undefined || b.length !== 1 || this._len === 0) return false;
-    const needle = b[0];
-    const v = this._view();
-    if (v !== null) {
-      const at = v.indexOf(needle);
-      if (FC![0] !== this._fc) this._faulted();
-      return at >= 0;
-    }
-    return native.findByte(this._id, 0, this._len, needle) >= 0;
+    return b !== undefined && b.length === 1 && this.#m.hasByte(b[0]);
   }
 
+  /** `iter(m)`: the bytes one by one, each a 1-byte Buffer. */
   __iter__(): IterableIterator<Buffer> {
     let i = 0;
-    const self = this;
+    const m = this.#m;
     const it: IterableIterator<Buffer> & { __pytype__: string } = {
       __pytype__: 'iterator',
       next(): IteratorResult<Buffer> {
         if (i < 0) return { done: true, value: undefined };
-        self._check();
-        if (i >= self._len) {
+        if (m.id < 0) throw new ValueError(MSG.closed);
+        if (i >= m.len) {
           i = -1;
           return { done: true, value: undefined };
         }
-        const b = Buffer.from([self._byteAt(i)]);
+        const b = Buffer.from([m.byteAt(i)]);
         i++;
         return { done: false, value: b };
       },
@@ -886,80 +578,77 @@ export class MmapBase {
     return it;
   }
 
+  /** `for (const b of m)`: as `iter(m)`. */
   [Symbol.iterator](): IterableIterator<Buffer> {
     return this.__iter__();
   }
 
-  __enter__(...args: unknown[]): this {
-    if (args.length) this._noArgs('__enter__', args);
-    this._check();
+  /** `with m:` (enter): the map itself. */
+  __enter__(): this {
+    if (arguments.length) this.#noArgs('__enter__', arguments);
+    this.#check();
     return this;
   }
 
+  /** `with m:` (exit): closes the map. Takes Python's three exception arguments. */
+  __exit__(excType: unknown, excValue: unknown, traceback: unknown): null;
   __exit__(...args: unknown[]): null {
-    const g = this._g;
-    const [pos, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.noKeywords(g.qualifiedKw ? 'mmap.__exit__' : '__exit__'));
-    if (g.clinic && pos.length !== 3) throw new PyTypeError(MSG.clinicCount('__exit__', 3, 3, pos.length));
+    parseArgs(SIGNATURES.__exit__, this.#g, args, null);
     this.close();
     return null;
   }
 
+  /** `using m = new mmap(...)`: closes the map at the end of the scope. */
   [Symbol.dispose](): void {
     this.__exit__(null, null, null);
   }
 
+  /** `repr(m)`: `<mmap.mmap closed=False, access=ACCESS_DEFAULT, length=16, pos=0, offset=0>`
+   *  (3.9; `<mmap.mmap object at 0x...>` before). */
   __repr__(): string {
-    const g = this._g;
-    const cls = (this.constructor as any).__gate__ && Object.prototype.hasOwnProperty.call(this.constructor, '__gate__')
-      ? 'mmap.mmap' : (this.constructor as any).name;
-    if (!g.reprFields) return `<${cls} object at 0x${this._addr.toString(16)}>`;
-    if (this._id < 0) return `<${cls} closed=True>`;
-    return `<${cls} closed=False, access=${ACCESS_NAMES[this._access]}, length=${this._len}, pos=${this._pos}, offset=${this._offset}>`;
+    const ctor = this.constructor as { name: string };
+    const cls = Object.prototype.hasOwnProperty.call(ctor, GATE) ? 'mmap.mmap' : ctor.name;
+    if (!this.#g.reprFields) return `<${cls} object at 0x${this.#addr.toString(16)}>`;
+    const m = this.#m;
+    if (m.id < 0) return `<${cls} closed=True>`;
+    return `<${cls} closed=False, access=${ACCESS_NAMES[m.mode.access]}, length=${m.len}, pos=${this.#pos}, offset=${m.offset}>`;
   }
 
+  /** `str(m)`: the repr. */
   toString(): string {
     return this.__repr__();
   }
 
-  __reduce_ex__(...args: unknown[]): never {
-    // object.__reduce_ex__ (mmap inherits it; it refuses types without pickling support).
-    const g = this._g;
-    const fn = g.qualifiedNoArgs ? 'object.__reduce_ex__' : '__reduce_ex__';
-    const [pos, kw] = splitArgs(args);
-    if (kw) throw new PyTypeError(MSG.noKeywords(g.qualifiedKw || !g.qualifiedNoArgs ? fn : 'mmap.__reduce_ex__'));
-    if (pos.length !== 1) throw new PyTypeError(MSG.exactlyOne(fn, pos.length));
-    // Protocols 0 and 1 go through copyreg, which names the class by __name__ only.
-    const proto = asCInt(pos[0], this._g);
-    const short = proto < 2;
-    throw new PyTypeError(short ? this._g.pickleMessage.replace('mmap.mmap', 'mmap') : this._g.pickleMessage);
+  /** `console.log(m)` and `util.inspect(m)` show the repr. */
+  [inspect.custom](): string {
+    return this.__repr__();
   }
 
-  /** PEP 688: memoryview(m). flags & 1 (PyBUF_WRITABLE) on an ACCESS_READ map -> BufferError. */
+  /** `pickle.dumps(m)`: always raises TypeError (maps cannot be pickled). */
+  __reduce_ex__(protocol: Index): never;
+  __reduce_ex__(...args: unknown[]): never {
+    // object.__reduce_ex__ (mmap inherits it; it refuses types without pickling support).
+    const g = this.#g;
+    const [proto] = parseArgs(SIGNATURES.__reduce_ex__, g, args, null) as [number];
+    // Protocols 0 and 1 go through copyreg, which names the class by __name__ only.
+    throw new PyTypeError(proto < 2 ? g.pickleMessage.replace('mmap.mmap', 'mmap') : g.pickleMessage);
+  }
+
+  /** `memoryview(m)` (PEP 688, 3.12): a buffer export. `flags & 1` (PyBUF_WRITABLE) on an
+   *  ACCESS_READ map raises BufferError. Release it with release() or `__release_buffer__`. */
+  __buffer__(flags: Index): BufferExport;
   __buffer__(flags: unknown): BufferExport {
-    if (arguments.length !== 1) this._wrapperArgs('__buffer__', arguments, 1);
-    const fl = toInt(flags);
-    if (fl === undefined) throw new PyTypeError(notIntMessage(flags, this._g));
-    const fbig = typeof fl === 'bigint' ? fl : BigInt(fl);
-    if (fbig > 2147483647n) throw new OverflowError(MSG.bufferFlagsTooLarge);
-    const f = fbig < -2147483648n ? 0 : Number(fbig);
-    this._check();
-    const readonly = this._access === ACCESS_READ;
+    const g = this.#g;
+    const f = arguments.length === 1 ? bufferFlags(flags, g) : parseArgs(SIGNATURES.__buffer__, g, arguments, null)[0] as number;
+    this.#check();
+    const m = this.#m;
+    const readonly = !m.mode.writable;
     if ((f & 1) && readonly) throw new BufferError(MSG.notWritable);
-    let view: Uint8Array;
-    if (readonly) {
-      view = this._copy(0, this._len);
-    } else {
-      const v = this._view();
-      if (v === null) {
-        if (this._len === 0) view = new Uint8Array(0);
-        else throw new BufferError(MSG.viewUnavailable('this mapping cannot be shared with JS; use the copying methods'));
-      } else {
-        native.view(this._id, true); // the same buffer, now flagged as handed out
-        view = new Uint8Array(v.buffer, v.byteOffset, v.length);
-      }
-    }
-    this._exports++;
+    let view: Uint8Array | null;
+    if (readonly) view = m.copy(0, m.len);
+    else view = m.len === 0 ? new Uint8Array(0) : m.exportView();
+    if (view === null) throw new BufferError(MSG.viewUnavailable('this mapping cannot be shared with JS; use the copying methods'));
+    this.#exports++;
     let released = false;
     const owner = this;
     return {
@@ -971,21 +660,39 @@ export class MmapBase {
       release() {
         if (!released) {
           released = true;
-          owner._exports--;
+          owner.#exports--;
         }
       },
       check() {
-        if (FC !== null && FC[0] !== owner._fc) owner._faulted();
+        m.checkFaults();
       },
     };
   }
 
-  __release_buffer__(exp: BufferExport): void {
-    exp.release();
+  /** `memoryview.release()` (PEP 688, 3.12): releases an export made by __buffer__. */
+  __release_buffer__(view: BufferExport): void {
+    view.release();
+  }
+
+  /** `sys.getsizeof(m)` (Windows only): the object's size with its tagname. */
+  __sizeof__?(): number {
+    const t = this.#m.tagname;
+    return MMAP_OBJECT_SIZE + (typeof t === 'string' ? (t.length + 1) * 2 : 0);
   }
 }
 
-/** The error for a page that faulted under a view: the same as a guarded native access gives. */
-function makeFault(): Error {
-  return OSError.fromErrno(osConstants.errno.EFAULT ?? 14, 'Bad address', 'EFAULT');
-}
+/** CPython's basicsize of mmap_object on 64-bit Windows (the part __sizeof__ adds the tagname to). */
+const MMAP_OBJECT_SIZE = 96;
+
+/** Methods a version or platform may lack: taken off the class here, put on a version's class
+ *  by module.ts when its gate has them (so that `'madvise' in m` is false in 3.7, as Python's
+ *  dir() shows). */
+export const OPTIONAL_METHODS = (() => {
+  const names = ['madvise', 'seekable', 'set_name', '__buffer__', '__release_buffer__', '__sizeof__'] as const;
+  const out = {} as Record<(typeof names)[number], PropertyDescriptor>;
+  for (const name of names) {
+    out[name] = Object.getOwnPropertyDescriptor(mmap.prototype, name)!;
+    delete (mmap.prototype as unknown as Record<string, unknown>)[name];
+  }
+  return Object.freeze(out);
+})();

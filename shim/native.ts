@@ -1,7 +1,7 @@
 // Loads the native core and hands it the one function that turns its errors into Python
 // exceptions (the addon itself knows nothing about Python).
 import * as path from 'path';
-import { BufferError, OSError, SystemError, TypeError as PyTypeError, ValueError } from './builtins';
+import { BufferError, MemoryError, OSError, SystemError, TypeError as PyTypeError, ValueError } from './builtins';
 import { MSG } from './messages';
 
 /** What the loaded `.node` file exports: one function that opens a context of its own. */
@@ -60,7 +60,8 @@ export class NativeViewError extends BufferError {}
 /**
  * The one error-mapping function: native tag or errno -> Python exception.
  * Tags: closed, readonly, exported, fault (a page fault inside a guarded access: the file was
- * truncated under the map), noview/viewtoolarge/noexternal/transferred (views), range (a bug).
+ * truncated under the map), noview/viewtoolarge/noexternal/transferred (views), nomemory (a
+ * result the runtime cannot allocate), range (a bug).
  */
 export function makeError(tag: string | null, errno: number, code: string, strerror: string, winerror: number | null): Error {
   if (winerror !== null && (tag === null || tag === 'fault')) {
@@ -127,6 +128,8 @@ export function makeError(tag: string | null, errno: number, code: string, strer
       return new PyTypeError(MSG.readonly);
     case 'exported':
       return new BufferError(MSG.resizeExported);
+    case 'nomemory':
+      return new MemoryError();
     case 'noview':
       return new NativeViewError(MSG.viewUnavailable('not supported for this mapping'));
     case 'viewtoolarge':
@@ -136,7 +139,7 @@ export function makeError(tag: string | null, errno: number, code: string, strer
     case 'transferred':
       return new NativeViewError(MSG.viewUnavailable('its ArrayBuffer was transferred away'));
     default:
-      return new SystemError(`pymmap native error: ${tag}`);
+      return new SystemError(MSG.nativeError(String(tag)));
   }
 }
 

@@ -1,4 +1,7 @@
-// 'pymmap/pyodide': makes `import mmap` inside a Pyodide instance forward to pymmap.
+/**
+ * Makes `import mmap` inside a Pyodide instance use real host mappings through pymmap.
+ * @module pymmap/pyodide
+ */
 //
 //   const { installMmap } = require('pymmap/pyodide');
 //   const pyodide = await loadPyodide();
@@ -24,9 +27,18 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ACCESS_READ } from './access';
 import * as builtins from './builtins';
+import type { SliceBound } from './builtins';
+import { gateFor, versions } from './gates';
+import { mappingOf, type mmap } from './mmap';
+import type { Mapping } from './mapping';
+import { MSG } from './messages';
+import { moduleFor, type MmapModule } from './module';
+import { native as nat } from './native';
 import * as pysys from './sys';
 
+/** The options of installMmap(). */
 export interface InstallMmapOptions {
   /** Files without a host fd (MEMFS, devices): OSError(ENODEV) instead of Pyodide's built-in
    *  mmap. */
@@ -34,8 +46,9 @@ export interface InstallMmapOptions {
   /** Zero-copy maps (the host file mapped into the wasm memory). Default: when the native
    *  addon supports it. */
   zeroCopy?: boolean;
-  /** The pymmap module to forward to. Default: the module of the running Python's version. */
-  module?: any;
+  /** The pymmap module to forward to (one of this copy of pymmap: `moduleFor(v)` from
+   *  'pymmap/versions'). Default: the module of the running Python's version. */
+  module?: MmapModule<unknown>;
   /** Python version gate to use ('3.14'); default: the running Python's version. */
   version?: string;
   /** Keep the compiled bridge (marshalled bytecode, keyed by the source and the Python build)
@@ -45,11 +58,12 @@ export interface InstallMmapOptions {
   cache?: boolean;
 }
 
+/** What installMmap() installed. */
 export interface InstalledMmap {
   /** The Python version gate in use. */
   version: string;
   /** The pymmap module object the bridge forwards to. */
-  module: any;
+  module: MmapModule<unknown>;
   /** Whether maps of host files are zero-copy. */
   zeroCopy: boolean;
 }
@@ -83,19 +97,9 @@ function ensureAuditHook(): void {
   });
 }
 
-function loadModule(version: string, options: InstallMmapOptions): any {
+function loadModule(version: string, options: InstallMmapOptions): MmapModule<unknown> {
   if (options.module) return options.module;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const v = require('./versions');
-    if (typeof v.moduleFor === 'function' && (v.versions as readonly string[]).includes(version)) {
-      return v.moduleFor(version);
-    }
-  } catch (e) {
-    if ((e as any)?.code !== 'MODULE_NOT_FOUND') throw e;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require('./index');
+  return moduleFor((versions as readonly string[]).includes(version) ? version : '3.15');
 }
 
 function bridgeSource(): [string, string] {
@@ -106,7 +110,7 @@ function bridgeSource(): [string, string] {
   for (const c of cands) {
     if (fs.existsSync(c)) return [c, fs.readFileSync(c, 'utf8')];
   }
-  throw new Error(`pymmap: python/pymmap_bridge.py not found (looked in ${cands.join(', ')})`);
+  throw new Error(MSG.bridgeNotFound(cands));
 }
 
 // Compiled bridge code by cache key (several Pyodide instances in one process).
@@ -168,7 +172,7 @@ function protoNames(cls: any): string[] {
  */
 export function installMmap(pyodide: any, options: InstallMmapOptions = {}): InstalledMmap {
   if (!pyodide || typeof pyodide.runPython !== 'function' || !pyodide.FS) {
-    throw new TypeError('installMmap: expected a Pyodide instance (from loadPyodide())');
+    throw new TypeError(MSG.notPyodide);
   }
   // "3.14" and the interpreter's build ("3.14.2 (main, ...) [Clang ...]", a key of the
   // bytecode cache)
@@ -176,14 +180,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const pyBuild = String(pySys.version);
   pySys.destroy();
   const version: string = options.version ?? /^\d+\.\d+/.exec(pyBuild)![0];
-  const M = loadModule(version, options);
+  const M: any = loadModule(version, options);
   const FS = pyodide.FS;
   const NODEFS = FS.filesystems?.NODEFS;
   const PyProxy = pyodide.ffi?.PyProxy;
   const Module = pyodide._module;
-  const nat: any = loadNative();
-  const zeroCopy = options.zeroCopy !== false && process.platform !== 'win32' && !!nat &&
-    typeof nat.mapFixed === 'function' && typeof nat.unmapFixed === 'function' &&
+  const zeroCopy = options.zeroCopy !== false && process.platform !== 'win32' &&
     typeof Module?._malloc === 'function' && !!Module?.HEAPU8 &&
     typeof Module._PyType_GenericAlloc === 'function' && typeof Module._Py_DecRef === 'function';
   const P: number = M.PAGESIZE;
@@ -193,22 +195,22 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
 
   // ---- zero-copy placement: page-aligned wasm memory, with the file mapped over it
   interface Placement { ptr: number; addr: number; span: number; anon: boolean; shared: boolean }
-  function placeAlloc(h: any, length: number): Placement {
+  function placeAlloc(h: mmap, length: number): Placement {
     const span = Math.ceil(length / P) * P;
     const ptr: number = Module._malloc(span + P);
-    if (!ptr) throw builtins.OSError.fromErrno(12, 'Cannot allocate memory', 'ENOMEM');
+    if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
     const addr = Math.ceil(ptr / P) * P;
-    const anon = !!h._anon;
-    const access = h._access;
-    const shared = !anon && (h._flags & MAP_SHARED) !== 0 && (access === M.ACCESS_DEFAULT || access === M.ACCESS_WRITE);
-    return { ptr, addr, span, anon, shared };
+    const m = mappingOf(h);
+    // Written through to the file: a shared map that allows stores.
+    const shared = !m.anon && m.mode.shared && m.mode.writable;
+    return { ptr, addr, span, anon: m.anon, shared };
   }
-  function placeMap(h: any, p: Placement, fd: number): void {
+  function placeMap(h: mmap, p: Placement, fd: number): void {
     const buf: ArrayBuffer = Module.HEAPU8.buffer;
     if (p.anon) nat.unmapFixed(buf, p.addr, p.span); // fresh zero pages
     // Read-only and copy-on-write maps get a private mapping: stores (there should be none)
     // stay in this process instead of faulting the whole process.
-    else nat.mapFixed(buf, p.addr, p.span, fd, PROT_RW, p.shared ? MAP_SHARED : MAP_PRIVATE, h._offset);
+    else nat.mapFixed(buf, p.addr, p.span, fd, PROT_RW, p.shared ? MAP_SHARED : MAP_PRIVATE, mappingOf(h).offset);
   }
   function placeFree(p: Placement): void {
     Module._free(p.ptr);
@@ -256,7 +258,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const b = p.getBuffer('u8');
     held.push(b);
     if (!b.c_contiguous) {
-      throw new builtins.BufferError('memoryview: underlying buffer is not C-contiguous');
+      throw new builtins.BufferError(MSG.notContiguous);
     }
     const d: Uint8Array = b.data;
     const off = b.offset ?? 0;
@@ -286,11 +288,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     if (/^[A-Z][A-Z0-9_]*$/.test(k) && typeof v === 'number') constants[k] = v;
   }
   const methods = protoNames(M.mmap);
-  let pickleMessage = "cannot pickle 'mmap.mmap' object";
-  try {
-    const gate = require('./versions').gateFor?.(version);
-    if (gate?.pickleMessage) pickleMessage = gate.pickleMessage;
-  } catch { /* default */ }
+  const pickleMessage = gateFor((versions as readonly string[]).includes(version) ? version : '3.15').pickleMessage;
 
   let auditFn: any = null;
   let infoAddr = 0;
@@ -348,11 +346,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     /** find/rfind of `sub` (a bytes PyProxy) in [start, end) of pymmap's own mapping `h` of
      *  a carrier's file (the addon's memmem: twice as fast as CPython's search compiled to
      *  wasm, or Buffer.indexOf); -1 when absent. */
-    findHost(h: any, start: number, end: number, sub: unknown, reverse: boolean): number {
+    findHost(h: mmap, start: number, end: number, sub: unknown, reverse: boolean): number {
       const held: any[] = [];
       try {
-        const needle = conv(sub, held) as Uint8Array;
-        return reverse ? nat.rfind(h._id, start, end, needle) : nat.find(h._id, start, end, needle);
+        return mappingOf(h).find(start, end, conv(sub, held) as Uint8Array, reverse);
       } finally {
         release(held);
       }
@@ -378,6 +375,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       const held: any[] = [];
       const prev = auditCtx;
       let m: any;
+      let mp: Mapping;
       try {
         const conv = convAll(args, held);
         const n = conv.length;
@@ -393,15 +391,16 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
         }
         auditCtx = { audit: auditFn, fd };
         m = new M.mmap(...conv);
+        mp = mappingOf(m);
         auditCtx = prev;
         const info = Module.HEAPF64;
         const at = infoAddr / 8;
-        info[at] = m._len;
+        info[at] = mp.len;
         info[at + 1] = 0;
         if (zc && typeof hostfd === 'number') {
           let p: Placement | null = null;
           try {
-            p = placeAlloc(m, m._len);
+            p = placeAlloc(m, mp.len);
             placeMap(m, p, hostfd);
           } catch {
             if (p) placeFree(p);
@@ -410,7 +409,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
           if (p) {
             let c: number;
             try {
-              c = makeCarrier(p.addr, m._len, 0, m._offset, !!m._trackfd, p.shared, p.anon, m._access);
+              c = makeCarrier(p.addr, mp.len, 0, mp.offset, mp.keepsFd, p.shared, p.anon, mp.mode.access);
             } catch (e) {
               api.unplace(m, p.ptr, p.addr, p.span);
               throw e;
@@ -423,7 +422,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
             info[at + 5] = p.anon ? 1 : 0;
             info[at + 6] = p.shared ? 1 : 0;
             info[at + 7] = c;
-            info[at + 8] = !p.anon && (p.shared || m._access === M.ACCESS_READ) ? 1 : 0;
+            info[at + 8] = !p.anon && (p.shared || mp.mode.access === ACCESS_READ) ? 1 : 0;
           }
         }
         return m;
@@ -447,10 +446,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     getitem: (m: any, k: unknown) => u8(m.__getitem__(k)),
     setitem: (m: any, k: unknown, v: unknown) => m.__setitem__(k, v),
     repr: (m: any) => m.__repr__(),
-    getslice(m: any, a: unknown, b: unknown, c: unknown): unknown {
+    getslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
       return u8(m.__getitem__(new builtins.slice(a, b, c)));
     },
-    setslice(m: any, a: unknown, b: unknown, c: unknown, v: unknown): unknown {
+    setslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound, v: unknown): unknown {
       const held: any[] = [];
       try {
         return m.__setitem__(new builtins.slice(a, b, c), conv(v, held));
@@ -458,12 +457,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
         release(held);
       }
     },
-    delslice(m: any, a: unknown, b: unknown, c: unknown): unknown {
+    delslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
       return m.__delitem__(new builtins.slice(a, b, c));
     },
     // zero-copy resize (python/pymmap_bridge.py, _carrier_resize)
-    place_alloc: (h: any, length: number) => placeAlloc(h, length),
-    place_map: (h: any, p: Placement, fd: number) => placeMap(h, p, fd),
+    place_alloc: (h: mmap, length: number) => placeAlloc(h, length),
+    place_map: (h: mmap, p: Placement, fd: number) => placeMap(h, p, fd),
     place_free: (p: Placement) => placeFree(p),
     /** Gives placed wasm pages back (fresh zeroed pages, then free) and closes `h` if given. */
     unplace(h: any, ptr: number, addr: number, span: number): void {
@@ -474,7 +473,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
         if (h) h.close();
       }
     },
-    fdOf: (h: any) => (h._id >= 0 ? nat.fdOf(h._id) : -1),
+    fdOf: (h: mmap) => mappingOf(h).fd(),
     /** memoryview(m) for the copy-based path: the export pins the map (close/resize raise
      *  BufferError) until release(); check() raises OSError(EFAULT) if a page faulted under
      *  the view while it was copied (file truncated under the map). */
@@ -513,15 +512,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     ns.destroy();
   }
   return { version, module: M, zeroCopy: zc };
-}
-
-function loadNative(): any {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require('./native').native;
-  } catch {
-    return null;
-  }
 }
 
 // Executes the bridge source (or its cached bytecode) as module 'mmap', puts it in

@@ -329,7 +329,7 @@ function isIntLike(x: any): boolean {
   return typeof x === 'bigint' || (typeof x === 'number' && Number.isInteger(x));
 }
 
-/** Python int result -> number when it is safe, else bigint (results may be either by API.md). */
+/** Python int result -> number when it is safe, else bigint (results may be either: README, "How Python maps to JS"). */
 export function pyint(x: any): any {
   if (typeof x === 'bigint' && x >= BigInt(Number.MIN_SAFE_INTEGER) && x <= BigInt(Number.MAX_SAFE_INTEGER)) {
     return Number(x);
@@ -462,7 +462,7 @@ function patternOf(p: string | RegExp): RegExp { return typeof p === 'string' ? 
 /**
  * self.assertRaises(cls, fn) / self.assertRaisesRegex(cls, pattern, fn).
  * `fn` is a thunk (the call that Python passes as callable + args). With `match`,
- * the pattern is searched in str(exc), i.e. err.message (API.md). Returns the exception
+ * the pattern is searched in str(exc), i.e. err.message (README, "How Python maps to JS"). Returns the exception
  * (the `cm.exception` of the context-manager form).
  */
 export function assertRaises(cls: any, fn: () => any, match?: string | RegExp): any {
@@ -528,7 +528,7 @@ export function randbytes(n: number): Buffer { return crypto.randomBytes(n); }
 /**
  * An instance of a class with __index__ (class Number: def __index__(self): ...).
  * A class instance, not a plain object: a trailing plain object is the keyword-argument
- * object of API.md.
+ * object of the README's "How Python maps to JS".
  */
 class Index {
   constructor(private readonly f: () => number) {}

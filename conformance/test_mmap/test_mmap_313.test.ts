@@ -2,7 +2,7 @@
  * Port of CPython v3.13.0 Lib/test/test_mmap.py (all 50 tests), run against the
  * module of the 3.13 version gate. Every test keeps its upstream name, its
  * assertions one for one and in the same order; Python constructs map to the JS API
- * as documented in shim/API.md. Comments starting "port:" explain a translation.
+ * as documented in the README ("How Python maps to JS") and docs/api. Comments starting "port:" explain a translation.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import {

@@ -20,9 +20,12 @@
 // Errors are built by the context's JS factory, which receives (tag, errno, code name,
 // strerror, winerror) and returns the object to throw; this file knows nothing about Python.
 //
-// Hot calls use the raw C API (each node-addon-api wrapper layer costs a few ns per call).
+// The plain Node-API C interface (node_api.h): every call is a hot path, and a C++ wrapper layer
+// costs a few ns per call. Every entry reads its arguments through the checked readers below.
+#ifndef NAPI_VERSION
 #define NAPI_VERSION 8
-#include <napi.h>
+#endif
+#include <node_api.h>
 
 #include <atomic>
 #include <cerrno>
@@ -33,10 +36,6 @@
 #include "os.h"
 
 namespace pymmap {
-
-#ifdef _WIN32
-std::string os_win_message(int code);  // os_win.cc
-#endif
 
 namespace {
 
@@ -129,27 +128,6 @@ constexpr int64_t kSlotMask = (1LL << kSlotBits) - 1;
 
 // ---------------------------------------------------------------- errors
 
-const char* errno_name(int e) {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
-  const char* n = strerrorname_np(e);
-  return n ? n : "";
-#else
-  switch (e) {
-    case EBADF: return "EBADF";
-    case EINVAL: return "EINVAL";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case ENODEV: return "ENODEV";
-    case EFAULT: return "EFAULT";
-    case ENOENT: return "ENOENT";
-    case EAGAIN: return "EAGAIN";
-    case EOVERFLOW: return "EOVERFLOW";
-    default: return "";
-  }
-#endif
-}
-
 // Throws the JS error for `err` made by the factory. Always returns nullptr (for `return`).
 napi_value throw_error(napi_env env, Ctx* ctx, const OsError& err) {
   napi_value fn = nullptr, args[5], global, result;
@@ -158,17 +136,14 @@ napi_value throw_error(napi_env env, Ctx* ctx, const OsError& err) {
   else napi_get_null(env, &args[0]);
   int errnum = err.win ? 0 : err.code;
   napi_create_int32(env, errnum, &args[1]);
-  napi_create_string_utf8(env, errnum ? errno_name(errnum) : "", NAPI_AUTO_LENGTH, &args[2]);
-  std::string msg = errnum ? strerror(errnum) : "";
-#ifdef _WIN32
-  if (err.win) msg = os_win_message(err.code);  // FormatMessage text, as CPython shows it
-#endif
+  napi_create_string_utf8(env, errnum ? os_errno_name(errnum) : "", NAPI_AUTO_LENGTH, &args[2]);
+  std::string msg = err.code ? os_error_text(err) : "";
   napi_create_string_utf8(env, msg.c_str(), msg.size(), &args[3]);
   if (err.win) napi_create_int32(env, err.code, &args[4]);
   else napi_get_null(env, &args[4]);
   if (!fn) {
     std::string s = std::string("pymmap native error: ") + (err.tag ? err.tag : msg.c_str());
-    napi_throw_error(env, err.tag ? err.tag : errno_name(errnum), s.c_str());
+    napi_throw_error(env, err.tag ? err.tag : os_errno_name(errnum), s.c_str());
     return nullptr;
   }
   napi_get_global(env, &global);
@@ -181,6 +156,8 @@ napi_value throw_tag(napi_env env, Ctx* ctx, const char* tag, int code = 0) {
 }
 
 // ---------------------------------------------------------------- arguments
+// Every entry reads its arguments through these readers: each checks the JS type, throws a
+// TypeError (or RangeError) naming what was expected, and returns false.
 
 struct Args {
   napi_value argv[8];
@@ -188,34 +165,85 @@ struct Args {
   Ctx* ctx = nullptr;
 };
 
-inline bool get_args(napi_env env, napi_callback_info info, Args* a) {
-  napi_get_cb_info(env, info, &a->argc, a->argv, nullptr, (void**)&a->ctx);
-  return true;
-}
-
-inline bool to_i64(napi_env env, napi_value v, int64_t* out) {
-  if (napi_get_value_int64(env, v, out) == napi_ok) return true;
-  bool lossless;
-  if (napi_get_value_bigint_int64(env, v, out, &lossless) == napi_ok) return true;
-  napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+bool fail_type(napi_env env, const char* what) {
+  napi_throw_type_error(env, nullptr, what);
   return false;
 }
 
-inline bool to_u64(napi_env env, napi_value v, uint64_t* out) {
+// A number (an id or an index; its integral part, as int64). Never a bigint: ids and indices
+// come from the shim as numbers.
+inline bool read_index(napi_env env, napi_value v, int64_t* out) {
+  return napi_get_value_int64(env, v, out) == napi_ok || fail_type(env, "pymmap native: integer expected");
+}
+
+// An integer: a number (integral, as int64) or a bigint.
+inline bool read_i64(napi_env env, napi_value v, int64_t* out) {
+  if (napi_get_value_int64(env, v, out) == napi_ok) return true;
+  bool lossless;
+  if (napi_get_value_bigint_int64(env, v, out, &lossless) == napi_ok) return true;
+  return fail_type(env, "pymmap native: integer expected");
+}
+
+// A non-negative integer (a size or an offset).
+inline bool read_u64(napi_env env, napi_value v, uint64_t* out) {
   int64_t i;
   if (napi_get_value_int64(env, v, &i) == napi_ok) {
-    if (i < 0) { napi_throw_range_error(env, nullptr, "pymmap native: negative size"); return false; }
+    if (i < 0) {
+      napi_throw_range_error(env, nullptr, "pymmap native: negative size");
+      return false;
+    }
     *out = (uint64_t)i;
     return true;
   }
   bool lossless;
   if (napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok) return true;
-  napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
-  return false;
+  return fail_type(env, "pymmap native: integer expected");
+}
+
+inline bool read_i32(napi_env env, napi_value v, int32_t* out) {
+  return napi_get_value_int32(env, v, out) == napi_ok || fail_type(env, "pymmap native: integer expected");
+}
+
+inline bool read_u32(napi_env env, napi_value v, uint32_t* out) {
+  return napi_get_value_uint32(env, v, out) == napi_ok || fail_type(env, "pymmap native: integer expected");
+}
+
+inline bool read_bool(napi_env env, napi_value v, bool* out) {
+  return napi_get_value_bool(env, v, out) == napi_ok || fail_type(env, "pymmap native: boolean expected");
+}
+
+inline bool read_utf8(napi_env env, napi_value v, std::string* out) {
+  size_t n = 0;
+  if (napi_get_value_string_utf8(env, v, nullptr, 0, &n) != napi_ok) return fail_type(env, "pymmap native: string expected");
+  out->resize(n + 1);
+  napi_get_value_string_utf8(env, v, &(*out)[0], n + 1, &n);
+  out->resize(n);
+  return true;
+}
+
+// A string as UTF-16 with its terminating 0, or nothing for null and undefined.
+inline bool read_utf16_or_null(napi_env env, napi_value v, std::vector<char16_t>* out) {
+  napi_valuetype t = napi_undefined;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) return true;
+  size_t n = 0;
+  if (napi_get_value_string_utf16(env, v, nullptr, 0, &n) != napi_ok) return fail_type(env, "pymmap native: string or null expected");
+  out->resize(n + 1);
+  napi_get_value_string_utf16(env, v, out->data(), n + 1, &n);
+  return true;
+}
+
+// The caller's ArrayBuffer (its data is nullptr, and its length 0, once detached).
+inline bool read_arraybuffer(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+  void* p = nullptr;
+  if (napi_get_arraybuffer_info(env, v, &p, len) != napi_ok) return fail_type(env, "pymmap native: ArrayBuffer expected");
+  *data = (uint8_t*)p;
+  if (!p) *len = 0;
+  return true;
 }
 
 // Bytes of a TypedArray, DataView or ArrayBuffer.
-bool to_bytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
+bool read_bytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
   bool is;
   if (napi_is_typedarray(env, v, &is) == napi_ok && is) {
     napi_typedarray_type t;
@@ -244,23 +272,14 @@ bool to_bytes(napi_env env, napi_value v, uint8_t** data, size_t* len) {
     *len = n;
     return true;
   }
-  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) {
-    void* p;
-    napi_get_arraybuffer_info(env, v, &p, len);
-    *data = (uint8_t*)p;
-    return true;
-  }
-  napi_throw_type_error(env, nullptr, "pymmap native: bytes-like object expected");
-  return false;
+  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) return read_arraybuffer(env, v, data, len);
+  return fail_type(env, "pymmap native: bytes-like object expected");
 }
 
-
+// The open entry named by id `v`; a stale or closed id throws "closed".
 inline Entry* entry(napi_env env, Ctx* ctx, napi_value v) {
   int64_t id;
-  if (napi_get_value_int64(env, v, &id) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
-    return nullptr;
-  }
+  if (!read_index(env, v, &id)) return nullptr;
   int64_t slot = id & kSlotMask;
   if (id < 0 || (size_t)slot >= ctx->table.size() || !ctx->table[slot] ||
       ctx->gens[slot] != (uint64_t)id >> kSlotBits) {
@@ -324,11 +343,14 @@ napi_value undef(napi_env env) {
   return r;
 }
 
+inline bool too_few(size_t argc, size_t n) { return argc < n; }
+
+// The arguments of an entry, at least n of them, and its context.
 #define ARGS(n)                        \
   Args A;                              \
-  get_args(env, info, &A);             \
+  napi_get_cb_info(env, info, &A.argc, A.argv, nullptr, (void**)&A.ctx); \
   Ctx* ctx = A.ctx;                    \
-  if (A.argc < (n)) {                  \
+  if (too_few(A.argc, (n))) {          \
     napi_throw_type_error(env, nullptr, "pymmap native: missing arguments"); \
     return nullptr;                    \
   }
@@ -466,7 +488,7 @@ napi_value Constants(napi_env env, napi_callback_info) {
 napi_value Fstat(napi_env env, napi_callback_info info) {
   ARGS(1);
   int64_t fd;
-  if (!to_i64(env, A.argv[0], &fd)) return nullptr;
+  if (!read_i64(env, A.argv[0], &fd)) return nullptr;
   uint64_t size;
   bool reg;
   OsError err = os_fstat(fd, &size, &reg);
@@ -484,7 +506,7 @@ napi_value Fstat(napi_env env, napi_callback_info info) {
 napi_value RegularSize(napi_env env, napi_callback_info info) {
   ARGS(1);
   int64_t fd;
-  if (!to_i64(env, A.argv[0], &fd)) return nullptr;
+  if (!read_i64(env, A.argv[0], &fd)) return nullptr;
   uint64_t size;
   bool reg;
   OsError err = os_fstat(fd, &size, &reg);
@@ -497,35 +519,14 @@ napi_value RegularSize(napi_env env, napi_callback_info info) {
 napi_value Map(napi_env env, napi_callback_info info) {
   ARGS(6);
   MapRequest req;
-  bool dup = false;
-  int32_t flags = 0, prot = 0;
-  if (!to_i64(env, A.argv[0], &req.fd) || !to_u64(env, A.argv[1], &req.length)) return nullptr;
-  if (napi_get_value_int32(env, A.argv[2], &flags) != napi_ok ||
-      napi_get_value_int32(env, A.argv[3], &prot) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
-    return nullptr;
-  }
-  if (!to_u64(env, A.argv[4], &req.offset)) return nullptr;
-  napi_get_value_bool(env, A.argv[5], &dup);
-  req.flags = flags;
-  req.prot = prot;
-  req.dup_fd = dup;
   std::vector<char16_t> tagname;
-  if (A.argc > 6) {
-    napi_valuetype t = napi_undefined;
-    napi_typeof(env, A.argv[6], &t);
-    if (t == napi_string) {
-      size_t n = 0;
-      napi_get_value_string_utf16(env, A.argv[6], nullptr, 0, &n);
-      tagname.resize(n + 1);
-      napi_get_value_string_utf16(env, A.argv[6], tagname.data(), n + 1, &n);
-      req.tagname = tagname.data();
-    }
-  }
-  if (A.argc > 7) {
-    int32_t access;
-    if (napi_get_value_int32(env, A.argv[7], &access) == napi_ok) req.access = access;
-  }
+  if (!read_i64(env, A.argv[0], &req.fd) || !read_u64(env, A.argv[1], &req.length) ||
+      !read_i32(env, A.argv[2], &req.flags) || !read_i32(env, A.argv[3], &req.prot) ||
+      !read_u64(env, A.argv[4], &req.offset) || !read_bool(env, A.argv[5], &req.dup_fd) ||
+      (A.argc > 6 && !read_utf16_or_null(env, A.argv[6], &tagname)) ||
+      (A.argc > 7 && !read_i32(env, A.argv[7], &req.access)))
+    return nullptr;
+  if (!tagname.empty()) req.tagname = tagname.data();
   if (ctx->released) return throw_tag(env, ctx, "closed");
   uint32_t slot;
   if (!ctx->free_ids.empty()) {
@@ -555,10 +556,7 @@ napi_value Map(napi_env env, napi_callback_info info) {
 napi_value Close(napi_env env, napi_callback_info info) {
   ARGS(1);
   int64_t id;
-  if (napi_get_value_int64(env, A.argv[0], &id) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
-    return nullptr;
-  }
+  if (!read_index(env, A.argv[0], &id)) return nullptr;
   int64_t slot = id & kSlotMask;
   if (id >= 0 && (size_t)slot < ctx->table.size() && ctx->table[slot] &&
       ctx->gens[slot] == (uint64_t)id >> kSlotBits)
@@ -589,11 +587,8 @@ napi_value RangeCall(napi_env env, napi_callback_info info) {
   ENTRY(e, 0);
   uint64_t off, len;
   int32_t arg;
-  if (!to_u64(env, A.argv[1], &off) || !to_u64(env, A.argv[2], &len)) return nullptr;
-  if (napi_get_value_int32(env, A.argv[3], &arg) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+  if (!read_u64(env, A.argv[1], &off) || !read_u64(env, A.argv[2], &len) || !read_i32(env, A.argv[3], &arg))
     return nullptr;
-  }
   if (!in_range(env, ctx, e, off, len)) return nullptr;
   OsError err = Op(&e->m, off, len, arg);
   if (!err.ok()) return throw_error(env, ctx, err);
@@ -609,18 +604,17 @@ napi_value Resize(napi_env env, napi_callback_info info) {
   ARGS(2);
   ENTRY(e, 0);
   uint64_t len;
-  if (!to_u64(env, A.argv[1], &len)) return nullptr;
+  if (!read_u64(env, A.argv[1], &len)) return nullptr;
   if (!release_view(env, e, false, true)) return throw_tag(env, ctx, "exported");
+  bool had_memory = e->m.addr != nullptr;
   OsError err = os_resize(&e->m, len);
-#ifdef _WIN32
-  if (!err.ok() && !e->m.addr) {
-    // The remap failed and left no section: CPython's map is then closed ("mmap closed or
-    // invalid"). Drop the entry (its id is stale from now on).
-    int64_t id;
-    napi_get_value_int64(env, A.argv[0], &id);
+  if (!err.ok() && had_memory && !e->m.addr) {
+    // The remap failed and left no mapping (Windows unmaps before it remaps): CPython's map is
+    // then closed ("mmap closed or invalid"). Drop the entry (its id is stale from now on).
+    int64_t id = 0;
+    read_index(env, A.argv[0], &id);
     close_slot(env, ctx, (uint32_t)(id & kSlotMask), true);
   }
-#endif
   if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
@@ -628,13 +622,9 @@ napi_value Resize(napi_env env, napi_callback_info info) {
 napi_value SetName(napi_env env, napi_callback_info info) {
   ARGS(2);
   ENTRY_NOMEM(e, 0);
-  size_t n;
-  char buf[256];
-  if (napi_get_value_string_utf8(env, A.argv[1], buf, sizeof buf, &n) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: string expected");
-    return nullptr;
-  }
-  OsError err = os_set_name(&e->m, buf);
+  std::string name;
+  if (!read_utf8(env, A.argv[1], &name)) return nullptr;
+  OsError err = os_set_name(&e->m, name.c_str());
   if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
@@ -646,10 +636,8 @@ napi_value GetByte(napi_env env, napi_callback_info info) {
   Ctx* ctx;
   napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)&ctx);
   int64_t i;
-  if (argc < 2 || napi_get_value_int64(env, argv[1], &i) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
-    return nullptr;
-  }
+  if (argc < 2) return fail_type(env, "pymmap native: missing arguments"), nullptr;
+  if (!read_index(env, argv[1], &i)) return nullptr;
   Entry* e = entry(env, ctx, argv[0]);
   if (!e) return nullptr;
   settle(e);
@@ -668,11 +656,7 @@ napi_value SetByte(napi_env env, napi_callback_info info) {
   ENTRY(e, 0);
   int64_t i;
   uint32_t v;
-  if (napi_get_value_int64(env, A.argv[1], &i) != napi_ok ||
-      napi_get_value_uint32(env, A.argv[2], &v) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
-    return nullptr;
-  }
+  if (!read_index(env, A.argv[1], &i) || !read_u32(env, A.argv[2], &v)) return nullptr;
   if (!e->m.writable) return throw_tag(env, ctx, "readonly");
   if (i < 0 || (uint64_t)i >= e->m.length) return throw_tag(env, ctx, "range");
   OsError err = g_set(e->m.addr + i, (uint8_t)v);
@@ -685,12 +669,12 @@ napi_value CopyOut(napi_env env, napi_callback_info info) {
   ARGS(5);
   ENTRY(e, 0);
   uint64_t start, n, doff;
-  if (!to_u64(env, A.argv[1], &start) || !to_u64(env, A.argv[2], &n) ||
-      !to_u64(env, A.argv[4], &doff))
+  if (!read_u64(env, A.argv[1], &start) || !read_u64(env, A.argv[2], &n) ||
+      !read_u64(env, A.argv[4], &doff))
     return nullptr;
   uint8_t* dst;
   size_t dlen;
-  if (!to_bytes(env, A.argv[3], &dst, &dlen)) return nullptr;
+  if (!read_bytes(env, A.argv[3], &dst, &dlen)) return nullptr;
   if (!in_range(env, ctx, e, start, n)) return nullptr;
   if (doff > dlen || n > dlen - doff) return throw_tag(env, ctx, "range");
   OsError err = g_copy_out(e->m.addr + start, dst + doff, n);
@@ -704,12 +688,12 @@ napi_value CopyStep(napi_env env, napi_callback_info info) {
   ENTRY(e, 0);
   int64_t start, step;
   uint64_t n;
-  if (!to_i64(env, A.argv[1], &start) || !to_i64(env, A.argv[2], &step) ||
-      !to_u64(env, A.argv[3], &n))
+  if (!read_i64(env, A.argv[1], &start) || !read_i64(env, A.argv[2], &step) ||
+      !read_u64(env, A.argv[3], &n))
     return nullptr;
   uint8_t* dst;
   size_t dlen;
-  if (!to_bytes(env, A.argv[4], &dst, &dlen)) return nullptr;
+  if (!read_bytes(env, A.argv[4], &dst, &dlen)) return nullptr;
   if (n > dlen) return throw_tag(env, ctx, "range");
   if (n) {
     if (!stride_in_range(start, step, n, e->m.length)) return throw_tag(env, ctx, "range");
@@ -724,10 +708,10 @@ napi_value CopyIn(napi_env env, napi_callback_info info) {
   ARGS(3);
   ENTRY(e, 0);
   uint64_t start;
-  if (!to_u64(env, A.argv[1], &start)) return nullptr;
+  if (!read_u64(env, A.argv[1], &start)) return nullptr;
   uint8_t* src;
   size_t n;
-  if (!to_bytes(env, A.argv[2], &src, &n)) return nullptr;
+  if (!read_bytes(env, A.argv[2], &src, &n)) return nullptr;
   if (!e->m.writable) return throw_tag(env, ctx, "readonly");
   if (!in_range(env, ctx, e, start, n)) return nullptr;
   OsError err = g_copy_in(e->m.addr + start, src, n);
@@ -741,12 +725,12 @@ napi_value StoreStep(napi_env env, napi_callback_info info) {
   ENTRY(e, 0);
   int64_t start, step;
   uint64_t n;
-  if (!to_i64(env, A.argv[1], &start) || !to_i64(env, A.argv[2], &step) ||
-      !to_u64(env, A.argv[3], &n))
+  if (!read_i64(env, A.argv[1], &start) || !read_i64(env, A.argv[2], &step) ||
+      !read_u64(env, A.argv[3], &n))
     return nullptr;
   uint8_t* src;
   size_t slen;
-  if (!to_bytes(env, A.argv[4], &src, &slen)) return nullptr;
+  if (!read_bytes(env, A.argv[4], &src, &slen)) return nullptr;
   if (!e->m.writable) return throw_tag(env, ctx, "readonly");
   if (n > slen) return throw_tag(env, ctx, "range");
   if (n) {
@@ -766,7 +750,7 @@ napi_value Move(napi_env env, napi_callback_info info) {
   ARGS(4);
   ENTRY(e, 0);
   uint64_t d, s, n;
-  if (!to_u64(env, A.argv[1], &d) || !to_u64(env, A.argv[2], &s) || !to_u64(env, A.argv[3], &n))
+  if (!read_u64(env, A.argv[1], &d) || !read_u64(env, A.argv[2], &s) || !read_u64(env, A.argv[3], &n))
     return nullptr;
   if (!e->m.writable) return throw_tag(env, ctx, "readonly");
   if (!in_range(env, ctx, e, d, n) || !in_range(env, ctx, e, s, n)) return nullptr;
@@ -780,10 +764,10 @@ napi_value FindImpl(napi_env env, napi_callback_info info, bool reverse) {
   ARGS(4);
   ENTRY(e, 0);
   uint64_t start, end;
-  if (!to_u64(env, A.argv[1], &start) || !to_u64(env, A.argv[2], &end)) return nullptr;
+  if (!read_u64(env, A.argv[1], &start) || !read_u64(env, A.argv[2], &end)) return nullptr;
   uint8_t* nd;
   size_t nn;
-  if (!to_bytes(env, A.argv[3], &nd, &nn)) return nullptr;
+  if (!read_bytes(env, A.argv[3], &nd, &nn)) return nullptr;
   if (end > e->m.length) end = e->m.length;
   if (start > end) return num(env, -1);
   int64_t at;
@@ -811,11 +795,8 @@ napi_value FindByte(napi_env env, napi_callback_info info) {
   ENTRY(e, 0);
   uint64_t start, end;
   uint32_t c;
-  if (!to_u64(env, A.argv[1], &start) || !to_u64(env, A.argv[2], &end)) return nullptr;
-  if (napi_get_value_uint32(env, A.argv[3], &c) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integer expected");
+  if (!read_u64(env, A.argv[1], &start) || !read_u64(env, A.argv[2], &end) || !read_u32(env, A.argv[3], &c))
     return nullptr;
-  }
   if (end > e->m.length) end = e->m.length;
   if (start >= end) return num(env, -1);
   int64_t at;
@@ -832,19 +813,13 @@ bool pool_args(napi_env env, napi_callback_info info, Ctx** ctx, Entry** e, int6
   size_t argc = 5;
   napi_value argv[5];
   napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)ctx);
-  void* p = nullptr;
-  if (argc < 5 || napi_get_value_int64(env, argv[1], &v[0]) != napi_ok ||
-      napi_get_value_int64(env, argv[2], &v[1]) != napi_ok ||
-      napi_get_value_int64(env, argv[3], &v[2]) != napi_ok ||
-      napi_get_arraybuffer_info(env, argv[4], &p, pool_len) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "pymmap native: integers and an ArrayBuffer expected");
+  if (argc < 5) return fail_type(env, "pymmap native: missing arguments");
+  if (!read_index(env, argv[1], &v[0]) || !read_index(env, argv[2], &v[1]) || !read_index(env, argv[3], &v[2]) ||
+      !read_arraybuffer(env, argv[4], pool, pool_len))
     return false;
-  }
   *e = entry(env, *ctx, argv[0]);
   if (!*e) return false;
   settle(*e);
-  *pool = (uint8_t*)p;
-  if (!p) *pool_len = 0;  // detached
   return true;
 }
 
@@ -895,7 +870,7 @@ napi_value View(napi_env env, napi_callback_info info) {
   ARGS(1);
   ENTRY(e, 0);
   bool exported = false;
-  if (A.argc > 1) napi_get_value_bool(env, A.argv[1], &exported);
+  if (A.argc > 1 && !read_bool(env, A.argv[1], &exported)) return nullptr;
   if (e->vh) {
     if (exported) e->vh->exported = true;
     napi_value ab = nullptr;
@@ -908,10 +883,8 @@ napi_value View(napi_env env, napi_callback_info info) {
   Addon* addon = ctx->addon;
   if (!addon || !e->m.addr || e->m.length == 0) return throw_tag(env, ctx, "noview");
   if (addon->node_major < 22 && e->m.length > 0x100000000ULL) return throw_tag(env, ctx, "viewtoolarge");
-#ifndef _WIN32
-  bool readable = (e->m.prot & 1 /*PROT_READ*/) || e->m.writable;
+  bool readable = (e->m.prot & 1 /*PROT_READ*/) || e->m.writable;  // (Windows: prot 1 or 3)
   if (!readable) return throw_tag(env, ctx, "noview");
-#endif
   uint8_t* mem = e->m.addr;
   bool shadow = false;
   if (!e->m.writable) {
@@ -974,9 +947,7 @@ napi_value View(napi_env env, napi_callback_info info) {
 // faultCounter() -> Uint32Array(2) over the process-wide count of faults repaired outside
 // guarded code (JS compares it after touching a view). Static memory: never freed.
 napi_value FaultCounter(napi_env env, napi_callback_info info) {
-  Args A;
-  get_args(env, info, &A);
-  Ctx* ctx = A.ctx;
+  ARGS(0);
   napi_value ab, arr;
   if (napi_create_external_arraybuffer(env, (void*)os_fault_counter(), 8, nullptr, nullptr, &ab) !=
       napi_ok) {
@@ -1005,9 +976,7 @@ napi_value Repair(napi_env env, napi_callback_info info) {
 // environment): records, for every live view, whether it went to another buffer (transfer())
 // or is still ours, which teardown can no longer tell (see view_finalize).
 napi_value MarkExit(napi_env env, napi_callback_info info) {
-  Args A;
-  get_args(env, info, &A);
-  Ctx* ctx = A.ctx;
+  ARGS(0);
   for (Entry* e : ctx->table) {
     if (!e || !e->vh || e->vh->finalized || e->vh->detached_by_us) continue;
     napi_value ab = nullptr;
@@ -1024,7 +993,6 @@ napi_value MarkExit(napi_env env, napi_callback_info info) {
 // The Pyodide bridge maps a file into the wasm memory of a Pyodide instance, over pages it
 // allocated there, so that Python's own mmap object works on the file pages (zero copy).
 
-#ifndef _WIN32
 // Start address of [offset, offset + length) inside ArrayBuffer `ab`, which must be page
 // aligned and inside the buffer; nullptr (with a JS RangeError/TypeError pending) otherwise.
 uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t length) {
@@ -1042,42 +1010,33 @@ uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t lengt
   }
   return (uint8_t*)addr;
 }
-#endif
 
 // mapFixed(target, targetOffset, length, fd, prot, flags, fileOffset): mmap(fd) with MAP_FIXED
 // over [targetOffset, targetOffset + length) of ArrayBuffer `target` (page aligned, inside it).
 napi_value MapFixed(napi_env env, napi_callback_info info) {
   ARGS(7);
-#ifdef _WIN32
-  return throw_tag(env, ctx, "noview");
-#else
   int64_t off, len, fd, foff, prot, flags;
-  if (!to_i64(env, A.argv[1], &off) || !to_i64(env, A.argv[2], &len) || !to_i64(env, A.argv[3], &fd) ||
-      !to_i64(env, A.argv[4], &prot) || !to_i64(env, A.argv[5], &flags) || !to_i64(env, A.argv[6], &foff))
+  if (!read_i64(env, A.argv[1], &off) || !read_i64(env, A.argv[2], &len) || !read_i64(env, A.argv[3], &fd) ||
+      !read_i64(env, A.argv[4], &prot) || !read_i64(env, A.argv[5], &flags) || !read_i64(env, A.argv[6], &foff))
     return nullptr;
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
   OsError err = os_map_fixed(addr, (uint64_t)len, (int)prot, (int)flags, fd, (uint64_t)foff);
   if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
-#endif
 }
 
 // unmapFixed(target, targetOffset, length): replaces the range with fresh zeroed private
 // anonymous read-write pages (what the wasm memory had before mapFixed).
 napi_value UnmapFixed(napi_env env, napi_callback_info info) {
   ARGS(3);
-#ifdef _WIN32
-  return throw_tag(env, ctx, "noview");
-#else
   int64_t off, len;
-  if (!to_i64(env, A.argv[1], &off) || !to_i64(env, A.argv[2], &len)) return nullptr;
+  if (!read_i64(env, A.argv[1], &off) || !read_i64(env, A.argv[2], &len)) return nullptr;
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
   OsError err = os_unmap_fixed(addr, (uint64_t)len);
   if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
-#endif
 }
 
 // fdOf(id): the fd the mapping keeps (its dup), or -1.
@@ -1198,13 +1157,9 @@ napi_value InitModule(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, a, &fn);
   napi_set_named_property(env, exports, "open", fn);
-  napi_value platform;
-#ifdef _WIN32
-  napi_create_string_utf8(env, "win32", NAPI_AUTO_LENGTH, &platform);
-#else
-  napi_create_string_utf8(env, "posix", NAPI_AUTO_LENGTH, &platform);
-#endif
-  napi_set_named_property(env, exports, "backend", platform);
+  napi_value backend;
+  napi_create_string_utf8(env, kBackend, NAPI_AUTO_LENGTH, &backend);
+  napi_set_named_property(env, exports, "backend", backend);
   return exports;
 }
 

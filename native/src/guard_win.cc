@@ -34,12 +34,6 @@
 
 namespace pymmap {
 
-// os_win.cc: what is mapped at a view's base (section duplicated for the caller), and telling
-// it that the guard left private memory there.
-bool os_win_view_source(const void* base, HANDLE* section, uint64_t* offset, uint64_t* size,
-                        DWORD* access);
-void os_win_view_replaced(const void* base);
-
 namespace {
 
 DWORD g_tls = TLS_OUT_OF_INDEXES;

@@ -1,10 +1,14 @@
 // The OS layer: memory mappings and guarded memory access, nothing about Python or Node.
-// Every call returns an OsError (code 0 = success). A backend file (os_posix.cc,
-// os_win.cc) implements this header for one platform.
+// Every call returns an OsError (code 0 = success). The backend files implement this header for
+// one platform each (os_posix.cc + guard_posix.cc, os_win.cc + guard_win.cc), and every function
+// they share with the binding or with each other is declared here: the platform's #ifdefs stay
+// in them.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace pymmap {
 
@@ -24,6 +28,30 @@ extern const ConstantDef kConstants[];
 
 inline OsError errno_error(int e) { OsError r; r.code = e; return r; }
 inline OsError tag_error(const char* t, int e = 0) { OsError r; r.tag = t; r.code = e; return r; }
+
+// "posix" or "win32": which backend this build has.
+extern const char kBackend[];
+// The text of an error as Python shows it: strerror(errno), or FormatMessage's for a Win32 code.
+std::string os_error_text(const OsError& err);
+// The symbolic name of an errno value ("EBADF"), or "" when unknown.
+const char* os_errno_name(int e);
+// The names of the errno values pymmap's own errors use, for C libraries that cannot name them.
+inline const char* basic_errno_name(int e) {
+  switch (e) {
+    case EBADF: return "EBADF";
+    case EINVAL: return "EINVAL";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EPERM: return "EPERM";
+    case ENODEV: return "ENODEV";
+    case EFAULT: return "EFAULT";
+    case ENOENT: return "ENOENT";
+    case EAGAIN: return "EAGAIN";
+    case EOVERFLOW: return "EOVERFLOW";
+    case ENOSYS: return "ENOSYS";
+    default: return "";
+  }
+}
 
 // Mapping request (Unix meaning of flags/prot; Windows backend reads `access` instead).
 struct MapRequest {
@@ -58,6 +86,8 @@ OsError os_map(const MapRequest& req, Mapping* out);
 // (someone else owns it now) but release everything else.
 OsError os_unmap(Mapping* m, bool keep_memory = false);
 OsError os_unmap_range(uint8_t* addr, uint64_t length);
+// On failure the mapping is unchanged, or (Windows, which unmaps before it remaps) gone: addr
+// is then nullptr.
 OsError os_resize(Mapping* m, uint64_t new_length);
 OsError os_sync(Mapping* m, uint64_t offset, uint64_t length, int flags);
 OsError os_advise(Mapping* m, uint64_t offset, uint64_t length, int advice);
@@ -66,10 +96,10 @@ OsError os_set_name(Mapping* m, const char* name);
 OsError os_fstat(int64_t fd, uint64_t* size, bool* regular);
 OsError os_fd_size(Mapping* m, uint64_t* size);
 OsError os_shadow(Mapping* m);  // create m->shadow (for views of read-only maps)
-OsError os_close_fd(int64_t fd);
 
 // Placing a file over memory the caller owns (the Pyodide bridge maps files into wasm memory):
-// mmap(fd) with MAP_FIXED over [addr, addr+length), and back to zeroed private pages. POSIX only.
+// mmap(fd) with MAP_FIXED over [addr, addr+length), and back to zeroed private pages. POSIX
+// (Windows refuses: tag "noview").
 OsError os_map_fixed(uint8_t* addr, uint64_t length, int prot, int flags, int64_t fd, uint64_t offset);
 OsError os_unmap_fixed(uint8_t* addr, uint64_t length);
 
@@ -122,5 +152,14 @@ volatile uint32_t* os_fault_counter();
 // ---- exhaustion: mappings are refused with ENOMEM while fewer than a safety margin of the
 // kernel's per-process mapping limit is left, so the runtime keeps room for its own heap.
 void os_count_mapping(int delta);  // every mmap/munmap of ours that makes or ends one
+
+// ---- between the Windows backend files (defined in os_win.cc, used by guard_win.cc)
+// What is mapped at a view's base: its section (a HANDLE, duplicated for the caller), the file
+// offset, size and FILE_MAP_* access (a DWORD). False when `base` is not a view of ours.
+bool os_win_view_source(const void* base, void** section, uint64_t* offset, uint64_t* size,
+                        unsigned long* access);
+// The view at `base` is now private memory of the same size (the guard could not map the
+// section back there): unmapping it releases that memory instead.
+void os_win_view_replaced(const void* base);
 
 }  // namespace pymmap

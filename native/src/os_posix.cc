@@ -76,6 +76,19 @@ OsError check_room() {
 
 void os_count_mapping(int delta) { g_ours.fetch_add(delta, std::memory_order_relaxed); }
 
+const char kBackend[] = "posix";
+
+std::string os_error_text(const OsError& err) { return strerror(err.code); }
+
+const char* os_errno_name(int e) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+  const char* n = strerrorname_np(e);
+  return n ? n : "";
+#else
+  return basic_errno_name(e);
+#endif
+}
+
 uint64_t os_pagesize() { return (uint64_t)sysconf(_SC_PAGESIZE); }
 uint64_t os_granularity() { return os_pagesize(); }
 
@@ -93,7 +106,7 @@ OsError os_fd_size(Mapping* m, uint64_t* size) {
   return os_fstat(m->fd, size, &reg);
 }
 
-OsError os_close_fd(int64_t fd) {
+static OsError close_fd(int64_t fd) {
   if (fd >= 0 && close((int)fd) != 0) return errno_error(errno);
   return {};
 }
@@ -156,7 +169,7 @@ OsError os_unmap(Mapping* m, bool keep_memory) {
   m->addr = nullptr;
   m->shadow = nullptr;  // the shadow belongs to its view (see binding)
   if (m->fd >= 0) {
-    OsError e2 = os_close_fd(m->fd);
+    OsError e2 = close_fd(m->fd);
     if (err.ok()) err = e2;
     m->fd = -1;
   }

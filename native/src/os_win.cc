@@ -217,7 +217,6 @@ OsError os_fd_size(Mapping* m, uint64_t* size) {
 }
 
 // Descriptors belong to node's C runtime: the backend never owns one.
-OsError os_close_fd(int64_t) { return {}; }
 
 OsError os_map(const MapRequest& req, Mapping* out) {
   *out = Mapping{};
@@ -465,5 +464,15 @@ void os_win_view_replaced(const void* base) {
 // Windows has no madvise and no VMA names (the module hides both methods).
 OsError os_advise(Mapping*, uint64_t, uint64_t, int) { return errno_error(ENOSYS); }
 OsError os_set_name(Mapping*, const char*) { return errno_error(ENOSYS); }
+
+// Files are not placed over memory the caller owns here (the Pyodide bridge copies instead).
+OsError os_map_fixed(uint8_t*, uint64_t, int, int, int64_t, uint64_t) { return tag_error("noview"); }
+OsError os_unmap_fixed(uint8_t*, uint64_t) { return tag_error("noview"); }
+
+const char kBackend[] = "win32";
+
+std::string os_error_text(const OsError& err) { return err.win ? os_win_message(err.code) : strerror(err.code); }
+
+const char* os_errno_name(int e) { return basic_errno_name(e); }
 
 }  // namespace pymmap

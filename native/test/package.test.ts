@@ -114,7 +114,7 @@ test('the tarball installs without a compiler and require("pymmap") maps a file'
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
   let r = sh('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app, env, 'npm install --offline');
   if (r.status !== 0) {
-    // the dependencies (node-gyp-build, node-addon-api) were not all in the local cache
+    // the dependency (node-gyp-build) was not in the local cache
     note(`package test: npm install --offline failed, retrying with --prefer-offline: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
     r = sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', tarball], app, env, 'npm install --prefer-offline');
   }

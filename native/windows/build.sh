@@ -91,17 +91,14 @@ else
   fetch "$NAPI_HEADERS_SPEC" "$NAH_DIR"
   NAH="$NAH_DIR/package"
 fi
-NAA="$ROOT/node_modules/node-addon-api"
-[ -f "$NAA/napi.h" ] || { echo "build.sh: node_modules/node-addon-api missing (npm ci)" >&2; exit 1; }
 
 # ---- 3. the addon
 BUILD="$CACHE/build"
 mkdir -p "$BUILD"
 # node_api.def (NAME NODE.EXE) is a superset of js_native_api.def.
 x86_64-w64-mingw32-dlltool -d "$NAH/def/node_api.def" -l "$BUILD/libnode_api.a" -D node.exe
-CXXFLAGS=(-std=c++17 -O2 -Wall -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS
-  -DWIN32_LEAN_AND_MEAN -DNOMINMAX -DUNICODE -D_UNICODE)
-x86_64-w64-mingw32-g++ "${CXXFLAGS[@]}" -shared -I"$NAH/include" -I"$NAA" \
+CXXFLAGS=(-std=c++17 -O2 -Wall -DNAPI_VERSION=8 -DWIN32_LEAN_AND_MEAN -DNOMINMAX -DUNICODE -D_UNICODE)
+x86_64-w64-mingw32-g++ "${CXXFLAGS[@]}" -shared -I"$NAH/include" \
   "$ROOT/native/src/binding.cc" "$ROOT/native/src/constants.cc" \
   "$ROOT/native/src/os_win.cc" "$ROOT/native/src/guard_win.cc" \
   -o "$BUILD/pymmap.node" "$BUILD/libnode_api.a" -static-libgcc -static-libstdc++ -static -s

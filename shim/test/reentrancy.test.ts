@@ -24,6 +24,7 @@
 import * as fs from 'fs';
 import { execFileSync } from 'child_process';
 import { slice } from '../builtins';
+import { exportsOf, mappingOf } from '../mmap';
 import { versions, moduleFor } from '../versions';
 import { findPythons, raises, Scratch } from './helpers';
 
@@ -203,7 +204,7 @@ function runShim(V: any, kind: Kind, c: Case) {
   const after = m.closed ? null : (m.__getitem__(sl(null)) as Buffer).toString('latin1');
   const fileAfter = file === null ? null : fs.readFileSync(file).toString('latin1');
   // no export outlives the call: both maps can still be closed
-  const exports = [m._exports, m2._exports];
+  const exports = [exportsOf(m), exportsOf(m2)];
   m.close();
   m2.close();
   return { ret, err, after, fileAfter, exports };
@@ -242,14 +243,11 @@ describe('without a view', () => {
   const noView = CASES.filter((c) => !c.exc && c.after !== null && c.only !== 'file');
   test.each(noView.map((c) => [c.py, c] as const))('%s', (_py, c) => {
     const m = new V.mmap(-1, 16, { flags: V.MAP_PRIVATE });
-    if (!('_noView' in m)) return; // the shim no longer has this switch
-    m._noView = true;
-    m._v = Buffer.alloc(0);
+    mappingOf(m).disableView();
     m.write(b(DATA));
     m.seek(0);
     const m2 = new V.mmap(-1, 8, { flags: V.MAP_PRIVATE });
-    m2._noView = true;
-    m2._v = Buffer.alloc(0);
+    mappingOf(m2).disableView();
     m2.write(b(M2DATA));
     const X = (val: number, act: () => void) => ({ __index__() { act(); return val; } });
     const ret = c.js({

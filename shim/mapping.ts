@@ -1,0 +1,370 @@
+// Byte access and lifetime of one OS mapping, under the Python semantics of mmap.ts (as PyPy's
+// rlib/rmmap.py sits under module/mmap/interp_mmap.py). It knows nothing of Python: callers
+// check arguments and bounds; failures are the native layer's errors, made by native.ts's one
+// error-mapping function.
+//
+// A mapping is named by a native id. `v` is its zero-copy view (a Buffer over the mapping, or
+// over a private shadow of a read-only one), made on first use, for the hot paths. Pages that
+// fault under a view (the file truncated) are repaired natively and counted in a process-wide
+// counter (FC): after touching the view, callers compare it with the count last seen (`fc`) and
+// call faulted(), which raises OSError(EFAULT) if one of this mapping's pages faulted.
+// Small results are carved out of a result slab; the finalizer unmaps a mapping nobody closed.
+import { Buffer } from 'buffer'; // not the global getter, looked up on every use
+import { constants as osConstants } from 'os';
+import * as workerThreads from 'worker_threads';
+import type { MapMode } from './access';
+import { SSIZE_MAX_N } from './convert';
+import { MSG } from './messages';
+import { makeError, native, NativeViewError } from './native';
+
+/** Process-wide count of page faults repaired under views (null: views unavailable). */
+const FC: Uint32Array | null = (() => {
+  try {
+    // External memory: never marked untransferable (Node 24 then cannot detach it at teardown
+    // and aborts); it is module-internal and never handed out.
+    return native.faultCounter();
+  } catch {
+    return null;
+  }
+})();
+
+const EMPTY = Buffer.alloc(0);
+
+/** Slabs that results share must not be moved to another thread by a transfer list: that would
+ *  empty every earlier result. Node marks its own Buffer pool the same way (structuredClone and
+ *  postMessage then refuse it; Node 24 also refuses transfer()). Only for buffers JS allocated:
+ *  never for external ones, which Node 24 must still be able to detach at teardown. */
+function untransferable(ab: ArrayBufferLike): void {
+  const mark = (workerThreads as { markAsUntransferable?: (o: object) => void }).markAsUntransferable;
+  if (typeof mark === 'function') mark(ab);
+  // Node 22 still lets ab.transfer() through for a marked buffer (24 refuses): refuse it as 24 does.
+  if (typeof (ab as { transfer?: unknown }).transfer === 'function') {
+    const refuse = { value: refuseTransfer, writable: false, enumerable: false, configurable: false };
+    Object.defineProperties(ab, { transfer: refuse, transferToFixedLength: refuse });
+  }
+}
+function refuseTransfer(): never {
+  throw new TypeError(MSG.notDetachable);
+}
+
+/**
+ * A Buffer made straight from (slab, offset, length): Buffer.from() spends more on argument
+ * checks than the copy of a short line costs. Instances are Buffers in every respect that can be
+ * observed (Buffer.prototype is on their chain: Buffer.isBuffer, methods, toString).
+ */
+class SlabBuffer extends Uint8Array {}
+Object.setPrototypeOf(SlabBuffer.prototype, Buffer.prototype);
+Object.defineProperty(SlabBuffer.prototype, 'constructor', { value: Buffer, writable: true, configurable: true });
+function slabBuffer(ab: ArrayBuffer, off: number, n: number): Buffer {
+  return new SlabBuffer(ab, off, n) as unknown as Buffer;
+}
+
+// Small results are carved out of a shared slab, as Node does for Buffer.allocUnsafe: a fresh
+// ArrayBuffer per 4 KiB slice costs more than copying the bytes. The slab belongs to this copy
+// of the module and is passed to every native call that fills it (the addon keeps nothing), is
+// zero-filled (no stale bytes of anyone else's), and cannot be transferred away.
+const POOL_SIZE = 256 * 1024;
+const POOL_MAX = 16 * 1024;
+let pool: ArrayBuffer;
+let poolU8: Uint8Array; // over the slab; length 0 if the slab was detached after all
+let poolOff = 0;
+function newSlab(): void {
+  pool = new ArrayBuffer(POOL_SIZE);
+  untransferable(pool);
+  poolU8 = new Uint8Array(pool);
+  poolOff = 0;
+}
+newSlab();
+/** Makes room for n <= POOL_SIZE bytes at poolOff (a new slab when full or detached). */
+function room(n: number): void {
+  if (poolOff + n > POOL_SIZE || poolU8.length === 0) newSlab();
+}
+/** Takes n bytes at poolOff as a result. */
+function take(n: number): Buffer {
+  const b = slabBuffer(pool, poolOff, n);
+  poolOff = (poolOff + n + 7) & ~7;
+  return b;
+}
+
+/** A result buffer of n bytes: from the slab when small, else Buffer.allocUnsafe(n) (MemoryError
+ *  where the runtime cannot make it: over buffer.constants.MAX_LENGTH, or out of memory). */
+function alloc(n: number): Buffer {
+  if (n <= POOL_MAX) {
+    room(n);
+    return take(n);
+  }
+  try {
+    return Buffer.allocUnsafe(n);
+  } catch (e) {
+    if (e instanceof RangeError) throw makeError('nomemory', 0, '', '', null);
+    throw e;
+  }
+}
+
+/** Native ids of mappings nobody closed, unmapped when their Mapping is collected. */
+const finalizer = new FinalizationRegistry<number>((id) => {
+  try {
+    native.close(id);
+  } catch {
+    /* already closed */
+  }
+});
+
+/** Lengths and offsets past 2**53 go to the addon as bigints. */
+function big(n: number): number | bigint {
+  return Number.isSafeInteger(n) ? n : BigInt(Math.min(n, SSIZE_MAX_N));
+}
+
+/** What to map: an fd (-1: anonymous) and a range of it, with the mode the caller normalised. */
+export interface MapRequest {
+  readonly fd: number;
+  readonly length: number;
+  readonly offset: number;
+  /** Keep a duplicate of fd (flush, size, resize and fault repairs use it): trackfd. */
+  readonly keepFd: boolean;
+  readonly mode: MapMode;
+  /** Windows: the mapping's name (shared between maps of the same name). */
+  readonly tagname?: string | null;
+}
+
+/** One OS mapping: its bytes and its lifetime. */
+export class Mapping {
+  /** The native id; -1 once closed. */
+  id: number;
+  /** Bytes mapped. */
+  len: number;
+  /** The zero-copy view (empty until made, and where none can be made). */
+  v: Buffer = EMPTY;
+  /** The fault count last seen (see FC). */
+  fc: number;
+  /** No view can be made: every access goes through native calls. */
+  noView = false;
+  readonly offset: number;
+  readonly anon: boolean;
+  readonly keepsFd: boolean;
+  readonly mode: MapMode;
+  /** mode.writable, read on the hot paths. */
+  readonly writable: boolean;
+  readonly tagname: string | null;
+
+  constructor(req: MapRequest) {
+    this.fc = FC !== null ? FC[0] : 0;
+    this.anon = req.fd === -1;
+    this.id = native.map(req.fd, big(req.length), req.mode.flags, req.mode.prot, big(req.offset),
+      !this.anon && req.keepFd, req.tagname ?? null, req.mode.access);
+    this.len = req.length;
+    this.offset = req.offset;
+    this.keepsFd = req.keepFd;
+    this.mode = req.mode;
+    this.writable = req.mode.writable;
+    this.tagname = req.tagname ?? null;
+    finalizer.register(this, this.id, this);
+  }
+
+  get closed(): boolean {
+    return this.id < 0;
+  }
+
+  close(): void {
+    const id = this.id;
+    if (id < 0) return;
+    this.id = -1;
+    this.v = EMPTY;
+    finalizer.unregister(this);
+    native.close(id);
+  }
+
+  /** The zero-copy view, made on first use; null where none can be made. */
+  view(): Buffer | null {
+    const v = this.v;
+    if (v.length !== 0) return v;
+    if (this.noView || this.len === 0 || FC === null || this.id < 0) return null;
+    try {
+      this.v = Buffer.from(native.view(this.id));
+      this.fc = FC[0];
+      return this.v;
+    } catch (e) {
+      if (e instanceof NativeViewError) {
+        this.noView = true;
+        return null;
+      }
+      throw e;
+    }
+  }
+
+  /** Never make a view: every access goes through native calls (tests, and runtimes where
+   *  views misbehave). */
+  disableView(): void {
+    this.noView = true;
+    this.v = EMPTY;
+  }
+
+  /** The view for code outside the shim (a PEP 688 export): flagged as handed out, so teardown
+   *  keeps its memory if it was transferred to another thread. Null where none can be made. */
+  exportView(): Uint8Array | null {
+    const v = this.view();
+    if (v === null) return null;
+    native.view(this.id, true); // the same buffer, now flagged
+    return new Uint8Array(v.buffer, v.byteOffset, v.length);
+  }
+
+  /** After touching the view: raises OSError(EFAULT) if one of this mapping's pages faulted. */
+  checkFaults(): void {
+    if (FC !== null && FC[0] !== this.fc) this.faulted();
+  }
+
+  /** The fault counter moved: repair this mapping's faulted pages; raise if there were any. */
+  faulted(): void {
+    this.fc = FC![0];
+    if (this.id >= 0 && native.repair(this.id) > 0) {
+      this.fc = FC![0];
+      throw makeError('fault', osConstants.errno.EFAULT ?? 14, 'EFAULT', MSG.strerrorEFAULT, null);
+    }
+  }
+
+  /** The byte at i of the view (0 <= i < v.length: the caller checked). */
+  viewByte(i: number): number {
+    const b = this.v[i];
+    if (FC![0] !== this.fc) this.faulted();
+    return b;
+  }
+
+  /** The byte at i (0 <= i < len). */
+  byteAt(i: number): number {
+    if (this.v.length !== 0 || this.view() !== null) return this.viewByte(i);
+    return native.getByte(this.id, i);
+  }
+
+  /** Stores the byte at i (0 <= i < len). */
+  setByte(i: number, b: number): void {
+    if (this.writable && (this.v.length !== 0 || this.view() !== null)) {
+      this.v[i] = b;
+      if (FC![0] !== this.fc) this.faulted();
+      return;
+    }
+    native.setByte(this.id, i, b);
+  }
+
+  /** A copy of [start, start+n) (n >= 0, in range). */
+  copy(start: number, n: number): Buffer {
+    if (n <= 0) return Buffer.alloc(0);
+    if (n <= POOL_MAX) {
+      room(n);
+      native.copyToPool(this.id, start, n, poolOff, pool); // guarded: no fault counter to check
+      return take(n);
+    }
+    const out = alloc(n);
+    const v = this.v;
+    if (v.length !== 0) {
+      v.copy(out, 0, start, start + n);
+      this.checkFaults();
+    } else {
+      native.copyOut(this.id, start, n, out, 0);
+    }
+    return out;
+  }
+
+  /** The n bytes at start, start+step, ... (n >= 1, in range). */
+  copyStep(start: number, step: number, n: number): Buffer {
+    const out = alloc(n);
+    native.copyStep(this.id, start, step, n, out);
+    return out;
+  }
+
+  /** [start, start+len(data)) = data. */
+  store(start: number, data: Uint8Array): void {
+    native.copyIn(this.id, start, data);
+  }
+
+  /** The bytes at start, start+step, ... = data[0:n]. */
+  storeStep(start: number, step: number, n: number, data: Uint8Array): void {
+    native.storeStep(this.id, start, step, n, data);
+  }
+
+  move(dest: number, src: number, n: number): void {
+    native.move(this.id, dest, src, n);
+  }
+
+  /** The first (or, reverse, last) index of needle in [start, end), or -1. */
+  find(start: number, end: number, needle: Uint8Array, reverse: boolean): number {
+    return reverse ? native.rfind(this.id, start, end, needle) : native.find(this.id, start, end, needle);
+  }
+
+  /** Whether the byte occurs in the mapping. */
+  hasByte(byte: number): boolean {
+    if (this.len === 0) return false;
+    const v = this.view();
+    if (v === null) return native.findByte(this.id, 0, this.len, byte) >= 0;
+    const at = v.indexOf(byte);
+    this.checkFaults();
+    return at >= 0;
+  }
+
+  /** The line at pos (through the first '\n', or to the end; pos < len). */
+  readLine(pos: number): Buffer {
+    // One native call finds the line and copies it into the slab; a line longer than the room
+    // left (or than POOL_MAX) takes the general path.
+    room(256);
+    const fits = POOL_SIZE - poolOff;
+    const got = native.readlineToPool(this.id, pos, poolOff, fits < POOL_MAX ? fits : POOL_MAX, pool);
+    if (got > 0) return take(got);
+    const v = this.view();
+    let eol: number;
+    if (v !== null) {
+      eol = v.indexOf(10, pos);
+      this.checkFaults();
+    } else {
+      eol = native.findByte(this.id, pos, this.len, 10);
+    }
+    return this.copy(pos, (eol < 0 ? this.len : eol + 1) - pos);
+  }
+
+  /** All the bytes for use as another call's argument: the view where there is one, else a
+   *  copy. */
+  bytes(): Uint8Array {
+    const v = this.view();
+    return v !== null ? v : this.copy(0, this.len);
+  }
+
+  flush(offset: number, size: number, flags: number): void {
+    native.flush(this.id, offset, size, flags);
+  }
+
+  advise(start: number, length: number, advice: number): void {
+    native.advise(this.id, start, length, advice);
+  }
+
+  /** Resizes the mapping (and the file behind it); the view becomes empty. Windows unmaps before
+   *  remapping: a failed remap there leaves no mapping, and the mapping is then closed. */
+  resize(newsize: number): void {
+    this.v = EMPTY;
+    try {
+      native.resize(this.id, newsize);
+    } catch (e) {
+      if (native.backend === 'win32') {
+        try {
+          native.length(this.id);
+        } catch {
+          this.id = -1;
+          finalizer.unregister(this);
+        }
+      }
+      throw e;
+    }
+    this.len = newsize;
+  }
+
+  setName(name: string): void {
+    native.setName(this.id, name);
+  }
+
+  /** The size of the file behind the mapping (st_size). */
+  fileSize(): number {
+    return native.fdSize(this.id);
+  }
+
+  /** The fd the mapping keeps (its duplicate), or -1. */
+  fd(): number {
+    return this.id >= 0 ? native.fdOf(this.id) : -1;
+  }
+}
