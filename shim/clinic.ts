@@ -133,7 +133,8 @@ export const SIGNATURES = {
   /** flush(offset=0, size=len-offset) / 3.15: flush(offset=0, size=None, /, *, flags=MS_SYNC) */
   flush: {
     name: 'flush', convention: (g) => (g.flushFlags ? 'keywordsPositionalOnly' : 'varargs'), params: [
-      ssize('offset', { optional: true, none: (g) => g.noneArgs && !g.flushFlags }), ssize('size', none()),
+      // offset: None is refused in every version (CPython 3.14.2 too); size: None from 3.14
+      ssize('offset', { optional: true }), ssize('size', none()),
       { name: 'flags', conv: 'int', optional: true, kwOnly: true, since: (g) => g.flushFlags },
     ],
   },

@@ -179,7 +179,7 @@ describe('None arguments: refused by 3.13, accepted by 3.14 and 3.15 where CPyth
   test('3.13 and 3.15: None for flush\'s offset is refused', () => {
     for (const v of ['3.13', '3.15'] as const) expect(run(v, KNOWN_314)).toEqual(KNOWN_314.map((c) => `${c[0]} -> ${NONE_INT}`));
   });
-  test.failing('3.14: None for flush\'s offset is refused as by CPython 3.14.2 (KNOWN SHIM BUG: the 3.14 gate accepts it)', () => {
+  test('3.14: None for flush\'s offset is refused as by CPython 3.14.2 (the 3.14 gate accepted it)', () => {
     expect(run('3.14', KNOWN_314)).toEqual(KNOWN_314.map((c) => `${c[0]} -> ${c[3]}`));
   });
 
