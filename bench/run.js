@@ -528,13 +528,13 @@ function slicePymmap(c, w, offs) {
 function pythonCandidates() {
   if (opt.noPython) return [];
   if (opt.pythons.length) return opt.pythons;
+  // the interpreters the tests use (conformance/lib/pyenv.js: $PYMMAP_PYTHON_3_13, pyenv, PATH)
+  const pyenv = require('../conformance/lib/pyenv');
   const c = ['python3'];
-  let root = process.env.PYENV_ROOT;
-  try {
-    root = execFileSync('pyenv', ['root'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch { /* no pyenv */ }
-  if (!root) root = path.join(os.homedir(), '.pyenv');
-  c.push(path.join(root, 'versions', '3.13.0', 'bin', 'python3'));
+  for (const minor of ['3.13', '3.11']) {
+    const p = pyenv.pythonPath(minor);
+    if (p && !c.includes(p.exe)) c.push(p.exe);
+  }
   return c;
 }
 
