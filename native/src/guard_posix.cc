@@ -27,9 +27,8 @@ namespace pymmap {
 namespace {
 
 // initial-exec: a direct %fs access instead of a __tls_get_addr call on every guarded access
-// (the addon is dlopen'ed; two words fit in glibc's static TLS surplus).
+// (the addon is dlopen'ed; one word fits in glibc's static TLS surplus).
 __attribute__((tls_model("initial-exec"))) thread_local sigjmp_buf* volatile t_jmp = nullptr;
-__attribute__((tls_model("initial-exec"))) thread_local volatile int t_sig = 0;
 
 struct sigaction g_old_bus, g_old_segv;
 std::once_flag g_installed;
@@ -116,7 +115,6 @@ void handler(int sig, siginfo_t* info, void* ctx) {
   if (t_jmp && info && info->si_code > 0) {
     sigjmp_buf* jb = t_jmp;
     t_jmp = nullptr;
-    t_sig = sig;
     siglongjmp(*jb, sig);
   }
   if (info && info->si_code > 0 && patch_registered(sig, info)) return;
@@ -181,7 +179,7 @@ static inline OsError guarded(F&& f) {
 #if defined(__x86_64__)
   if (pku) wr_pkru(pkru);
 #endif
-  return tag_error("fault", t_sig == SIGBUS ? EFAULT : EFAULT);
+  return tag_error("fault", EFAULT);  // SIGBUS or SIGSEGV alike: CPython would have died
 }
 
 OsError g_copy_out(const uint8_t* src, uint8_t* dst, uint64_t n) {
