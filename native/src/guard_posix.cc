@@ -12,6 +12,7 @@
 // Faults that are neither are passed on to the previous handler (or the default action).
 #include "os.h"
 #include "search.h"
+#include "slot_registry.h"
 
 #include <atomic>
 #include <cerrno>
@@ -33,10 +34,6 @@ __attribute__((tls_model("initial-exec"))) thread_local sigjmp_buf* volatile t_j
 struct sigaction g_old_bus, g_old_segv;
 std::once_flag g_installed;
 
-// Registered ranges (views may touch them from JS): blocks of slots, linked once and never
-// freed, so the handler can walk them without a lock while writers (under g_mu) add blocks.
-constexpr int kBlockSlots = 256;
-struct Block;
 }  // namespace
 
 struct GuardRange {
@@ -50,14 +47,8 @@ struct GuardRange {
 
 namespace {
 
-struct Block {
-  GuardRange slots[kBlockSlots];
-  std::atomic<Block*> next{nullptr};
-};
-Block g_first;
-Block* g_tail = &g_first;      // under g_mu
-GuardRange* g_free = nullptr;  // under g_mu
-size_t g_used = 0;             // slots ever handed out, under g_mu
+// Registered ranges (views may touch them from JS), walked by the handler without a lock.
+SlotRegistry<GuardRange> g_ranges;  // take/give_back under g_mu
 std::mutex g_mu;
 
 volatile uint32_t g_fault_counter[2] = {0, 0};  // [0]: faults repaired so far
@@ -88,27 +79,26 @@ void chain(int sig, siginfo_t* info, void* ctx) {
 bool patch_registered(int sig, siginfo_t* info) {
   uintptr_t a = reinterpret_cast<uintptr_t>(info->si_addr);
   const long ps = sysconf(_SC_PAGESIZE);
-  for (Block* b = &g_first; b; b = b->next.load(std::memory_order_acquire)) {
-    for (int i = 0; i < kBlockSlots; i++) {
-      GuardRange& r = b->slots[i];
-      uintptr_t s = r.start.load(std::memory_order_acquire);
-      if (s == 0 || a < s || a >= r.end.load(std::memory_order_acquire)) continue;
-      uintptr_t page = a & page_mask();
-      size_t idx = (page - (s & page_mask())) / (size_t)ps;
-      std::atomic<uint64_t>* bits = r.bits;
-      bool marked = bits && idx / 64 < r.words && ((bits[idx / 64].load() >> (idx % 64)) & 1);
-      // SIGBUS: a page past the end of the file. SIGSEGV: only a page we made inaccessible.
-      if (sig != SIGBUS && !marked) return false;
-      void* m = mmap(reinterpret_cast<void*>(page), (size_t)ps, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-      if (m == MAP_FAILED) return false;
-      if (bits && idx / 64 < r.words) bits[idx / 64].fetch_or(1ull << (idx % 64));
-      r.pending.fetch_add(1);
-      g_fault_counter[0] = g_fault_counter[0] + 1;
-      return true;
-    }
-  }
-  return false;
+  uintptr_t s = 0;
+  GuardRange* found = g_ranges.find([&](GuardRange& r) {
+    s = r.start.load(std::memory_order_acquire);
+    return s != 0 && a >= s && a < r.end.load(std::memory_order_acquire);
+  });
+  if (!found) return false;
+  GuardRange& r = *found;
+  uintptr_t page = a & page_mask();
+  size_t idx = (page - (s & page_mask())) / (size_t)ps;
+  std::atomic<uint64_t>* bits = r.bits;
+  bool marked = bits && idx / 64 < r.words && ((bits[idx / 64].load() >> (idx % 64)) & 1);
+  // SIGBUS: a page past the end of the file. SIGSEGV: only a page we made inaccessible.
+  if (sig != SIGBUS && !marked) return false;
+  void* m = mmap(reinterpret_cast<void*>(page), (size_t)ps, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  if (m == MAP_FAILED) return false;
+  if (bits && idx / 64 < r.words) bits[idx / 64].fetch_or(1ull << (idx % 64));
+  r.pending.fetch_add(1);
+  g_fault_counter[0] = g_fault_counter[0] + 1;
+  return true;
 }
 
 void handler(int sig, siginfo_t* info, void* ctx) {
@@ -277,25 +267,13 @@ GuardRange* os_guard_add(uint8_t* addr, uint64_t length) {
   size_t pages = (size_t)((length + (uint64_t)ps - 1) / (uint64_t)ps);
   size_t words = (pages + 63) / 64;
   std::lock_guard<std::mutex> lock(g_mu);
-  GuardRange* r = g_free;
-  if (r) {
-    g_free = r->next_free;
-  } else {
-    if (g_used > 0 && g_used % kBlockSlots == 0) {
-      Block* b = new (std::nothrow) Block();
-      if (!b) return nullptr;
-      g_tail->next.store(b, std::memory_order_release);
-      g_tail = b;
-    }
-    r = &g_tail->slots[g_used % kBlockSlots];
-    g_used++;
-  }
+  GuardRange* r = g_ranges.take();
+  if (!r) return nullptr;
   if (r->words < words) {
     // An old bitmap is never freed: a handler on another thread may still be reading it.
     std::atomic<uint64_t>* bits = new (std::nothrow) std::atomic<uint64_t>[words];
     if (!bits) {
-      r->next_free = g_free;
-      g_free = r;
+      g_ranges.give_back(r);
       return nullptr;
     }
     r->bits = bits;
@@ -313,8 +291,7 @@ void os_guard_remove(GuardRange* r) {
   std::lock_guard<std::mutex> lock(g_mu);
   r->start.store(0, std::memory_order_release);  // the handler stops matching it first
   r->end.store(0);
-  r->next_free = g_free;
-  g_free = r;
+  g_ranges.give_back(r);
 }
 
 bool os_guard_pending(const GuardRange* r) {

@@ -31,6 +31,7 @@
 
 #include "os.h"
 #include "search.h"
+#include "slot_registry.h"
 
 namespace pymmap {
 
@@ -337,9 +338,6 @@ namespace {
 
 enum : LONG { kMapped = 0, kZeroed = 1, kSealed = 2, kLost = 3 };
 
-constexpr int kBlockSlots = 256;
-struct Block;
-
 }  // namespace
 
 struct GuardRange {
@@ -367,14 +365,8 @@ struct GuardRange {
 
 namespace {
 
-struct Block {
-  GuardRange slots[kBlockSlots];
-  std::atomic<Block*> next{nullptr};
-};
-Block g_first;
-Block* g_tail = &g_first;      // under g_reg
-GuardRange* g_free = nullptr;  // under g_reg
-size_t g_used = 0;             // slots ever handed out, under g_reg
+// Registered ranges, walked by the handler without a lock (slot_registry.h).
+SlotRegistry<GuardRange> g_ranges;  // take/give_back under g_reg
 SRWLOCK g_reg = SRWLOCK_INIT;
 
 SIZE_T page_size() {
@@ -618,17 +610,13 @@ bool seen_before(uintptr_t a, uint32_t gen) {
 
 // The range holding a, with its epoch when found; nullptr if none.
 GuardRange* find_range(uintptr_t a, uint32_t* epoch) {
-  for (Block* b = &g_first; b; b = b->next.load(std::memory_order_acquire)) {
-    for (int i = 0; i < kBlockSlots; i++) {
-      GuardRange& r = b->slots[i];
-      uint32_t e = r.epoch.load(std::memory_order_acquire);
-      uintptr_t s = r.start.load(std::memory_order_acquire);
-      if (s == 0 || a < s || a >= r.end.load(std::memory_order_acquire)) continue;
-      *epoch = e;
-      return &r;
-    }
-  }
-  return nullptr;
+  return g_ranges.find([&](GuardRange& r) {
+    uint32_t e = r.epoch.load(std::memory_order_acquire);
+    uintptr_t s = r.start.load(std::memory_order_acquire);
+    if (s == 0 || a < s || a >= r.end.load(std::memory_order_acquire)) return false;
+    *epoch = e;
+    return true;
+  });
 }
 
 // A fault at a in range r (held by this thread).
@@ -723,29 +711,17 @@ GuardRange* os_guard_add(uint8_t* addr, uint64_t length) {
   size_t pages = (size_t)((length + ps - 1) / ps) + 1;
   size_t words = (pages + 63) / 64;
   AcquireSRWLockExclusive(&g_reg);
-  GuardRange* r = g_free;
-  if (r) {
-    g_free = r->next_free;
-  } else {
-    if (g_used > 0 && g_used % kBlockSlots == 0) {
-      Block* b = new (std::nothrow) Block();
-      if (!b) {
-        ReleaseSRWLockExclusive(&g_reg);
-        if (section) CloseHandle(section);
-        return nullptr;
-      }
-      g_tail->next.store(b, std::memory_order_release);
-      g_tail = b;
-    }
-    r = &g_tail->slots[g_used % kBlockSlots];
-    g_used++;
+  GuardRange* r = g_ranges.take();
+  if (!r) {
+    ReleaseSRWLockExclusive(&g_reg);
+    if (section) CloseHandle(section);
+    return nullptr;
   }
   if (r->words < words) {
     // An old bitmap is never freed: a handler on another thread may still be reading it.
     std::atomic<uint64_t>* bits = new (std::nothrow) std::atomic<uint64_t>[words];
     if (!bits) {
-      r->next_free = g_free;
-      g_free = r;
+      g_ranges.give_back(r);
       ReleaseSRWLockExclusive(&g_reg);
       if (section) CloseHandle(section);
       return nullptr;
@@ -795,8 +771,7 @@ void os_guard_remove(GuardRange* r) {
   r->pending.store(0);
   give(r);
   AcquireSRWLockExclusive(&g_reg);
-  r->next_free = g_free;
-  g_free = r;
+  g_ranges.give_back(r);
   ReleaseSRWLockExclusive(&g_reg);
 }
 
