@@ -901,7 +901,7 @@ function report(res, pyLabels) {
   };
   const pm = {
     find_common: '`m.seek(0); m.find(needle)`', find_rare: '`m.seek(0); m.find(needle)`', rfind: '`m.rfind(needle)`',
-    getbyte_native: '`s += native.getByte(m._id, i)` (one Node-API call per byte)',
+    getbyte_native: "`s += native.getByte(id, i)` with the map's native id (one Node-API call per byte)",
     getitem: '`s += m.__getitem__(i)`', getitem_random: '`s += m.__getitem__(idx[k])`',
     readline: '`while (m.readline().length) n++`', slice4k: '`m.__getitem__(new slice(a, a + 4096))`',
     slice16: '`m.__getitem__(new slice(a, a + 16))`', read1m: '`while (m.read(1 << 20).length) ;`',
