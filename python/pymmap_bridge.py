@@ -868,16 +868,7 @@ def _check(e):
     """Raise, as a Python exception, the fault (file truncated under the map) that a copy
     through the export's host view met: the copying path must not hand out zeros that m[i]
     would refuse."""
-    try:
-        e.check()
-    except _JsException as ex:
-        err = _pyerr(ex)
-    else:
-        return
-    try:
-        raise err
-    finally:
-        err = None
+    _jscall(e, 'check', (), None, _I)
 
 
 # copy-based buffer exports: rec = [jsExport, bytearray, snapshot bytes, readonly]
