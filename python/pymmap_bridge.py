@@ -2,18 +2,15 @@
 
 pymmap's ``installMmap(pyodide)`` registers its JS side as the module ``_pymmap_js`` and
 executes this file into ``sys.modules['mmap']``, so ``import mmap`` inside Pyodide yields this
-module.  The ``mmap`` class wraps one of three backends:
+module.  ``mmap.mmap`` is one of two classes, each with one method set:
 
-* ``host``: a pymmap (JS) mmap object over a real host mapping; every operation is a call into
-  JS (copy-in/copy-out for bytes).  Files on NODEFS mounts map the host file itself (the
-  Emscripten fd is translated through the stream's host fd, which pymmap dup()s), anonymous
-  maps are host maps.
-* ``carrier`` (zero-copy): a built-in (Emscripten) mmap object whose wasm pages have been
-  replaced, natively, by a MAP_FIXED mapping of the host file.  CPython's own mmap code then
-  works on the real file pages; only flush/size/madvise/resize/close/repr go to the host, and
-  long searches of shared or read-only file maps (run natively on the host mapping).
-* ``builtin``: Pyodide's built-in mmap, for files without a host fd (MEMFS), unless the
-  ``strict`` option is set (then OSError(ENODEV)).
+* zero-copy (the default): a subclass of Pyodide's own compiled mmap type that overrides only
+  what must reach the host (construction, close/__exit__/deallocation, flush, size, resize,
+  madvise); see the section "zero-copy" below.  Its objects are the C type's: file maps over
+  pages where pymmap mapped the host file (MAP_FIXED into wasm memory), anonymous maps in wasm
+  memory, and, for files without a host fd (MEMFS, devices), the built-in emulation itself.
+* copying (``zeroCopy: false``): a Python class whose every operation is a call into a pymmap
+  (JS) map, or, for files without a host fd, a built-in (emulated) map it delegates to.
 
 JS exceptions become Python built-in exceptions in exactly one place: ``_pyerr``.
 """
@@ -47,21 +44,15 @@ _MAXSIZE = _sys.maxsize
 # PySys_Audit, whatever sys.audit is rebound to later).
 from pyodide.ffi import create_proxy as _create_proxy
 _api.setAudit(_create_proxy(_sys.audit))
-# _api.construct leaves its numbers here (JS values crossing into Python cost more).
+# Numbers between Python and _api (construct's results, constructInts' arguments): an array of
+# doubles both sides read and write in place (each JS value crossing into Python, and each
+# argument crossing out, costs more than the whole array; array.array's items cost less than
+# ctypes').
 import _ctypes
+from array import array as _array
 
-
-class _cf64(_ctypes._SimpleCData):
-    _type_ = 'd'
-
-
-class _Info(_ctypes.Array):
-    _type_ = _cf64
-    _length_ = 9
-
-
-_INFO = _Info()
-_api.setInfo(_ctypes.addressof(_INFO))
+_INFO = _array('d', bytes(8 * 9))
+_api.setInfo(_INFO.buffer_info()[0])
 
 
 # ---------------------------------------------------------------- exceptions
@@ -323,8 +314,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         if k == 'host':
             _sync(self)
             return _jscall(self._pm_obj, 'close', args, kw, _I)
-        if k == 'carrier':
-            return _carrier_close(self, args, kw)
         return self._pm_obj.close(*args, **kw)
 
     @property
@@ -345,10 +334,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         if k == 'host':
             _sync(self)
             return _jscall(self._pm_obj, 'find', args, kw, _B)
-        if k == 'carrier' and not kw:
-            r = _carrier_find(self, args, False)
-            if r is not None:
-                return r
         return self._pm_obj.find(*args, **kw)
 
     def rfind(self, *args, **kw):
@@ -356,10 +341,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         if k == 'host':
             _sync(self)
             return _jscall(self._pm_obj, 'rfind', args, kw, _B)
-        if k == 'carrier' and not kw:
-            r = _carrier_find(self, args, True)
-            if r is not None:
-                return r
         return self._pm_obj.rfind(*args, **kw)
 
     def flush(self, *args, **kw):
@@ -367,8 +348,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         if k == 'host':
             _sync(self)
             return _jscall(self._pm_obj, 'flush', args, kw, _I)
-        if k == 'carrier':
-            return _carrier_host(self, 'flush', args, kw)
         return self._pm_obj.flush(*args, **kw)
 
     def madvise(self, *args, **kw):
@@ -377,8 +356,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
             if not kw and len(args) == 3 and _is_int(args[1]) and _is_int(args[2]):
                 _madvise_32(self, args[1], args[2])
             return _jscall(self._pm_obj, 'madvise', args, kw, _I)
-        if k == 'carrier':
-            return _carrier_host(self, 'madvise', args, kw)
         return self._pm_obj.madvise(*args, **kw)
 
     def move(self, *args, **kw):
@@ -416,8 +393,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
             _sync(self)
             r = _jscall(self._pm_obj, 'resize', args, kw, _I)
             return r
-        if k == 'carrier':
-            return _carrier_resize(self, args, kw)
         return self._pm_obj.resize(*args, **kw)
 
     def seek(self, *args, **kw):
@@ -427,9 +402,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         return _fwd(self, 'seekable', args, kw)
 
     def size(self, *args, **kw):
-        k = self._pm_kind
-        if k == 'carrier':
-            return _carrier_host(self, 'size', args, kw)
         return _fwd(self, 'size', args, kw)
 
     def tell(self, *args, **kw):
@@ -454,9 +426,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         return self._pm_obj.write_byte(*args, **kw)
 
     def set_name(self, *args, **kw):
-        k = self._pm_kind
-        if k == 'carrier':
-            return _carrier_host(self, 'set_name', args, kw)
         return _fwd(self, 'set_name', args, kw)
 
     # -- context manager
@@ -474,14 +443,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
             _sync(self)
             # the exception triple only counts (3.14: exactly 3; before: any number)
             return _jscall(self._pm_obj, '__exit__', args, kw, (_opaque_arg,))
-        if k == 'carrier':
-            if kw or len(args) != 3:
-                # the built-in's argument check (TypeError, before closing); if it accepts
-                # the call after all, it has closed the carrier: give the placement back
-                r = self._pm_obj.__exit__(*args, **kw)
-                _unplace(self._pm_host)
-                return r
-            return _carrier_close(self, (), None)
         return self._pm_obj.__exit__(*args, **kw)
 
     # -- sequence / mapping protocol
@@ -647,8 +608,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
                 raise err
             finally:
                 err = None
-        if k == 'carrier':
-            return _carrier_repr(self)
         return _retype(repr(self._pm_obj), type(self))
 
     def __reduce_ex__(self, *args):
@@ -943,8 +902,8 @@ def _construct(args, kw):
             raise OverflowError('Python int too large to convert to C ssize_t')
         translate = -(1 << 31) <= fd < (1 << 31)
     try:
-        h = _api.construct(translate, _ZERO_COPY, *cargs, **ckw) if ckw else \
-            _api.construct(translate, _ZERO_COPY, *cargs)
+        h = _api.construct(translate, 0, *cargs, **ckw) if ckw else \
+            _api.construct(translate, 0, *cargs)
     except _JsException as e:
         err = _pyerr(e)
     else:
@@ -952,18 +911,9 @@ def _construct(args, kw):
             if not _STRICT:
                 return 'builtin', _new_builtin(args, kw), None
             return _construct_nodev(fd, cargs, ckw)
-        info = _INFO
-        if info[0] > _MAXSIZE:
-            if info[1]:
-                c = _adopt(int(info[7]))
-                _api.setData(id(c), 0, 0)
-                del c
-                _api.unplace(h, int(info[2]), int(info[3]), int(info[4]))
-            else:
-                h.close()
+        if _INFO[0] > _MAXSIZE:
+            h.close()
             raise ValueError('mmap length is too large')
-        if info[1]:
-            return _carrier_wrap(h, info)
         return 'host', h, None
     try:
         raise err
@@ -1017,108 +967,176 @@ def _nodev_error(fd, args, kw):
     return OSError(_errno.ENODEV, _os.strerror(_errno.ENODEV))
 
 
-# ---------------------------------------------------------------- zero-copy carriers
-# A carrier is a built-in (Emscripten) mmap object whose data pointer is page-aligned wasm
-# memory over which pymmap has mapped the host file (MAP_FIXED): CPython's own mmap code then
-# reads and writes the file's pages.  _api.construct makes it without the built-in constructor
-# (PyType_GenericAlloc: no second audit event, no Emscripten mapping) and writes its fields
-# (the mmap_object layout is in shim/pyodide.ts); Python takes the new reference with
-# _ctypes.PyObj_FromPtr.  The JS object (pymmap's host mapping of the same file) stays open
-# next to it for flush, size, madvise and resize.  The layout is verified by behaviour at
-# import; if it does not match, zero-copy is off and maps take the copying path.
-# (Only the _ctypes extension is used: the ctypes package costs 65 ms to import.)
+# ---------------------------------------------------------------- zero-copy: CPython's own type
+# With zero-copy, mmap.mmap is a subclass of Pyodide's own (compiled) mmap type that overrides
+# only what must reach the host: construction, close (and __exit__, whose C code would call
+# the C close), flush, size, resize and madvise. Everything else (indexing, slicing, the
+# sequence and buffer protocols, find, read, write, iteration, `in`, weakrefs, pickling
+# refusal, subclassing) is CPython's C code, working on the file's own pages.
+#
+# A file map: pymmap (JS) maps the host file as CPython would (all of CPython's checks, the
+# audit event, the host fd kept for flush/size/resize), then maps the same file range again
+# (MAP_FIXED) over page-aligned wasm memory, guarded against faults like a view on Node, and
+# allocates the object with PyType_GenericAlloc over it (no built-in constructor: no second
+# audit event, no Emscripten copy of the file); its fields (layout in shim/pyodide.ts) are
+# verified by behaviour below before zero-copy is used.
+# An anonymous map: CPython's own constructor (the map lives in wasm memory, where nothing
+# else could share it); resize, which Emscripten cannot do (no mremap), moves it to new pages.
+# A file without a host fd (MEMFS, devices): CPython's own constructor over Emscripten's
+# emulation (or OSError(ENODEV) with the strict option).
+# The placement of a map goes back to fresh anonymous pages before its wasm memory is freed,
+# whichever way the map ends: close(), `with`, or collection (__del__, which runs before the
+# C deallocator).
 
-class _Placed:
-    __slots__ = ('h', 'ptr', 'addr', 'span', 'anon', 'shared', 'searchable', 'done')
+_placed = set()         # id() of the maps whose pages pymmap placed (mirrors _api's table)
+_DEFAULTS = None        # (flags, prot) defaults, host values
 
 
 def _adopt(ptr):
-    """The object at `ptr`, taking over the new reference _api made."""
+    """The object at `ptr`, taking over the new reference _api made (PyObj_FromPtr added one:
+    _ctypes.Py_DECREF gives it back without a call into JS)."""
     o = _from_ptr(ptr)
-    _api.decref(ptr)
+    _decref(o)
     return o
 
 
-def _zc_init():
-    b = _builtin()
-    T = b.mmap
-    if T.__basicsize__ != 56 or _ctypes.sizeof(_cptr) != 4:
-        return False
-    if not _api.setCarrierType(id(T), b.MAP_SHARED, b.MAP_PRIVATE, b.MAP_ANONYMOUS):
-        return False
+# Errors from _api are raised outside the `except` that caught the JsException, so that the
+# Python exception has no __context__ (as one raised by C code has none).
 
-    # verify the layout by behaviour, on a 16-byte buffer
-    class Buf(_ctypes.Array):
-        _type_ = _cu8
-        _length_ = 16
-    buf = Buf(*b'abcdefghijklmnop')
-    o = _adopt(_api.carrier(_ctypes.addressof(buf), 16, 3, 8192, True, False, False, ACCESS_WRITE))
+
+def _em_args(args, kw):
+    """Arguments for the built-in constructor: host MAP_/PROT_ values -> Emscripten's."""
+    if len(args) > 2:
+        args = list(args)
+        args[2] = _to_builtin_flags(args[2], 'MAP_')
+        if len(args) > 3:
+            args[3] = _to_builtin_flags(args[3], 'PROT_')
+    if kw and ('flags' in kw or 'prot' in kw):
+        kw = dict(kw)
+        if 'flags' in kw:
+            kw['flags'] = _to_builtin_flags(kw['flags'], 'MAP_')
+        if 'prot' in kw:
+            kw['prot'] = _to_builtin_flags(kw['prot'], 'PROT_')
+    return args, kw
+
+
+def _plain(args, kw):
+    """The plain call (every argument an int in range, no duplicates): its 7 values (CPython's
+    defaults for the ones not given: its checks compare values) go to the info array for
+    _api.constructInts, and True is returned; else False."""
+    n = len(args)
+    if n == 2 and not kw:
+        fd, length = args
+        flags = MAP_SHARED
+        prot = _PROT_RW
+        access = ACCESS_DEFAULT
+        offset = 0
+        trackfd = True
+        if type(fd) is not int or type(length) is not int:
+            return False
+    else:
+        if not 0 < n <= 6:
+            return False
+        v = list(args) + _DEFAULTS[n:]
+        trackfd = True
+        if kw:
+            for k, a in kw.items():
+                if k == 'trackfd':
+                    trackfd = bool(a)
+                    continue
+                i = _POS_INDEX.get(k, 0)
+                if i < n or type(a) is not int:
+                    return False
+                v[i] = a
+        fd, length, flags, prot, access, offset = v
+        if length is None or type(fd) is not int or type(length) is not int or \
+                type(flags) is not int or type(prot) is not int or type(access) is not int or \
+                type(offset) is not int or not (-0x80000000 <= flags < 0x80000000 and
+                                               -0x80000000 <= prot < 0x80000000 and
+                                               -0x80000000 <= access < 0x80000000 and
+                                               0 <= offset < 0x20000000000000):
+            return False
+    if not (-0x80000000 <= fd < 0x80000000 and 0 <= length <= _MAXSIZE):
+        return False
+    info = _INFO
+    info[0] = fd
+    info[1] = length
+    info[2] = flags
+    info[3] = prot
+    info[4] = access
+    info[5] = offset
+    info[6] = trackfd
+    return True
+
+
+_PROT_RW = PROT_READ | PROT_WRITE
+_DEFAULTS = [None, None, MAP_SHARED, _PROT_RW, ACCESS_DEFAULT, 0]
+_POS_INDEX = {'length': 1, 'flags': 2, 'prot': 3, 'access': 4, 'offset': 5}   # (fileno: 0)
+
+
+def _zc_new(cls, *args, **kw):
+    fd = args[0] if args else (kw.get('fileno', -1) if kw else -1)
+    if type(fd) is int and fd == -1:
+        args, kw = _em_args(args, kw)
+        m = _T.__new__(cls, *args, **kw)
+        if not len(m):
+            # mmap(2) refuses a length of 0 (Emscripten's emulation accepts it): after the
+            # argument checks and the audit event, as CPython's OSError from mmap
+            _T.close(m)
+            raise OSError(_errno.EINVAL, _os.strerror(_errno.EINVAL))
+        return m
     try:
-        ok = (len(o) == 16 and o[1] == 98 and o.tell() == 3 and
-              repr(o) == '<mmap.mmap closed=False, access=ACCESS_WRITE, length=16, pos=3, '
-                         'offset=8192>')
-        if ok:
-            mv = memoryview(o)
-            ok = _api.exportsOf(id(o)) == 1 and mv[2] == 99
-            mv.release()
-            ok = ok and _api.exportsOf(id(o)) == 0
+        if _plain(args, kw):
+            c = _construct_ints(id(cls))
+        else:
+            if kw and 'trackfd' in kw:
+                kw = dict(kw)
+                kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
+            cargs, ckw, _ = _convert(args, kw, _I)
+            if type(fd) is int:
+                # Python here is 32-bit: the length is a Py_ssize_t.
+                length = cargs[1] if len(cargs) > 1 else (ckw.get('length', None) if ckw else None)
+                if type(length) is int and length > _MAXSIZE:
+                    raise OverflowError('Python int too large to convert to C ssize_t')
+            c = _api.constructZc(id(cls), *cargs, **ckw) if ckw else \
+                _api.constructZc(id(cls), *cargs)
+    except _JsException as e:
+        c = _pyerr(e)
+    if isinstance(c, BaseException):
+        try:
+            raise c
+        finally:
+            c = None
+    if c is None:                                   # a file with no host fd (MEMFS, devices)
+        if _STRICT:
+            cargs, ckw, _ = _convert(args, kw, _I)
+            return _construct_nodev(fd, cargs, ckw)
+        args, kw = _em_args(args, kw)
+        return _T.__new__(cls, *args, **kw)
+    c = _adopt(c)
+    _placed.add(id(c))
+    return c
+
+
+def _release(self, force):
+    """Gives the map's placed pages back and closes its host side (see _api.release)."""
+    if not _release_js(id(self), force):
+        return False
+    _placed.discard(id(self))
+    return True
+
+
+def _host(self, name, *args):
+    """The host side of a placed file map (CPython's checks already passed in C); a fault
+    under the placement is reported first (OSError(EFAULT))."""
+    try:
+        return _api.hostCall(id(self), name, *args)
+    except _JsException as e:
+        err = _pyerr(e)
+    try:
+        raise err
     finally:
-        _api.setData(id(o), 0, 0)
-    ok = ok and o.closed
-    w = _weakref(o)
-    del o
-    return ok and w() is None       # one reference, which was Python's: deallocated
-
-
-if _ZERO_COPY:
-    from weakref import finalize as _finalize, ref as _weakref
-    _from_ptr = _ctypes.PyObj_FromPtr
-
-    class _cptr(_ctypes._SimpleCData):
-        _type_ = 'P'
-
-    class _cu8(_ctypes._SimpleCData):
-        _type_ = 'B'
-    try:
-        _ZERO_COPY = _zc_init()
-    except Exception:
-        _ZERO_COPY = False
-
-
-def _carrier_wrap(h, info):
-    """The carrier made by _api.construct over its placement (info: see there)."""
-    rec = _Placed()
-    rec.h = h
-    rec.ptr = int(info[2])
-    rec.addr = int(info[3])
-    rec.span = int(info[4])
-    rec.anon = info[5] != 0
-    rec.shared = info[6] != 0
-    rec.searchable = info[8] != 0
-    rec.done = False
-    c = _adopt(int(info[7]))
-    _finalize(c, _unplace, rec)
-    return 'carrier', c, rec
-
-
-def _unplace(rec):
-    """Gives the wasm pages back (zeroed, private) and closes the host mapping."""
-    if rec.done:
-        return
-    rec.done = True
-    _api.unplace(rec.h, rec.ptr, rec.addr, rec.span)
-
-
-def _carrier_close(self, args, kw):
-    c = self._pm_obj
-    if args or kw or c.closed:
-        return c.close(*args, **(kw or {}))         # argument errors; closing twice is a no-op
-    if _api.exportsOf(id(c)) > 0:
-        raise BufferError('cannot close exported pointers exist')
-    _api.setData(id(c), 0, len(c))      # CPython's close keeps the size
-    c.close()
-    _unplace(self._pm_host)
-    return None
+        err = None
 
 
 def _index_args(args):
@@ -1131,142 +1149,210 @@ def _index_args(args):
     return tuple(out)
 
 
-def _carrier_host(self, name, args, kw):
-    """flush/madvise/size/set_name of a zero-copy map: CPython's own argument handling and
-    checks (the built-in object's method), then the host operation on pymmap's mapping of the
-    same file (msync/madvise act on the file's pages, whichever mapping touched them)."""
-    c = self._pm_obj
-    rec = self._pm_host
-    if name == 'flush':
-        args = _index_args(args)
-        try:
-            r = c.flush(*args, **kw)        # READ/COPY maps: None, no msync
-        except OSError as e:
-            if e.errno != _errno.EINVAL:    # Emscripten's msync refuses memory it did not map
-                raise
-        else:
-            return r
-        offset = args[0] if args else 0
-        size = args[1] if len(args) > 1 and args[1] is not None else len(c) - offset
-        return _jscall(rec.h, 'flush', (offset, size), None, _I)
-    if name == 'madvise':
-        args = _index_args(args)
-        r = c.madvise(*args, **kw)          # CPython's checks; Emscripten's no-op
-        if rec.anon:
-            return r
-        size = len(c)
-        option = args[0]
-        start = args[1] if len(args) > 1 and args[1] is not None else 0
-        length = args[2] if len(args) > 2 and args[2] is not None else size
-        length = min(length, size - start)
-        _jscall(rec.h, 'madvise', (option, start, length), None, _I)
+def _zc_flush(self, *args, **kw):
+    if id(self) not in _placed:
+        return _T.flush(self, *args, **kw)
+    args = _index_args(args)
+    try:
+        r = _T.flush(self, *args, **kw)         # READ/COPY maps: no msync; argument errors
+    except OSError as e:
+        if e.errno != _errno.EINVAL:            # Emscripten's msync refuses memory it did not map
+            raise
+    else:
         return r
-    if c.closed:
-        c.tell()                            # ValueError: mmap closed or invalid
-    return _jscall(rec.h, name, args, kw, _I)
+    if _is_anon(id(self)):
+        return None                             # (msync of private memory: nothing to write)
+    offset = args[0] if args else 0
+    size = args[1] if len(args) > 1 and args[1] is not None else len(self) - offset
+    _host(self, 'flush', offset, size)
+    return None
 
 
-def _carrier_resize(self, args, kw):
-    c = self._pm_obj
-    rec = self._pm_host
-    if not kw and len(args) == 1 and not c.closed:
+def _zc_madvise(self, *args, **kw):
+    if id(self) not in _placed:
+        return _T.madvise(self, *args, **kw)
+    args = _index_args(args)
+    r = _T.madvise(self, *args, **kw)          # CPython's checks; Emscripten's no-op
+    if _is_anon(id(self)):
+        return r
+    size = len(self)
+    start = args[1] if len(args) > 1 and args[1] is not None else 0
+    length = args[2] if len(args) > 2 and args[2] is not None else size
+    length = min(length, size - start)
+    _host(self, 'madvise', args[0], start, length)
+    return r
+
+
+def _zc_size(self, *args, **kw):
+    if id(self) not in _placed or args or kw or _is_anon(id(self)):
+        return _T.size(self, *args, **kw)
+    if self.closed:
+        self.tell()                             # ValueError: mmap closed or invalid
+    return _host(self, 'size')
+
+
+def _zc_close(self, *args, **kw):
+    if not args and not kw and id(self) in _placed:
+        if not _release(self, False):
+            raise BufferError('cannot close exported pointers exist')
+        return None
+    return _T.close(self, *args, **kw)
+
+
+def _zc_exit(self, *args, **kw):
+    if id(self) in _placed:
+        if kw or len(args) != 3:
+            # the C __exit__'s own argument check (TypeError, before closing); when it accepts
+            # the call it has closed the object (its munmap of memory Emscripten did not map
+            # does nothing): give the placement back
+            r = _T.__exit__(self, *args, **kw)
+            _release(self, True)
+            return r
+        _zc_close(self)
+        return None
+    return _T.__exit__(self, *args, **kw)
+
+
+def _zc_del(self):
+    if id(self) in _placed:
+        _release(self, True)
+
+
+def _zc_resize(self, *args, **kw):
+    if not kw and len(args) == 1 and not self.closed:
         a = args[0]
         if type(a) is not int and hasattr(type(a), '__index__'):
             args = (_operator.index(a),)
     # CPython's own checks (valid, argument, exports, trackfd, access, range); they pass when
-    # the emulation's missing mremap is what fails.
+    # Emscripten's missing mremap is what fails.
     try:
-        c.resize(*args, **kw)
+        _T.resize(self, *args, **kw)
     except SystemError:
         pass
     except OSError as e:
         if e.errno != _errno.ENOMEM:
             raise
     else:
-        raise SystemError('pymmap: the built-in mmap resized a carrier')
+        return None                             # (an Emscripten that can resize)
+    placed = id(self) in _placed
+    anon = _is_anon(id(self))
+    if not placed and not anon:
+        raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map
     newsize = args[0]
-    old = (rec.ptr, rec.addr, rec.span)
-    oldsize = len(c)
+    if anon and _sys.version_info >= (3, 14) and newsize > len(self) and \
+            _api.isShared(id(self)):
+        # CPython 3.14 on Linux refuses to grow a shared anonymous map (mremap cannot keep it
+        # shared); the built-in's C code has no such branch (Emscripten is not Linux).
+        raise ValueError("mmap: can't expand a shared anonymous mapping on Linux")
     try:
-        info = _api.place_alloc(rec.h, max(newsize, 1))
+        if placed and not anon:
+            _api.hostCall(id(self), 'resize', newsize)
+        old = _api.replace(id(self), newsize)
     except _JsException as e:
-        err = _pyerr(e)
+        old = _pyerr(e)
+    if isinstance(old, BaseException):
         try:
-            raise err
+            raise old
         finally:
-            err = None
-    try:
-        _jscall(rec.h, 'resize', (newsize,), None, _I)
-        _api.place_map(rec.h, info, _api.fdOf(rec.h))
-    except BaseException:
-        _api.place_free(info)
-        raise
-    if not rec.shared or rec.anon:
-        n = min(oldsize, newsize)
-        if n:
-            _api.memmove(info.addr, old[1], n)
-    _api.setData(id(c), info.addr, newsize)
-    rec.ptr, rec.addr, rec.span = info.ptr, info.addr, info.span
-    _api.unplace(None, *old)
+            old = None
+    _placed.add(id(self))
+    if old:
+        _adopt(old)                             # Emscripten's old pages, freed by their C object
     return None
 
 
-# Searches of at least this many bytes in a shared or read-only file map run natively, on
-# pymmap's own mapping of the same file pages (the addon's memmem: about twice as fast as
-# CPython's search compiled to wasm); smaller ones, other maps (anonymous, private, copy:
-# their bytes are only in the carrier) and every call that is not plain (a needle other than
-# bytes/bytearray, bounds other than int/None, a closed map) take CPython's own find.
-_FIND_NATIVE = 1 << 16
+def _zc_init():
+    """The zero-copy class, once the carrier layout is verified by behaviour."""
+    b = _builtin()
+    T = b.mmap
+    if T.__basicsize__ != 56 or _ctypes.sizeof(_cptr) != 4:
+        return None
+    if not _api.setCarrierType(id(T), b.MAP_SHARED, b.MAP_PRIVATE, b.MAP_ANONYMOUS):
+        return None
+    ns = {'__slots__': (), '__doc__': T.__doc__, '__module__': 'mmap', '__qualname__': 'mmap',
+          '__new__': _zc_new,
+          'close': _zc_close, 'flush': _zc_flush, 'madvise': _zc_madvise, 'size': _zc_size,
+          'resize': _zc_resize, '__exit__': _zc_exit, '__del__': _zc_del}
+    for k in ('close', 'flush', 'madvise', 'size', 'resize', '__exit__'):
+        f = ns[k]
+        f.__name__ = k
+        f.__qualname__ = 'mmap.' + k
+        f.__doc__ = getattr(T, k).__doc__
+    _zc_new.__name__ = '__new__'
+    _zc_new.__qualname__ = 'mmap.__new__'
+    cls = type('mmap', (T,), ns)
+    # Py_TYPE(m)->tp_name, which CPython's messages and repr use: 'mmap.mmap' as the C type's
+    # ('mmap' would be a heap type's default). PyTypeObject.tp_name is at offset 12 on wasm32;
+    # checked against the name it holds before it is replaced.
+    global _TP_NAME
+    p = _cptr.from_address(id(cls) + 12)
+    old = (_cu8 * 5).from_address(p.value)
+    if bytes(old) != b'mmap\0':
+        return None
+    _TP_NAME = (_cu8 * 10)(*b'mmap.mmap\0')
+    p.value = _ctypes.addressof(_TP_NAME)
+    # The sequence slots: a Python subclass gets generic ones that call __getitem__ and
+    # __setitem__ (which wrap the C type's mp_subscript: ints), so reversed(), iteration and
+    # PySequence_GetItem would see ints where the C type's sq_item gives 1-byte bytes. Take the
+    # C type's own sq_item and sq_ass_item (PyTypeObject.tp_as_sequence at offset 52 on wasm32;
+    # PySequenceMethods.sq_item at 12, sq_ass_item at 20).
+    mine = _cptr.from_address(id(cls) + 52).value
+    base = _cptr.from_address(id(T) + 52).value
+    if not mine or not base or mine == base:
+        return None
+    for off in (12, 20):
+        _cptr.from_address(mine + off).value = _cptr.from_address(base + off).value
 
-
-def _carrier_find(self, args, reverse):
-    """find/rfind of a zero-copy map in the plain case, or None. The bounds are CPython's
-    (3.14 mmap_gfind): start defaults to the position and end to the size (a start of None
-    also ignores end); negative ones count from the end; both are clipped to [0, size]."""
-    n = len(args)
-    if not 1 <= n <= 3:
-        return None
-    sub = args[0]
-    t = type(sub)
-    if not (t is bytes or t is bytearray) or not sub:
-        return None
-    start = args[1] if n > 1 else None
-    end = args[2] if n > 2 else None
-    if not ((start is None or (type(start) is int and -_MAXSIZE <= start <= _MAXSIZE)) and
-            (end is None or (type(end) is int and -_MAXSIZE <= end <= _MAXSIZE))):
-        return None                     # (out of Py_ssize_t: CPython's OverflowError)
-    rec = self._pm_host
-    c = self._pm_obj
-    if not rec.searchable or c.closed:
-        return None
-    size = len(c)
-    if start is None:
-        start = c.tell()
-        end = None
-    elif start < 0:
-        start = max(start + size, 0)
-    elif start > size:
-        start = size
-    if end is None:
-        end = size
-    elif end < 0:
-        end = max(end + size, 0)
-    elif end > size:
-        end = size
-    if end - start < _FIND_NATIVE:
-        return None
+    # verify the layout by behaviour, on a 16-byte buffer
+    class Buf(_ctypes.Array):
+        _type_ = _cu8
+        _length_ = 16
+    buf = Buf(*b'abcdefghijklmnop')
+    o = _adopt(_api.carrier(id(cls), _ctypes.addressof(buf), 16, 3, 8192, True, False, False,
+                            ACCESS_WRITE))
     try:
-        return _api.findHost(rec.h, start, end, sub, reverse)
-    except _JsException as e:
-        err = _pyerr(e)             # (the file truncated under the map: OSError, not SIGBUS)
-    try:
-        raise err
+        ok = (type(o) is cls and len(o) == 16 and o[1] == 98 and o.tell() == 3 and
+              next(reversed(o)) == b'p' and next(iter(o)) == b'a' and
+              repr(o) == '<mmap.mmap closed=False, access=ACCESS_WRITE, length=16, pos=3, '
+                         'offset=8192>')
+        if ok:
+            mv = memoryview(o)
+            ok = _api.exportsOf(id(o)) == 1 and mv[2] == 99
+            mv.release()
+            ok = ok and _api.exportsOf(id(o)) == 0
     finally:
-        err = None
+        _api.setData(id(o), 0, 0)
+    ok = ok and o.closed
+    w = _weakref(o)
+    del o
+    if not (ok and w() is None):        # one reference, which was Python's: deallocated
+        return None
+    return cls
 
 
-def _carrier_repr(self):
-    return _retype(repr(self._pm_obj), type(self))
+_T = None
+if _ZERO_COPY:
+    from weakref import ref as _weakref
+    _from_ptr = _ctypes.PyObj_FromPtr
+    _decref = _ctypes.Py_DECREF
+    # (a JsProxy attribute lookup costs as much as the call: bound once)
+    _construct_ints = _api.constructInts
+    _release_js = _api.release
+    _is_anon = _api.isAnonymous
 
+    class _cptr(_ctypes._SimpleCData):
+        _type_ = 'P'
+
+    class _cu8(_ctypes._SimpleCData):
+        _type_ = 'B'
+    try:
+        _zc = _zc_init()
+    except Exception:
+        _zc = None
+    _ZERO_COPY = _zc is not None
+    if _ZERO_COPY:
+        _T = _builtin().mmap
+        mmap = _zc
+        del _zc
 
 del _k, _v, _p, _name

@@ -209,11 +209,22 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const buf: ArrayBuffer = Module.HEAPU8.buffer;
     if (p.anon) nat.unmapFixed(buf, p.addr, p.span); // fresh zero pages
     // Read-only and copy-on-write maps get a private mapping: stores (there should be none)
-    // stay in this process instead of faulting the whole process.
-    else nat.mapFixed(buf, p.addr, p.span, fd, PROT_RW, p.shared ? MAP_SHARED : MAP_PRIVATE, mappingOf(h).offset);
+    // stay in this process instead of faulting the whole process. Guarded as the pymmap
+    // mapping's own pages: a page past a truncated end is repaired and reported (EFAULT).
+    else {
+      const mp = mappingOf(h);
+      nat.mapFixed(buf, p.addr, p.span, fd, PROT_RW, p.shared ? MAP_SHARED : MAP_PRIVATE, mp.offset, mp.id);
+    }
   }
   function placeFree(p: Placement): void {
     Module._free(p.ptr);
+  }
+  /** Page-aligned wasm memory for an anonymous map (fresh zero pages once placeMap ran). */
+  function anonAlloc(length: number): Placement {
+    const span = Math.ceil(length / P) * P;
+    const ptr: number = Module._malloc(span + P);
+    if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
+    return { ptr, addr: Math.ceil(ptr / P) * P, span, anon: true, shared: false };
   }
 
   // ---- zero-copy carriers: built-in mmap objects over a placement (python/pymmap_bridge.py).
@@ -224,9 +235,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   let emFlags = { shared: 0, private: 0, anon: 0 };
   /** A new built-in mmap object (PyType_GenericAlloc: no constructor, so no audit event and
    *  no Emscripten mapping) with its fields set; returns its address (a new reference). */
-  function makeCarrier(addr: number, size: number, pos: number, offset: number, trackfd: boolean,
-    shared: boolean, anon: boolean, access: number): number {
-    const o: number = Module._PyType_GenericAlloc(carrierType, 0);
+  function makeCarrier(type: number, addr: number, size: number, pos: number, offset: number,
+    trackfd: boolean, shared: boolean, anon: boolean, access: number): number {
+    const o: number = Module._PyType_GenericAlloc(type || carrierType, 0);
     if (!o) {
       if (typeof Module._PyErr_Clear === 'function') Module._PyErr_Clear();
       throw new builtins.MemoryError();
@@ -293,6 +304,61 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   let auditFn: any = null;
   let infoAddr = 0;
 
+  /** new M.mmap(...conv) with the audit event and (translate) the host fd; undefined for a
+   *  file without a host fd. */
+  function newMap(translate: boolean, conv: unknown[]): any {
+    const n = conv.length;
+    const kw = n > 0 && isPlain(conv[n - 1]) ? (conv[n - 1] as Record<string, unknown>) : null;
+    const npos = kw ? n - 1 : n;
+    const fd = npos > 0 ? conv[0] : kw?.fileno;
+    if (translate && typeof fd === 'number') {
+      const hostfd = api.hostFd(fd);
+      if (hostfd === undefined) return undefined;
+      if (npos > 0) conv[0] = hostfd;
+      else kw!.fileno = hostfd;
+    }
+    const prev = auditCtx;
+    try {
+      auditCtx = { audit: auditFn, fd };
+      return new M.mmap(...conv);
+    } finally {
+      auditCtx = prev;
+    }
+  }
+
+  // Zero-copy maps by object address: pymmap's map of the file (the host side: flush, size,
+  // madvise, resize) and the placement of the same pages in wasm memory.
+  interface Placed { h: any; p: Placement }
+  const placed = new Map<number, Placed>();
+
+  /** Places pymmap map `m` in wasm memory under a new object of type `cls`; returns its address
+   *  (a new reference). Python's Py_ssize_t is 32-bit here: a longer map is refused. */
+  function placeNew(cls: number, m: any, fd: number): number {
+    const mp = mappingOf(m);
+    if (mp.len > 0x7fffffff) {
+      m.close();
+      throw new builtins.ValueError(MSG.lengthTooLarge);
+    }
+    let p: Placement;
+    try {
+      p = placeAlloc(m, mp.len);
+    } catch (e) {
+      m.close();
+      throw e;
+    }
+    let c: number;
+    try {
+      placeMap(m, p, fd); // (the caller's fd: with trackfd=False the map keeps none)
+      c = makeCarrier(cls, p.addr, mp.len, 0, mp.offset, mp.keepsFd, p.shared, p.anon, mp.mode.access);
+    } catch (e) {
+      api.unplace(m, p.ptr, p.addr, p.span);
+      throw e;
+    }
+    placed.set(c, { h: m, p });
+    return c;
+  }
+
+
   const api = {
     options: { strict: !!options.strict },
     zeroCopy,
@@ -343,19 +409,66 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       Module.HEAP32[(o + MO.data) >> 2] = addr;
       Module.HEAP32[(o + MO.size) >> 2] = size;
     },
-    /** find/rfind of `sub` (a bytes PyProxy) in [start, end) of pymmap's own mapping `h` of
-     *  a carrier's file (the addon's memmem: twice as fast as CPython's search compiled to
-     *  wasm, or Buffer.indexOf); -1 when absent. */
-    findHost(h: mmap, start: number, end: number, sub: unknown, reverse: boolean): number {
-      const held: any[] = [];
-      try {
-        return mappingOf(h).find(start, end, conv(sub, held) as Uint8Array, reverse);
-      } finally {
-        release(held);
-      }
+    /** Whether the built-in mmap object at `o` is shared (its flags). */
+    isShared: (o: number) => (Module.HEAP32[(o + MO.flags) >> 2] & emFlags.shared) !== 0,
+    /** Whether the built-in mmap object at `o` is anonymous (its flags). */
+    isAnonymous: (o: number) => (Module.HEAP32[(o + MO.flags) >> 2] & emFlags.anon) !== 0,
+    /** A method of the host side of zero-copy map `o` (ints only), after reporting a fault
+     *  under its placement (OSError(EFAULT)): flush, size, madvise, resize. */
+    hostCall(o: number, name: string, ...args: number[]): number | undefined {
+      const r = placed.get(o);
+      if (!r) throw new builtins.ValueError(MSG.closed);
+      mappingOf(r.h).checkFaults();
+      const v = r.h[name](...args);
+      return typeof v === 'number' ? v : undefined;
     },
-    memmove(dst: number, src: number, n: number): void {
-      Module.HEAPU8.copyWithin(dst, src, src + n);
+    /** Whether `o` is a map this bridge placed (and has not released). */
+    isPlaced: (o: number) => placed.has(o),
+    /** Closes zero-copy map `o`: its data pointer is cleared (size kept, as CPython's close
+     *  keeps it), its placement given back (fresh zero pages, then free) and its host side (if
+     *  any) closed. False, with nothing done, while buffer exports exist (unless forced: the
+     *  object is being deallocated). True when `o` is not placed (nothing to do). */
+    release(o: number, force: boolean): boolean {
+      const r = placed.get(o);
+      if (!r) return true;
+      if (!force && Module.HEAP32[(o + MO.exports) >> 2] > 0) return false;
+      placed.delete(o);
+      Module.HEAP32[(o + MO.data) >> 2] = 0;
+      api.unplace(r.h, r.p.ptr, r.p.addr, r.p.span);
+      return true;
+    },
+    /** Moves the pages of map object `o` to a new placement of `newsize` bytes: its host side
+     *  (already resized) mapped again, or, for an anonymous map, fresh pages with the old bytes
+     *  copied (as are a private map's). The old placement is given back; where there was none
+     *  (pages Emscripten allocated), returns a built-in mmap object over them (a new
+     *  reference) whose deallocation frees them; else 0. */
+    replace(o: number, newsize: number): number {
+      const r = placed.get(o);
+      const h = r ? r.h : null;
+      const H32 = Module.HEAP32;
+      const oldAddr: number = H32[(o + MO.data) >> 2];
+      const oldSize: number = H32[(o + MO.size) >> 2];
+      const p = h ? placeAlloc(h, Math.max(newsize, 1)) : anonAlloc(Math.max(newsize, 1));
+      try {
+        placeMap(h as mmap, p, h ? mappingOf(h).fd() : -1);
+      } catch (e) {
+        placeFree(p);
+        throw e;
+      }
+      if (!h || !p.shared) {
+        const n = Math.min(oldSize, newsize);
+        if (n > 0) Module.HEAPU8.copyWithin(p.addr, oldAddr, oldAddr + n);
+      }
+      let old = 0;
+      if (r) {
+        api.unplace(null, r.p.ptr, r.p.addr, r.p.span);
+      } else if (oldAddr) {
+        old = makeCarrier(carrierType, oldAddr, oldSize, 0, 0, false, false, true, 2);
+      }
+      Module.HEAP32[(o + MO.data) >> 2] = p.addr;
+      Module.HEAP32[(o + MO.size) >> 2] = newsize;
+      placed.set(o, { h, p });
+      return old;
     },
     /** Where construct() leaves its numbers (a Python-owned double[10] in the wasm heap: cheaper
      *  than any JS value crossing into Python). */
@@ -363,73 +476,59 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       infoAddr = addr;
     },
 
-    /** new M.mmap(...args), the mmap.__new__ audit event going to Python's sys.audit with the
-     *  Emscripten fd (as Python reports it). With `translate`, the fileno argument is first
-     *  turned into the host fd (hostFd); a file without one returns undefined (None) and
-     *  nothing is done. With `zc`, the map is also placed in the wasm memory when possible,
-     *  with a carrier over it. Leaves [length, placed, ptr, addr, span, anon, shared, carrier,
-     *  searchable] at setInfo's address and returns the pymmap object; searchable: the pymmap
-     *  object's own mapping always holds the carrier's bytes (a shared or read-only map of a
-     *  file), so searches can run on it. */
-    construct(translate: boolean, zc: boolean, ...args: unknown[]): any {
+    /** new M.mmap(...args) (copying path), the mmap.__new__ audit event going to Python's
+     *  sys.audit with the Emscripten fd (as Python reports it). With `translate`, the fileno
+     *  argument is first turned into the host fd (hostFd); a file without one returns
+     *  undefined (None) and nothing is done. Leaves the length at the info address. */
+    construct(translate: boolean, _zc: number, ...args: unknown[]): any {
       const held: any[] = [];
-      const prev = auditCtx;
-      let m: any;
-      let mp: Mapping;
       try {
-        const conv = convAll(args, held);
-        const n = conv.length;
-        const kw = n > 0 && isPlain(conv[n - 1]) ? (conv[n - 1] as Record<string, unknown>) : null;
-        const npos = kw ? n - 1 : n;
-        const fd = npos > 0 ? conv[0] : kw?.fileno;
-        let hostfd = fd;
-        if (translate && typeof fd === 'number') {
-          hostfd = api.hostFd(fd);
-          if (hostfd === undefined) return undefined;
-          if (npos > 0) conv[0] = hostfd;
-          else kw!.fileno = hostfd;
-        }
-        auditCtx = { audit: auditFn, fd };
-        m = new M.mmap(...conv);
-        mp = mappingOf(m);
-        auditCtx = prev;
-        const info = Module.HEAPF64;
-        const at = infoAddr / 8;
-        info[at] = mp.len;
-        info[at + 1] = 0;
-        if (zc && typeof hostfd === 'number') {
-          let p: Placement | null = null;
-          try {
-            p = placeAlloc(m, mp.len);
-            placeMap(m, p, hostfd);
-          } catch {
-            if (p) placeFree(p);
-            p = null;
-          }
-          if (p) {
-            let c: number;
-            try {
-              c = makeCarrier(p.addr, mp.len, 0, mp.offset, mp.keepsFd, p.shared, p.anon, mp.mode.access);
-            } catch (e) {
-              api.unplace(m, p.ptr, p.addr, p.span);
-              throw e;
-            }
-            const info = Module.HEAPF64; // (again: the allocation may have grown the memory)
-            info[at + 1] = 1;
-            info[at + 2] = p.ptr;
-            info[at + 3] = p.addr;
-            info[at + 4] = p.span;
-            info[at + 5] = p.anon ? 1 : 0;
-            info[at + 6] = p.shared ? 1 : 0;
-            info[at + 7] = c;
-            info[at + 8] = !p.anon && (p.shared || mp.mode.access === ACCESS_READ) ? 1 : 0;
-          }
-        }
+        const m = newMap(translate, convAll(args, held));
+        if (m !== undefined) Module.HEAPF64[infoAddr / 8] = mappingOf(m).len;
         return m;
       } finally {
-        auditCtx = prev;
         release(held);
       }
+    },
+
+    /** Zero-copy: a map of `cls` (the bridge's subclass of the built-in mmap type, or a
+     *  subclass of it) from Python arguments (as construct). Returns the new object's address
+     *  (a new reference), or undefined (None) for a file without a host fd. */
+    constructZc(cls: number, ...args: unknown[]): number | undefined {
+      const held: any[] = [];
+      try {
+        const conv = convAll(args, held);
+        const m = newMap(true, conv);
+        if (m === undefined) return undefined;
+        const n = conv.length;
+        const kw = n > 0 && isPlain(conv[n - 1]) ? (conv[n - 1] as Record<string, unknown>) : null;
+        return placeNew(cls, m, (kw && (kw.fileno !== undefined) && (kw ? n - 1 : n) === 0 ? kw.fileno : conv[0]) as number);
+      } finally {
+        release(held);
+      }
+    },
+
+    /** constructZc for the plain call: every argument an int, in CPython's positional order
+     *  (the defaults of the ones not given are CPython's, whose checks compare values), left by
+     *  Python at the info address: fd, length, flags, prot, access, offset, trackfd (each
+     *  JS argument crossing from Python costs more than the whole array). */
+    constructInts(cls: number): number | undefined {
+      const F = Module.HEAPF64;
+      const at = infoAddr / 8;
+      const fd = F[at], length = F[at + 1], flags = F[at + 2], prot = F[at + 3];
+      const access = F[at + 4], offset = F[at + 5], trackfd = F[at + 6] !== 0;
+      const hostfd = api.hostFd(fd);
+      if (hostfd === undefined) return undefined;
+      const prev = auditCtx;
+      let m: any;
+      try {
+        auditCtx = { audit: auditFn, fd };
+        m = trackfd ? new M.mmap(hostfd, length, flags, prot, access, offset)
+          : new M.mmap(hostfd, length, flags, prot, access, offset, { trackfd: false });
+      } finally {
+        auditCtx = prev;
+      }
+      return placeNew(cls, m, hostfd);
     },
 
     /** m[name](...args) with PyProxy arguments converted (bytes-like: zero-copy views). */
@@ -460,20 +559,17 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     delslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
       return m.__delitem__(new builtins.slice(a, b, c));
     },
-    // zero-copy resize (python/pymmap_bridge.py, _carrier_resize)
-    place_alloc: (h: mmap, length: number) => placeAlloc(h, length),
-    place_map: (h: mmap, p: Placement, fd: number) => placeMap(h, p, fd),
-    place_free: (p: Placement) => placeFree(p),
     /** Gives placed wasm pages back (fresh zeroed pages, then free) and closes `h` if given. */
     unplace(h: any, ptr: number, addr: number, span: number): void {
       try {
-        nat.unmapFixed(Module.HEAPU8.buffer, addr, span);
+        const id = h ? mappingOf(h).id : -1;
+        if (id >= 0) nat.unmapFixed(Module.HEAPU8.buffer, addr, span, id);
+        else nat.unmapFixed(Module.HEAPU8.buffer, addr, span);
         Module._free(ptr);
       } finally {
         if (h) h.close();
       }
     },
-    fdOf: (h: mmap) => mappingOf(h).fd(),
     /** memoryview(m) for the copy-based path: the export pins the map (close/resize raise
      *  BufferError) until release(); check() raises OSError(EFAULT) if a page faulted under
      *  the view while it was copied (file truncated under the map). */
@@ -528,12 +624,11 @@ if code is not None:
     except Exception:
         c = None
 if c is None:
-    c = compile(src, file, 'exec')
+    c = compile(src, '<pymmap>', 'exec')
     if want_code:
         import marshal
         code_out = marshal.dumps(c)
 mod = type(sys)('mmap')
-mod.__file__ = file
 exec(c, mod.__dict__)
 mod.__doc__ = None
 
@@ -550,10 +645,10 @@ class _PymmapFinder:
         self.loader = _PymmapLoader(mod)
     def find_spec(self, name, path=None, target=None):
         if name == 'mmap':
-            return importlib.machinery.ModuleSpec('mmap', self.loader, origin=file)
+            return importlib.machinery.ModuleSpec('mmap', self.loader, origin='pymmap')
         return None
 
-mod.__spec__ = importlib.machinery.ModuleSpec('mmap', _PymmapLoader(mod), origin=file)
+mod.__spec__ = importlib.machinery.ModuleSpec('mmap', _PymmapLoader(mod), origin='pymmap')
 mod.__loader__ = mod.__spec__.loader
 sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != '_PymmapFinder']
 sys.meta_path.insert(0, _PymmapFinder(mod))

@@ -84,6 +84,7 @@ function otherProcessRead(file, n) {
 function runChecks(py, list, mode, out) {
   for (const c of list) {
     if (c.bridgeOnly && mode === 'builtin') continue;
+    if (c.zeroCopyOnly && mode !== 'bridge') continue;
     if (c.copyOnly && mode !== 'copy') continue;
     const ns = py.runPython('_fresh_ns()');
     ns.set('MODE', mode);
@@ -118,6 +119,15 @@ async function runCheckJob(py, spec, r) {
       write: (name, off, s) => {
         const fd = fs.openSync(path.join(tmp, name), 'r+');
         try { fs.writeSync(fd, Buffer.from(s, 'latin1'), 0, s.length, off); } finally { fs.closeSync(fd); }
+      },
+      // A wasm out-of-bounds load in a fresh one-page module: the engine's trap (its signal
+      // handler), as a string; 'no trap' if the load returned.
+      wasmTrap: () => {
+        // (module (memory 1) (func (export "f") (result i32) (i32.load (i32.const 70000))))
+        const bytes = Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 127, 3, 2, 1, 0,
+          5, 3, 1, 0, 1, 7, 5, 1, 1, 102, 0, 0, 10, 11, 1, 9, 0, 65, 240, 162, 4, 40, 2, 0, 11);
+        const f = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports.f;
+        try { f(); return 'no trap'; } catch (e) { return e instanceof WebAssembly.RuntimeError ? 'RuntimeError' : String(e); }
       },
     });
     const t = performance.now();

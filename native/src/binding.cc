@@ -101,7 +101,20 @@ struct Entry {
   Mapping m;
   ViewHold* vh = nullptr;
   Region* region = nullptr;  // the current view's region (also in vh)
+  // The Pyodide bridge's placement of the same file pages in wasm memory (mapFixed with this
+  // id): guarded like a view, repaired with the entry's fd.
+  GuardRange* placed = nullptr;
+  uint8_t* placed_addr = nullptr;
+  int placed_prot = 0;
+  int placed_flags = 0;
 };
+
+// Stops guarding the entry's placement (before it is unmapped).
+void unguard_placed(Entry* e) {
+  os_guard_remove(e->placed);
+  e->placed = nullptr;
+  e->placed_addr = nullptr;
+}
 
 struct Addon;
 
@@ -455,6 +468,7 @@ void close_slot(napi_env env, Ctx* ctx, uint32_t slot, bool js) {
   if (!e) return;
   bool main_region = e->region && !e->region->shadow;
   release_view(env, e, true, js);
+  unguard_placed(e);
   // A main-memory region took care of the memory (unmapped it, or left it to the view).
   os_unmap(&e->m, /*keep_memory=*/main_region);
   delete e;
@@ -968,8 +982,16 @@ napi_value FaultCounter(napi_env env, napi_callback_info info) {
 napi_value Repair(napi_env env, napi_callback_info info) {
   ARGS(1);
   ENTRY_NOMEM(e, 0);
-  if (!e->region) return num(env, 0);
-  return num(env, os_guard_repair(e->region->guard, repair_source(e)));
+  int n = e->region ? os_guard_repair(e->region->guard, repair_source(e)) : 0;
+  if (e->placed) {
+    RepairSource src;
+    src.fd = e->m.fd;
+    src.offset = e->m.offset;
+    src.prot = e->placed_prot;
+    src.flags = e->placed_flags;
+    n += os_guard_repair(e->placed, src);
+  }
+  return num(env, n);
 }
 
 // markExit(): called by the shim from process.on('exit') (the last moment JS runs in this
@@ -1011,29 +1033,62 @@ uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t lengt
   return (uint8_t*)addr;
 }
 
-// mapFixed(target, targetOffset, length, fd, prot, flags, fileOffset): mmap(fd) with MAP_FIXED
-// over [targetOffset, targetOffset + length) of ArrayBuffer `target` (page aligned, inside it).
+// mapFixed(target, targetOffset, length, fd, prot, flags, fileOffset[, id]): mmap(fd) with
+// MAP_FIXED over [targetOffset, targetOffset + length) of ArrayBuffer `target` (page aligned,
+// inside it). With the id of pymmap's own mapping of the same file range, the placement is
+// guarded as that mapping's (a page past a truncated end is repaired, counted, and reported by
+// repair(id), which puts the file's pages back with the mapping's fd); it replaces an earlier
+// placement of that id.
 napi_value MapFixed(napi_env env, napi_callback_info info) {
   ARGS(7);
   int64_t off, len, fd, foff, prot, flags;
   if (!read_i64(env, A.argv[1], &off) || !read_i64(env, A.argv[2], &len) || !read_i64(env, A.argv[3], &fd) ||
       !read_i64(env, A.argv[4], &prot) || !read_i64(env, A.argv[5], &flags) || !read_i64(env, A.argv[6], &foff))
     return nullptr;
+  Entry* e = nullptr;
+  if (A.argc > 7) {
+    e = entry(env, ctx, A.argv[7]);
+    if (!e) return nullptr;
+  }
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
+  GuardRange* g = nullptr;
+  if (e) {
+    g = os_guard_add(addr, (uint64_t)len);  // before the file is there: no unguarded moment
+    if (!g) return throw_error(env, ctx, errno_error(ENOMEM));
+  }
   OsError err = os_map_fixed(addr, (uint64_t)len, (int)prot, (int)flags, fd, (uint64_t)foff);
-  if (!err.ok()) return throw_error(env, ctx, err);
+  if (!err.ok()) {
+    os_guard_remove(g);
+    return throw_error(env, ctx, err);
+  }
+  if (e) {
+    unguard_placed(e);
+    e->placed = g;
+    e->placed_addr = addr;
+    e->placed_prot = (int)prot;
+    e->placed_flags = (int)flags;
+  }
   return undef(env);
 }
 
-// unmapFixed(target, targetOffset, length): replaces the range with fresh zeroed private
-// anonymous read-write pages (what the wasm memory had before mapFixed).
+// unmapFixed(target, targetOffset, length[, id]): replaces the range with fresh zeroed private
+// anonymous read-write pages (what the wasm memory had before mapFixed); with the id given to
+// mapFixed, the range is no longer guarded as that mapping's (a closed id is fine).
 napi_value UnmapFixed(napi_env env, napi_callback_info info) {
   ARGS(3);
   int64_t off, len;
   if (!read_i64(env, A.argv[1], &off) || !read_i64(env, A.argv[2], &len)) return nullptr;
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
+  if (A.argc > 3) {
+    int64_t id;
+    if (!read_index(env, A.argv[3], &id)) return nullptr;
+    int64_t slot = id & kSlotMask;
+    if (id >= 0 && (size_t)slot < ctx->table.size() && ctx->table[slot] &&
+        ctx->gens[slot] == (uint64_t)id >> kSlotBits && ctx->table[slot]->placed_addr == addr)
+      unguard_placed(ctx->table[slot]);
+  }
   OsError err = os_unmap_fixed(addr, (uint64_t)len);
   if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
