@@ -23,7 +23,11 @@ import errno as _errno
 import operator as _operator
 import os as _os
 
-from pyodide.ffi import JsException as _JsException, JsProxy as _JsProxy, jsnull as _jsnull
+from pyodide.ffi import JsException as _JsException, JsProxy as _JsProxy
+try:
+    from pyodide.ffi import jsnull as _jsnull
+except ImportError:                 # Pyodide < 0.28: JS null is None
+    _jsnull = None
 
 import _pymmap_js as _api
 
@@ -1042,7 +1046,7 @@ def _adopt(ptr):
 def _zc_init():
     b = _builtin()
     T = b.mmap
-    if T.__basicsize__ != 56 or _ctypes.sizeof(_cptr) != 4:
+    if T.__basicsize__ != _api.carrierBasicsize or _ctypes.sizeof(_cptr) != 4:
         return False
     if not _api.setCarrierType(id(T), b.MAP_SHARED, b.MAP_PRIVATE, b.MAP_ANONYMOUS):
         return False

@@ -152,6 +152,30 @@ function writeCode(file: string, key: string, code: Uint8Array): void {
   }
 }
 
+/** Byte offsets of the fields of CPython's mmap_object (Modules/mmapmodule.c) on wasm32, as
+ *  Pyodide builds it, by Python version (-1: no such field); null: unknown. Measured on Pyodide
+ *  0.26.4/0.27.8 (3.12.1/3.12.7), 0.28.3/0.29.5 (3.13.2), 314.0.7 (3.14.2), 315.0.0a2
+ *  (3.15.0rc1) by reading objects of known state: 3.12 has no `trackfd` (3.13) and no `flags`
+ *  (3.14, with the refusal to grow shared anonymous maps), which sits before weakreflist; 3.15
+ *  moved `trackfd` after `access`. `release`: "3.13.2". */
+export function carrierLayout(release: string): {
+  basicsize: number; data: number; size: number; pos: number; offset: number; exports: number;
+  fd: number; trackfd: number; flags: number; access: number;
+} | null {
+  const common = { data: 8, size: 12, pos: 16, offset: 24, exports: 32, fd: 36 };
+  const [, minor, micro] = release.split('.').map((x) => parseInt(x, 10));
+  // 3.13.8 has 3.14's fix and field (not measured: no Pyodide has it; the bridge's check at
+  // import is what decides)
+  const version = minor === 13 && micro >= 8 ? '3.14' : `3.${minor}`;
+  switch (version) {
+    case '3.12': return { ...common, basicsize: 48, trackfd: -1, flags: -1, access: 44 };
+    case '3.13': return { ...common, basicsize: 56, trackfd: 40, flags: -1, access: 48 };
+    case '3.14': return { ...common, basicsize: 56, trackfd: 40, flags: 44, access: 52 };
+    case '3.15': return { ...common, basicsize: 56, trackfd: 52, flags: 40, access: 48 };
+    default: return null;
+  }
+}
+
 function protoNames(cls: any): string[] {
   const names = new Set<string>();
   const seen = new Set<string>();
@@ -185,8 +209,13 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const NODEFS = FS.filesystems?.NODEFS;
   const PyProxy = pyodide.ffi?.PyProxy;
   const Module = pyodide._module;
-  const zeroCopy = options.zeroCopy !== false && process.platform !== 'win32' &&
-    typeof Module?._malloc === 'function' && !!Module?.HEAPU8 &&
+  // Pyodide 0.26-0.29 do not export malloc/free to JS (314 does): Python's raw allocator is
+  // malloc/free in them, and is exported by all.
+  const [wasmMalloc, wasmFree] = typeof Module?._malloc === 'function' ? [Module._malloc, Module._free]
+    : [Module?._PyMem_RawMalloc, Module?._PyMem_RawFree];
+  const layout = carrierLayout(pyBuild.split(' ')[0]);
+  const zeroCopy = options.zeroCopy !== false && process.platform !== 'win32' && layout !== null &&
+    typeof wasmMalloc === 'function' && typeof wasmFree === 'function' && !!Module?.HEAPU8 &&
     typeof Module._PyType_GenericAlloc === 'function' && typeof Module._Py_DecRef === 'function';
   const P: number = M.PAGESIZE;
   const MAP_SHARED: number = M.MAP_SHARED;
@@ -197,7 +226,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   interface Placement { ptr: number; addr: number; span: number; anon: boolean; shared: boolean }
   function placeAlloc(h: mmap, length: number): Placement {
     const span = Math.ceil(length / P) * P;
-    const ptr: number = Module._malloc(span + P);
+    const ptr: number = wasmMalloc(span + P);
     if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
     const addr = Math.ceil(ptr / P) * P;
     const m = mappingOf(h);
@@ -213,13 +242,13 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     else nat.mapFixed(buf, p.addr, p.span, fd, PROT_RW, p.shared ? MAP_SHARED : MAP_PRIVATE, mappingOf(h).offset);
   }
   function placeFree(p: Placement): void {
-    Module._free(p.ptr);
+    wasmFree(p.ptr);
   }
 
   // ---- zero-copy carriers: built-in mmap objects over a placement (python/pymmap_bridge.py).
-  // mmap_object of Modules/mmapmodule.c (3.13/3.14) on wasm32; the bridge checks the layout by
-  // behaviour before using it (and falls back to the copying path if it does not match).
-  const MO = { data: 8, size: 12, pos: 16, offset: 24, exports: 32, fd: 36, trackfd: 40, flags: 44, access: 52 };
+  // mmap_object of Modules/mmapmodule.c on wasm32 (carrierLayout: per Python version); the
+  // bridge checks the layout by behaviour before using it (and falls back to the copying path
+  // if it does not match).
   let carrierType = 0;
   let emFlags = { shared: 0, private: 0, anon: 0 };
   /** A new built-in mmap object (PyType_GenericAlloc: no constructor, so no audit event and
@@ -232,14 +261,15 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       throw new builtins.MemoryError();
     }
     const H32 = Module.HEAP32;
+    const MO = layout!; // (carriers exist only with zero-copy, which needs a layout)
     H32[(o + MO.data) >> 2] = addr;
     H32[(o + MO.size) >> 2] = size;
     H32[(o + MO.pos) >> 2] = pos;
     H32[(o + MO.offset) >> 2] = offset % 0x100000000;
     H32[(o + MO.offset + 4) >> 2] = Math.floor(offset / 0x100000000);
     H32[(o + MO.fd) >> 2] = -1;
-    Module.HEAPU8[o + MO.trackfd] = trackfd ? 1 : 0;
-    H32[(o + MO.flags) >> 2] = (shared ? emFlags.shared : emFlags.private) | (anon ? emFlags.anon : 0);
+    if (MO.trackfd >= 0) Module.HEAPU8[o + MO.trackfd] = trackfd ? 1 : 0;
+    if (MO.flags >= 0) H32[(o + MO.flags) >> 2] = (shared ? emFlags.shared : emFlags.private) | (anon ? emFlags.anon : 0);
     H32[(o + MO.access) >> 2] = access;
     return o;
   }
@@ -329,6 +359,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
     /** The built-in mmap type (its address) and its MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS
      *  values: enables carriers. */
+    /** The built-in mmap type's __basicsize__ that the carrier layout expects. */
+    carrierBasicsize: layout ? layout.basicsize : 0,
     setCarrierType(typeAddr: number, shared: number, priv: number, anon: number): boolean {
       if (!zeroCopy) return false;
       carrierType = typeAddr;
@@ -338,10 +370,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     carrier: makeCarrier,
     /** Py_DECREF of an object address (after Python took its own reference). */
     decref: (o: number) => { Module._Py_DecRef(o); },
-    exportsOf: (o: number) => Module.HEAP32[(o + MO.exports) >> 2],
+    exportsOf: (o: number) => Module.HEAP32[(o + layout!.exports) >> 2],
     setData(o: number, addr: number, size: number): void {
-      Module.HEAP32[(o + MO.data) >> 2] = addr;
-      Module.HEAP32[(o + MO.size) >> 2] = size;
+      Module.HEAP32[(o + layout!.data) >> 2] = addr;
+      Module.HEAP32[(o + layout!.size) >> 2] = size;
     },
     /** find/rfind of `sub` (a bytes PyProxy) in [start, end) of pymmap's own mapping `h` of
      *  a carrier's file (the addon's memmem: twice as fast as CPython's search compiled to
@@ -468,7 +500,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     unplace(h: any, ptr: number, addr: number, span: number): void {
       try {
         nat.unmapFixed(Module.HEAPU8.buffer, addr, span);
-        Module._free(ptr);
+        wasmFree(ptr);
       } finally {
         if (h) h.close();
       }
