@@ -24,12 +24,18 @@ import operator as _operator
 import os as _os
 
 from pyodide.ffi import JsException as _JsException, JsProxy as _JsProxy
-try:
-    from pyodide.ffi import jsnull as _jsnull
-except ImportError:                 # Pyodide < 0.28: JS null is None
-    _jsnull = None
 
 import _pymmap_js as _api
+
+# None for pymmap is JS null (undefined means "left out").  Pyodide < 0.28 has no jsnull and
+# turns None into undefined: there, None is _api.none, a JS object that _api's own functions
+# turn into null, so arguments holding it take the _api.call path (_NULL_VIA_API).
+try:
+    from pyodide.ffi import jsnull as _jsnull
+    _NULL_VIA_API = False
+except ImportError:
+    _jsnull = _api.none
+    _NULL_VIA_API = True
 
 _HEAPTYPE = 1 << 9
 _MISSING = object()
@@ -139,7 +145,7 @@ def _int_arg(x):
     if t is int or t is bool or t is str:
         return x, False
     if x is None:
-        return _jsnull, False
+        return _jsnull, _NULL_VIA_API
     if t is float:
         return _NAN, False          # a non-integer JS number: pymmap names it 'float'
     if hasattr(t, '__index__'):
@@ -155,7 +161,7 @@ def _buf_arg(x):
     if t is int or t is bool or t is str:
         return x, False
     if x is None:
-        return _jsnull, False
+        return _jsnull, _NULL_VIA_API
     if isinstance(x, mmap) and x._pm_kind == 'host':
         return x._pm_obj, False     # pymmap accepts another mmap as bytes-like
     if hasattr(t, '__buffer__'):
@@ -791,7 +797,7 @@ def _rbinop(self, other, op):
 
 def _opaque_arg(x):
     """An argument whose value pymmap ignores: None or a typed placeholder (no user code)."""
-    return (_jsnull if x is None else _api.foreign(_tpname(type(x)))), False
+    return (_jsnull, _NULL_VIA_API) if x is None else (_api.foreign(_tpname(type(x))), False)
 
 
 def _is_int(x):

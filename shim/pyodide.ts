@@ -176,6 +176,10 @@ export function carrierLayout(release: string): {
   }
 }
 
+/** None from Pyodide < 0.28 (see api.none), and its conversion. */
+const NONE = Object.freeze({ pymmapNone: true });
+const nn = <T>(v: T): T | null => ((v as unknown) === NONE ? null : v);
+
 function protoNames(cls: any): string[] {
   const names = new Set<string>();
   const seen = new Set<string>();
@@ -280,9 +284,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const isPyProxy = (v: unknown): boolean =>
     PyProxy ? v instanceof PyProxy : (typeof v === 'function' || typeof v === 'object') && v !== null && typeof (v as any).toJs === 'function';
 
-  /** PyProxy of a bytes-like object -> Uint8Array over its bytes in the wasm heap. */
+  /** PyProxy of a bytes-like object -> Uint8Array over its bytes in the wasm heap; NONE -> null. */
   function conv(v: unknown, held: any[]): unknown {
-    if (!isPyProxy(v)) return v;
+    if (!isPyProxy(v)) return v === NONE ? null : v;
     const p = v as any;
     if (typeof p.getBuffer !== 'function') return new PyForeign(String(p.type));
     const b = p.getBuffer('u8');
@@ -324,6 +328,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   let infoAddr = 0;
 
   const api = {
+    /** Python's None where Pyodide has no jsnull (< 0.28, where None reaches JS as undefined,
+     *  "left out"): conv() and the slice functions turn it into null. */
+    none: NONE,
     options: { strict: !!options.strict },
     zeroCopy,
     pickleMessage,
@@ -479,18 +486,18 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     setitem: (m: any, k: unknown, v: unknown) => m.__setitem__(k, v),
     repr: (m: any) => m.__repr__(),
     getslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
-      return u8(m.__getitem__(new builtins.slice(a, b, c)));
+      return u8(m.__getitem__(new builtins.slice(nn(a), nn(b), nn(c))));
     },
     setslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound, v: unknown): unknown {
       const held: any[] = [];
       try {
-        return m.__setitem__(new builtins.slice(a, b, c), conv(v, held));
+        return m.__setitem__(new builtins.slice(nn(a), nn(b), nn(c)), conv(v, held));
       } finally {
         release(held);
       }
     },
     delslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
-      return m.__delitem__(new builtins.slice(a, b, c));
+      return m.__delitem__(new builtins.slice(nn(a), nn(b), nn(c)));
     },
     // zero-copy resize (python/pymmap_bridge.py, _carrier_resize)
     place_alloc: (h: mmap, length: number) => placeAlloc(h, length),

@@ -71,6 +71,7 @@ async function runTest(py, spec, r) {
     const res = JSON.parse(out);
     r.mmap = res.mmap;
     r.results = res.results;
+    if (spec.mode === 'bridge') zeroCopyProbe(py, r); // (the zero-copy probe, on the same instance)
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -152,27 +153,33 @@ def _fresh_ns():
  *  written through memoryview(m) is in the host file before the view is released (the
  *  copying path writes an export back on release; the built-in never before flush). */
 async function runZeroCopyJob(py, spec, r) {
-  const tmp = mountTmp(py, '/h', 'pymmap-pyodide-zc-');
+  // (not install(): a bridge without zero-copy is what this job reports, not an error)
+  const info = spec.mode === 'builtin' ? null
+    : require(spec.pymmap || DEFAULT_PYMMAP).installMmap(py, spec.mode === 'copy' ? { zeroCopy: false } : {});
+  r.zeroCopy = info ? info.zeroCopy : null;
+  zeroCopyProbe(py, r);
+}
+
+/** The probe of runZeroCopyJob in an instance where mmap is installed: r.seen is what the host
+ *  file holds at the written place while the view is unreleased ('.Z.' with zero-copy). */
+function zeroCopyProbe(py, r) {
+  const tmp = mountTmp(py, '/zc', 'pymmap-pyodide-zc-');
+  const g = py.toPy({ _read: () => fs.readFileSync(path.join(tmp, 'f.bin')).subarray(4096, 4099).toString('latin1') });
   try {
     fs.writeFileSync(path.join(tmp, 'f.bin'), Buffer.alloc(8192, 0x2e));
-    // (not install(): a bridge without zero-copy is what this job reports, not an error)
-    const info = spec.mode === 'builtin' ? null
-      : require(spec.pymmap || DEFAULT_PYMMAP).installMmap(py, spec.mode === 'copy' ? { zeroCopy: false } : {});
-    r.zeroCopy = info ? info.zeroCopy : null;
-    const { PyProxy } = py.ffi;
-    const seen = py.runPython(`
+    r.seen = py.runPython(`
 import mmap
-with open('/h/f.bin', 'r+b') as f:
+with open('/zc/f.bin', 'r+b') as f:
     m = mmap.mmap(f.fileno(), 0)
 mv = memoryview(m)
 mv[4097] = ord('Z')
 seen = _read()
 mv.release()
 m.close()
-seen`, { globals: py.toPy({ _read: () => fs.readFileSync(path.join(tmp, 'f.bin')).subarray(4096, 4099).toString('latin1') }) });
-    r.seen = seen instanceof PyProxy ? String(seen) : seen;
+seen`, { globals: g });
     r.python = py.runPython('import sys; sys.version.split()[0]');
   } finally {
+    g.destroy();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
