@@ -158,7 +158,7 @@ function writeCode(file: string, key: string, code: Uint8Array): void {
  *  (3.15.0rc1) by reading objects of known state: 3.12 has no `trackfd` (3.13) and no `flags`
  *  (3.14, with the refusal to grow shared anonymous maps), which sits before weakreflist; 3.15
  *  moved `trackfd` after `access`. `release`: "3.13.2". */
-export function carrierLayout(release: string): {
+function carrierLayout(release: string): {
   basicsize: number; data: number; size: number; pos: number; offset: number; exports: number;
   fd: number; trackfd: number; flags: number; access: number;
 } | null {
