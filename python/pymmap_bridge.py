@@ -20,9 +20,19 @@ import errno as _errno
 import operator as _operator
 import os as _os
 
-from pyodide.ffi import JsException as _JsException, JsProxy as _JsProxy, jsnull as _jsnull
+from pyodide.ffi import JsException as _JsException, JsProxy as _JsProxy
 
 import _pymmap_js as _api
+
+# None for pymmap is JS null (undefined means "left out").  Pyodide < 0.28 has no jsnull and
+# turns None into undefined: there, None is _api.none, a JS object that _api's own functions
+# turn into null, so arguments holding it take the _api.call path (_NULL_VIA_API).
+try:
+    from pyodide.ffi import jsnull as _jsnull
+    _NULL_VIA_API = False
+except ImportError:
+    _jsnull = _api.none
+    _NULL_VIA_API = True
 
 _HEAPTYPE = 1 << 9
 _MISSING = object()
@@ -126,7 +136,7 @@ def _int_arg(x):
     if t is int or t is bool or t is str:
         return x, False
     if x is None:
-        return _jsnull, False
+        return _jsnull, _NULL_VIA_API
     if t is float:
         return _NAN, False          # a non-integer JS number: pymmap names it 'float'
     if hasattr(t, '__index__'):
@@ -142,7 +152,7 @@ def _buf_arg(x):
     if t is int or t is bool or t is str:
         return x, False
     if x is None:
-        return _jsnull, False
+        return _jsnull, _NULL_VIA_API
     if isinstance(x, mmap) and x._pm_kind == 'host':
         return x._pm_obj, False     # pymmap accepts another mmap as bytes-like
     if hasattr(t, '__buffer__'):
@@ -746,7 +756,7 @@ def _rbinop(self, other, op):
 
 def _opaque_arg(x):
     """An argument whose value pymmap ignores: None or a typed placeholder (no user code)."""
-    return (_jsnull if x is None else _api.foreign(_tpname(type(x)))), False
+    return (_jsnull, _NULL_VIA_API) if x is None else (_api.foreign(_tpname(type(x))), False)
 
 
 def _is_int(x):
@@ -989,6 +999,7 @@ def _nodev_error(fd, args, kw):
 # C deallocator).
 
 _placed = set()         # id() of the maps whose pages pymmap placed (mirrors _api's table)
+_anon = {}              # id() of the anonymous maps -> shared (3.12/3.13 objects have no flags)
 _DEFAULTS = None        # (flags, prot) defaults, host values
 
 
@@ -1021,32 +1032,31 @@ def _em_args(args, kw):
 
 
 def _plain(args, kw):
-    """The plain call (every argument an int in range, no duplicates): its 7 values (CPython's
-    defaults for the ones not given: its checks compare values) go to the info array for
-    _api.constructInts, and True is returned; else False."""
+    """The plain call (every argument an int in range, no duplicates) as CPython's 7 values
+    (CPython's defaults for the ones not given: its checks compare values), else None."""
     n = len(args)
     if n == 2 and not kw:
         fd, length = args
+        if type(fd) is not int or type(length) is not int:
+            return None
         flags = MAP_SHARED
         prot = _PROT_RW
         access = ACCESS_DEFAULT
         offset = 0
         trackfd = True
-        if type(fd) is not int or type(length) is not int:
-            return False
     else:
         if not 0 < n <= 6:
-            return False
+            return None
         v = list(args) + _DEFAULTS[n:]
         trackfd = True
         if kw:
             for k, a in kw.items():
-                if k == 'trackfd':
+                if k == 'trackfd' and _HAS_TRACKFD:
                     trackfd = bool(a)
                     continue
                 i = _POS_INDEX.get(k, 0)
                 if i < n or type(a) is not int:
-                    return False
+                    return None
                 v[i] = a
         fd, length, flags, prot, access, offset = v
         if length is None or type(fd) is not int or type(length) is not int or \
@@ -1055,40 +1065,37 @@ def _plain(args, kw):
                                                -0x80000000 <= prot < 0x80000000 and
                                                -0x80000000 <= access < 0x80000000 and
                                                0 <= offset < 0x20000000000000):
-            return False
+            return None
     if not (-0x80000000 <= fd < 0x80000000 and 0 <= length <= _MAXSIZE):
-        return False
-    info = _INFO
-    info[0] = fd
-    info[1] = length
-    info[2] = flags
-    info[3] = prot
-    info[4] = access
-    info[5] = offset
-    info[6] = trackfd
-    return True
+        return None
+    return fd, length, flags, prot, access, offset, trackfd
 
 
 _PROT_RW = PROT_READ | PROT_WRITE
 _DEFAULTS = [None, None, MAP_SHARED, _PROT_RW, ACCESS_DEFAULT, 0]
 _POS_INDEX = {'length': 1, 'flags': 2, 'prot': 3, 'access': 4, 'offset': 5}   # (fileno: 0)
+_HAS_TRACKFD = _sys.version_info >= (3, 13)
 
 
 def _zc_new(cls, *args, **kw):
-    fd = args[0] if args else (kw.get('fileno', -1) if kw else -1)
-    if type(fd) is int and fd == -1:
-        args, kw = _em_args(args, kw)
-        m = _T.__new__(cls, *args, **kw)
-        if not len(m):
-            # mmap(2) refuses a length of 0 (Emscripten's emulation accepts it): after the
-            # argument checks and the audit event, as CPython's OSError from mmap
-            _T.close(m)
-            raise OSError(_errno.EINVAL, _os.strerror(_errno.EINVAL))
-        return m
+    v = _plain(args, kw)
     try:
-        if _plain(args, kw):
+        if v is not None and v[0] == -1 and v[1] and not v[5] and \
+                (v[4] == ACCESS_DEFAULT and v[3] == _PROT_RW and v[2] in (MAP_SHARED, MAP_PRIVATE) or
+                 ACCESS_READ <= v[4] <= ACCESS_COPY and v[2] == MAP_SHARED and v[3] == _PROT_RW):
+            # An anonymous map whose arguments CPython's checks pass: its audit event, then
+            # pages of wasm memory (nothing outside the process could share them)
+            fd, length, flags, prot, access, offset, trackfd = v
+            _audit('mmap.__new__', -1, length, access, 0)
+            shared = access == ACCESS_DEFAULT and flags == MAP_SHARED or \
+                access == ACCESS_READ or access == ACCESS_WRITE
+            c = _anon_new(id(cls), length, shared, access)
+        elif v is not None and v[0] != -1:
+            info = _INFO
+            info[0], info[1], info[2], info[3], info[4], info[5], info[6] = v
             c = _construct_ints(id(cls))
         else:
+            fd = args[0] if args else (kw.get('fileno', -1) if kw else -1)
             if kw and 'trackfd' in kw:
                 kw = dict(kw)
                 kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
@@ -1108,6 +1115,7 @@ def _zc_new(cls, *args, **kw):
         finally:
             c = None
     if c is None:                                   # a file with no host fd (MEMFS, devices)
+        fd = args[0] if args else (kw.get('fileno', -1) if kw else -1)
         if _STRICT:
             cargs, ckw, _ = _convert(args, kw, _I)
             return _construct_nodev(fd, cargs, ckw)
@@ -1115,6 +1123,9 @@ def _zc_new(cls, *args, **kw):
         return _T.__new__(cls, *args, **kw)
     c = _adopt(c)
     _placed.add(id(c))
+    kind = _INFO[7]
+    if kind:
+        _anon[id(c)] = kind == 2
     return c
 
 
@@ -1160,7 +1171,7 @@ def _zc_flush(self, *args, **kw):
             raise
     else:
         return r
-    if _is_anon(id(self)):
+    if (id(self) in _anon):
         return None                             # (msync of private memory: nothing to write)
     offset = args[0] if args else 0
     size = args[1] if len(args) > 1 and args[1] is not None else len(self) - offset
@@ -1173,7 +1184,7 @@ def _zc_madvise(self, *args, **kw):
         return _T.madvise(self, *args, **kw)
     args = _index_args(args)
     r = _T.madvise(self, *args, **kw)          # CPython's checks; Emscripten's no-op
-    if _is_anon(id(self)):
+    if (id(self) in _anon):
         return r
     size = len(self)
     start = args[1] if len(args) > 1 and args[1] is not None else 0
@@ -1184,7 +1195,7 @@ def _zc_madvise(self, *args, **kw):
 
 
 def _zc_size(self, *args, **kw):
-    if id(self) not in _placed or args or kw or _is_anon(id(self)):
+    if id(self) not in _placed or args or kw or (id(self) in _anon):
         return _T.size(self, *args, **kw)
     if self.closed:
         self.tell()                             # ValueError: mmap closed or invalid
@@ -1214,6 +1225,7 @@ def _zc_exit(self, *args, **kw):
 
 
 def _zc_del(self):
+    _anon.pop(id(self), None)
     if id(self) in _placed:
         _release(self, True)
 
@@ -1235,12 +1247,12 @@ def _zc_resize(self, *args, **kw):
     else:
         return None                             # (an Emscripten that can resize)
     placed = id(self) in _placed
-    anon = _is_anon(id(self))
+    anon = id(self) in _anon
     if not placed and not anon:
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map
     newsize = args[0]
     if anon and _sys.version_info >= (3, 14) and newsize > len(self) and \
-            _api.isShared(id(self)):
+            _anon[id(self)]:
         # CPython 3.14 on Linux refuses to grow a shared anonymous map (mremap cannot keep it
         # shared); the built-in's C code has no such branch (Emscripten is not Linux).
         raise ValueError("mmap: can't expand a shared anonymous mapping on Linux")
@@ -1265,7 +1277,7 @@ def _zc_init():
     """The zero-copy class, once the carrier layout is verified by behaviour."""
     b = _builtin()
     T = b.mmap
-    if T.__basicsize__ != 56 or _ctypes.sizeof(_cptr) != 4:
+    if T.__basicsize__ != _api.carrierBasicsize or _ctypes.sizeof(_cptr) != 4:
         return None
     if not _api.setCarrierType(id(T), b.MAP_SHARED, b.MAP_PRIVATE, b.MAP_ANONYMOUS):
         return None
@@ -1337,8 +1349,9 @@ if _ZERO_COPY:
     _decref = _ctypes.Py_DECREF
     # (a JsProxy attribute lookup costs as much as the call: bound once)
     _construct_ints = _api.constructInts
+    _anon_new = _api.anonNew
+    _audit = _sys.audit
     _release_js = _api.release
-    _is_anon = _api.isAnonymous
 
     class _cptr(_ctypes._SimpleCData):
         _type_ = 'P'

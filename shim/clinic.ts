@@ -9,7 +9,7 @@
 // may run user code (__index__).
 import { TypeError as PyTypeError, ValueError } from './builtins';
 import {
-  asBuffer, asByte, asCInt, asClinicInt, asLong, asLongLong, asSsize, asSsizeBig, asWinInt, bufferFlags,
+  asBuffer, asByte, asCInt, asClinicInt, asLong, asLongLong, asObjectInt, asOffset, asSsize, asSsizeBig, asWinInt, bufferFlags,
   isKwargs, pyTruthy, readSize, splitArgs,
 } from './convert';
 import type { Gate } from './gates';
@@ -28,6 +28,10 @@ const CONVERTERS = {
   clinicInt: asClinicInt,
   /** "l": C long */
   long: asLong,
+  /** the constructor's offset: "l", or "L" where the gate says so (32-bit 3.14+) */
+  offset: asOffset,
+  /** Argument Clinic's int of object's methods (PyLong_AsInt; "i" in 3.7) */
+  objectInt: asObjectInt,
   /** "b": unsigned char */
   byte: asByte,
   /** "p": truth value */
@@ -48,15 +52,23 @@ const CONVERTERS = {
 
 export type Converter = keyof typeof CONVERTERS;
 
-/** The integers each integer converter returns unchanged (a number in range needs no call). */
+/** The integers each integer converter returns unchanged (a number in range needs no call),
+ *  with a 64-bit Py_ssize_t and C long; PLAIN_RANGE_32 where they are 32-bit. */
 const PLAIN_RANGE: Partial<Record<Converter, readonly [number, number]>> = {
   ssize: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
   long: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  offset: [-2147483648, 2147483647],
   longlong: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
   int: [-2147483648, 2147483647],
+  objectInt: [-2147483648, 2147483647],
   clinicInt: [-2147483648, 2147483647],
   winInt: [-2147483648, 2147483647],
   byte: [0, 255],
+};
+const PLAIN_RANGE_32: Partial<Record<Converter, readonly [number, number]>> = {
+  ...PLAIN_RANGE,
+  ssize: [-2147483648, 2147483647],
+  long: [-2147483648, 2147483647],
 };
 
 export interface Param {
@@ -115,7 +127,7 @@ export const SIGNATURES = {
     name: 'function', convention: 'keywords', params: [
       { name: 'fileno', conv: 'int' }, ssize('length'), { name: 'flags', conv: 'int', optional: true },
       { name: 'prot', conv: 'int', optional: true }, { name: 'access', conv: 'int', optional: true },
-      { name: 'offset', conv: 'long', optional: true },
+      { name: 'offset', conv: 'offset', optional: true },
       { name: 'trackfd', conv: 'bool', optional: true, kwOnly: true, since: (g) => g.trackfd },
     ],
   },
@@ -166,7 +178,7 @@ export const SIGNATURES = {
   },
   /** object.__reduce_ex__(protocol), inherited */
   __reduce_ex__: {
-    name: '__reduce_ex__', convention: 'o', params: [{ name: 'protocol', conv: 'int' }],
+    name: '__reduce_ex__', convention: 'o', params: [{ name: 'protocol', conv: 'objectInt' }],
     messageNames: (g) => {
       const fn = g.qualifiedNoArgs ? 'object.__reduce_ex__' : '__reduce_ex__';
       return { kw: g.qualifiedKw || !g.qualifiedNoArgs ? fn : 'mmap.__reduce_ex__', count: fn };
@@ -207,18 +219,20 @@ interface Compiled {
 function compile(sig: Signature, g: Gate): Compiled {
   const cached = sig as { compiled?: Array<Compiled | undefined> };
   const byMinor = cached.compiled ?? (cached.compiled = []);
-  let c = byMinor[g.minor];
+  const key = g.ssizeBits === 32 ? g.minor + 100 : g.minor;
+  let c = byMinor[key];
   if (c === undefined) {
+    const plain = g.ssizeBits === 32 ? PLAIN_RANGE_32 : PLAIN_RANGE;
     const params = sig.params.filter((p) => !p.since || p.since(g));
     let min = 0;
     while (min < params.length && !params[min].optional) min++;
-    c = byMinor[g.minor] = {
+    c = byMinor[key] = {
       sig, params, min, max: params.length,
       convention: typeof sig.convention === 'function' ? sig.convention(g) : sig.convention,
       convs: params.map((p) => CONVERTERS[p.conv] as Conv),
       nones: params.map((p) => p.none !== undefined && p.none(g)),
-      lo: params.map((p) => PLAIN_RANGE[p.conv]?.[0] ?? 1),
-      hi: params.map((p) => PLAIN_RANGE[p.conv]?.[1] ?? 0),
+      lo: params.map((p) => plain[p.conv]?.[0] ?? 1),
+      hi: params.map((p) => plain[p.conv]?.[1] ?? 0),
       conditional: params.some((p) => p.readIf !== undefined),
       anyCount: sig.anyCount !== undefined && sig.anyCount(g),
       positional: params.filter((p) => !p.kwOnly).length,

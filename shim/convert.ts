@@ -124,41 +124,61 @@ function narrow(n: number | bigint): number {
   return s !== undefined ? s : Number(n);
 }
 
-/** operator.index(v) within C's 64-bit range, as a number (exact up to 2**53; beyond, callers
- *  only compare it): `tooBig` is the OverflowError's message past the range, `format` picks the
- *  wording of the TypeError for a non-integer. */
-function asInt64(v: unknown, gate: Gate, tooBig: string, format: 'i' | 'n' = 'i'): number {
+/** operator.index(v) within [-max - 1, max] (max: 2**63 - 1 unless given), as a number (exact
+ *  up to 2**53; beyond, callers only compare it): `tooBig` is the OverflowError's message past
+ *  the range, `format` picks the wording of the TypeError for a non-integer. */
+function asInt64(v: unknown, gate: Gate, tooBig: string, format: 'i' | 'n' = 'i', max: bigint = SSIZE_MAX): number {
   const n = toInt(v);
   if (n === undefined) throw new PyTypeError(notIntMessage(v, gate, format));
-  if (typeof n === 'bigint' || !Number.isSafeInteger(n)) {
+  if (typeof n === 'bigint' || !Number.isSafeInteger(n) || max < SSIZE_MAX) {
     const b = big(n);
-    if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(tooBig);
+    if (b > max || b < -max - 1n) throw new OverflowError(tooBig);
   }
   return narrow(n);
 }
 
-/** "n" format (Py_ssize_t). */
+/** "n" format (Py_ssize_t, of the gate's width). */
 export function asSsize(v: unknown, gate: Gate): number {
-  return asInt64(v, gate, MSG.tooLargeSsize, 'n');
+  return asInt64(v, gate, MSG.tooLargeSsize, 'n', gate.ssizeMax);
 }
 
-/** "n" format, exact: the value as a bigint (for overflow arithmetic near 2**63). */
+/** "n" format, exact: the value as a bigint (for overflow arithmetic near PY_SSIZE_T_MAX). */
 export function asSsizeBig(v: unknown, gate: Gate): bigint {
   const n = toInt(v);
   if (n === undefined) throw new PyTypeError(notIntMessage(v, gate, 'n'));
   const b = big(n);
-  if (b > SSIZE_MAX || b < SSIZE_MIN) throw new OverflowError(MSG.tooLargeSsize);
+  if (b > gate.ssizeMax || b < -gate.ssizeMax - 1n) throw new OverflowError(MSG.tooLargeSsize);
   return b;
 }
 
-/** "l" format (C long: offset). */
+/** "l" format (C long, of the gate's width). */
 export function asLong(v: unknown, gate: Gate): number {
-  return asInt64(v, gate, MSG.tooLargeLong);
+  return asInt64(v, gate, MSG.tooLargeLong, 'i', gate.longMax);
 }
 
-/** "i" format (C int). `clinic`: converted by Argument Clinic (PyLong_AsInt) in this version. */
+/** The constructor's offset: "l" (C long), or "L" (long long) where the gate says so. */
+export function asOffset(v: unknown, gate: Gate): number {
+  return gate.offsetLongLong ? asLongLong(v, gate) : asLong(v, gate);
+}
+
+/** object.__reduce_ex__'s protocol: Argument Clinic's int (PyLong_AsInt: "Python int too
+ *  large to convert to C int" past INT_MAX) from 3.8; PyArg_ParseTuple's "i" in 3.7. */
+export function asObjectInt(v: unknown, gate: Gate): number {
+  if (gate.minor < 8) return asCInt(v, gate);
+  const x = asInt64(v, gate, MSG.tooLargeInt, 'i', gate.longMax);
+  if (x > INT_MAX || x < INT_MIN) throw new OverflowError(MSG.tooLargeInt);
+  return x;
+}
+
+/** "i" format (C int): PyLong_AsLong (the gate's C long) then the int range. `clinic`:
+ *  converted by Argument Clinic (PyLong_AsInt) in this version. */
 export function asCInt(v: unknown, gate: Gate, clinic = false): number {
-  const x = asInt64(v, gate, MSG.tooLargeLong);
+  if (clinic && gate.clinic) {
+    const c = asInt64(v, gate, MSG.tooLargeInt, 'i', gate.longMax);
+    if (c > INT_MAX || c < INT_MIN) throw new OverflowError(MSG.tooLargeInt);
+    return c;
+  }
+  const x = asInt64(v, gate, MSG.tooLargeLong, 'i', gate.longMax);
   if (clinic && gate.clinic && (x > INT_MAX || x < INT_MIN)) throw new OverflowError(MSG.tooLargeInt);
   if (x > INT_MAX) throw new OverflowError(MSG.signedTooBig);
   if (x < INT_MIN) throw new OverflowError(MSG.signedTooSmall);
@@ -186,37 +206,40 @@ export function asLongLong(v: unknown, gate: Gate): number {
 }
 
 /** read()'s size (_Py_convert_optional_to_ssize_t): an integer, or None (null). */
-export function readSize(v: unknown): number | null {
+export function readSize(v: unknown, gate?: Gate): number | null {
   if (v === null || v === undefined) return null;
   const i = toInt(v);
   if (i === undefined) throw new PyTypeError(MSG.readArg(pyTypeName(v)));
-  return indexToSsize(i, 'OverflowError');
+  return indexToSsize(i, 'OverflowError', gate?.ssizeMax);
 }
 
-/** __buffer__'s flags: a C int (values below INT_MIN count as 0, as CPython's wrap_buffer
- *  reads them). */
+/** __buffer__'s flags (wrap_buffer): PyNumber_AsSsize_t, then a C int (values below INT_MIN
+ *  count as 0, as CPython reads them). */
 export function bufferFlags(v: unknown, gate: Gate): number {
   const fl = toInt(v);
   if (fl === undefined) throw new PyTypeError(notIntMessage(v, gate));
   const fbig = typeof fl === 'bigint' ? fl : BigInt(fl);
+  indexToSsize(fbig, 'OverflowError', gate.ssizeMax);
   if (fbig > BigInt(INT_MAX)) throw new OverflowError(MSG.bufferFlagsTooLarge);
   return fbig < BigInt(INT_MIN) ? 0 : Number(fbig);
 }
 
-/** "b" format (unsigned char, 0..255). */
+/** "b" format (unsigned char, 0..255): PyLong_AsLong (the gate's C long), then the range. */
 export function asByte(v: unknown, gate: Gate): number {
-  const x = asInt64(v, gate, MSG.tooLargeLong);
+  const x = asInt64(v, gate, MSG.tooLargeLong, 'i', gate.longMax);
   if (x < 0) throw new OverflowError(MSG.byteTooSmall);
   if (x > 255) throw new OverflowError(MSG.byteTooBig);
   return x;
 }
 
-/** PyNumber_AsSsize_t(v, exc) for a value already known to be an index. */
-export function indexToSsize(n: number | bigint, exc: 'IndexError' | 'OverflowError' | 'TypeError' | null): number {
-  if (typeof n === 'number' && Number.isSafeInteger(n)) return n;
+/** PyNumber_AsSsize_t(v, exc) for a value already known to be an index (max: PY_SSIZE_T_MAX,
+ *  2**63 - 1 unless given). */
+export function indexToSsize(n: number | bigint, exc: 'IndexError' | 'OverflowError' | 'TypeError' | null,
+  max: bigint = SSIZE_MAX): number {
+  if (typeof n === 'number' && Number.isSafeInteger(n) && (max === SSIZE_MAX || (n <= 2147483647 && n >= -2147483648))) return n;
   const b = big(n);
-  if (b > SSIZE_MAX || b < SSIZE_MIN) {
-    if (exc === null) return b > 0n ? Number(SSIZE_MAX) : Number(SSIZE_MIN);
+  if (b > max || b < -max - 1n) {
+    if (exc === null) return b > 0n ? Number(max) : Number(-max - 1n);
     const msg = MSG.cannotFitIndex('int');
     if (exc === 'IndexError') throw new IndexError(msg);
     if (exc === 'TypeError') throw new PyTypeError(msg);

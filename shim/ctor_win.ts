@@ -12,7 +12,7 @@
 import { windowsMode } from './access';
 import { OverflowError, TypeError as PyTypeError, ValueError, OSError } from './builtins';
 import { parseArgs, SIGNATURES } from './clinic';
-import { pyTypeName, SSIZE_MAX_N } from './convert';
+import { pyTypeName } from './convert';
 import type { Gate } from './gates';
 import { Mapping } from './mapping';
 import { MSG } from './messages';
@@ -55,7 +55,7 @@ export function openWindows(g: Gate, args: ArrayLike<unknown>): Mapping {
       const s = size as number;
       if (s === 0) throw new ValueError(MSG.emptyFile);
       if (offset >= s) throw new ValueError(MSG.offsetTooBig);
-      if (s - offset > SSIZE_MAX_N) throw new ValueError(MSG.lengthTooLarge);
+      if (s - offset > g.ssizeMaxN) throw new ValueError(MSG.lengthTooLarge);
       mapLen = s - offset;
     }
   }

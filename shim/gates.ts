@@ -72,6 +72,27 @@ export interface Gate {
   readonly setName: boolean;
   /** Constants by the version that added them; names not listed exist in every version. */
   readonly constantSince: (name: string) => number;
+  /** The width of Py_ssize_t (and of C long, as on the ILP32 and LP64 platforms CPython runs
+   *  on with POSIX): 64, or 32 for a 32-bit CPython such as Pyodide's (moduleFor(v,
+   *  { ssizeBits: 32 })). */
+  readonly ssizeBits: 32 | 64;
+  /** PY_SSIZE_T_MAX (2**63 - 1, or 2**31 - 1). */
+  readonly ssizeMax: bigint;
+  /** PY_SSIZE_T_MAX as a number (2**63 rounds up; callers only compare with it). */
+  readonly ssizeMaxN: number;
+  /** LONG_MAX: the range of the "l", "i" and "b" conversions before their own checks. */
+  readonly longMax: bigint;
+  /** The constructor's offset is parsed as a long long ("L": "int too big to convert") rather
+   *  than a C long: Pyodide's 32-bit 3.14 and 3.15 (an off_t wider than long); 64-bit builds and
+   *  Pyodide's 3.12/3.13 parse a C long. */
+  readonly offsetLongLong: boolean;
+}
+
+/** Options of a module (moduleFor) and of its gate (gateFor). */
+export interface GateOptions {
+  /** The width of Py_ssize_t and C long: 64 (the default; CPython on a 64-bit platform) or 32
+   *  (a 32-bit CPython, such as Pyodide's: sizes, overflow points and messages are its). */
+  readonly ssizeBits?: 32 | 64;
 }
 
 /** The minor version in which a constant first appeared in Python's mmap module. */
@@ -90,8 +111,9 @@ function constantSince(name: string): number {
   }
 }
 
-function gate(version: Version): Gate {
+function gate(version: Version, ssizeBits: 32 | 64 = 64): Gate {
   const minor = Number(version.split('.')[1]);
+  const ssizeMax = ssizeBits === 32 ? 2n ** 31n - 1n : 2n ** 63n - 1n;
   return Object.freeze({
     version,
     minor,
@@ -117,6 +139,11 @@ function gate(version: Version): Gate {
     noneArgs: minor >= 14,
     setName: minor >= 15,
     constantSince,
+    ssizeBits,
+    ssizeMax,
+    ssizeMaxN: Number(ssizeMax),
+    longMax: ssizeMax,
+    offsetLongLong: ssizeBits === 32 && minor >= 14,
   });
 }
 
@@ -125,9 +152,17 @@ export const GATES: Readonly<Record<Version, Gate>> = Object.freeze(
   Object.fromEntries(versions.map((v) => [v, gate(v)])) as Record<Version, Gate>,
 );
 
-/** The gate of a version; RangeError for a version pymmap does not have. */
-export function gateFor(version: string): Gate {
-  const g = (GATES as Record<string, Gate>)[version];
+/** Every version's gate with a 32-bit Py_ssize_t. */
+const GATES32: Readonly<Record<Version, Gate>> = Object.freeze(
+  Object.fromEntries(versions.map((v) => [v, gate(v, 32)])) as Record<Version, Gate>,
+);
+
+/** The gate of a version (with a 32-bit Py_ssize_t when asked); RangeError for a version
+ *  pymmap does not have, or a width other than 32 and 64. */
+export function gateFor(version: string, options: GateOptions = {}): Gate {
+  const bits = options.ssizeBits ?? 64;
+  if (bits !== 32 && bits !== 64) throw new RangeError(MSG.unsupportedSsizeBits(bits));
+  const g = ((bits === 32 ? GATES32 : GATES) as Record<string, Gate>)[version];
   if (!g) throw new RangeError(MSG.unsupportedVersion(version, versions));
   return g;
 }

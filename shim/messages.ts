@@ -93,6 +93,7 @@ export const MSG = {
   notDetachable: 'ArrayBuffer is not detachable and could not be cloned.',
   unsupportedVersion: (v: string, supported: readonly string[]) =>
     `pymmap: unsupported Python version ${JSON.stringify(v)}; supported: ${supported.join(', ')}`,
+  unsupportedSsizeBits: (b: unknown) => `pymmap: ssizeBits must be 32 or 64, not ${String(b)}`,
   auditHookNotCallable: 'audit hook must be callable',
   nativeError: (tag: string) => `pymmap native error: ${tag}`,
   notPyodide: 'installMmap: expected a Pyodide instance (from loadPyodide())',

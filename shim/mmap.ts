@@ -9,7 +9,7 @@ import { BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeErr
 import { parseArgs, SIGNATURES } from './clinic';
 import {
   asBuffer, asBytesLike, bufferFlags, indexToSsize, isIndex, isKwargs, pyTypeName, readSize, setExporter, sliceIndices,
-  SSIZE_MAX, SSIZE_MAX_N, toInt,
+  toInt,
 } from './convert';
 import { openWindows } from './ctor_win';
 import { defaultVersion, GATES, type Gate } from './gates';
@@ -61,6 +61,7 @@ function openPosix(g: Gate, args: ArrayLike<unknown>): Mapping {
       if (length === 0) {
         if (size === 0) throw new ValueError(MSG.emptyFile);
         if (offset >= size) throw new ValueError(MSG.offsetTooBig);
+        if (size - offset > g.ssizeMaxN) throw new ValueError(MSG.lengthTooLarge);
         length = size - offset;
       } else if (offset > size || size - offset < length) {
         throw new ValueError(MSG.lengthTooBig);
@@ -238,7 +239,7 @@ export class mmap {
     this.#check();
     if (startB < 0n || startB >= BigInt(m.len)) throw new ValueError(MSG.madviseStart);
     if (lengthB < 0n) throw new ValueError(MSG.madviseLength);
-    if (SSIZE_MAX - startB < lengthB) throw new OverflowError(MSG.madviseTooLarge);
+    if (this.#g.ssizeMax - startB < lengthB) throw new OverflowError(MSG.madviseTooLarge);
     const start = Number(startB);
     m.advise(start, startB + lengthB > BigInt(m.len) ? m.len - start : Number(lengthB), option);
     return null;
@@ -267,7 +268,7 @@ export class mmap {
       [n] = parseArgs(SIGNATURES.read, g, arguments, this.#m);
     } else {
       if (!g.clinic) this.#check();
-      if (arguments.length === 1) n = readSize(n);
+      if (arguments.length === 1) n = readSize(n, this.#g);
     }
     this.#check();
     const m = this.#m;
@@ -314,7 +315,7 @@ export class mmap {
     if (g.trackfd && !m.keepsFd) throw new ValueError(MSG.resizeTrackfd);
     const a = m.mode.access;
     if (a !== ACCESS_WRITE && a !== ACCESS_DEFAULT) throw new PyTypeError(MSG.notResizeable);
-    if (newsize < 0 || SSIZE_MAX_N - newsize < m.offset) throw new ValueError(MSG.newSizeRange);
+    if (newsize < 0 || g.ssizeMaxN - newsize < m.offset) throw new ValueError(MSG.newSizeRange);
     if (g.refuseSharedAnonGrow && native.backend === 'posix' && process.platform === 'linux' &&
         m.anon && m.mode.shared && newsize > m.len) {
       throw new ValueError(MSG.resizeSharedAnon);
@@ -338,11 +339,11 @@ export class mmap {
         where = dist;
         break;
       case 1:
-        if (dist > 0 && this.#pos > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
+        if (dist > 0 && this.#pos > g.ssizeMaxN - dist) throw new ValueError(MSG.seekRange);
         where = this.#pos + dist;
         break;
       case 2:
-        if (dist > 0 && len > SSIZE_MAX_N - dist) throw new ValueError(MSG.seekRange);
+        if (dist > 0 && len > g.ssizeMaxN - dist) throw new ValueError(MSG.seekRange);
         where = len + dist;
         break;
       default:
@@ -459,7 +460,7 @@ export class mmap {
     this.#check();
     const m = this.#m;
     if (isIndex(key)) {
-      let i = indexToSsize(toInt(key)!, 'IndexError');
+      let i = indexToSsize(toInt(key)!, 'IndexError', this.#g.ssizeMax);
       if (i < 0) i += m.len;
       if (i < 0 || i >= m.len) throw new IndexError(MSG.indexRange);
       this.#check();
@@ -503,12 +504,12 @@ export class mmap {
   #assign(key: unknown, value: unknown, del: boolean): void {
     const m = this.#m;
     if (isIndex(key)) {
-      let i = indexToSsize(toInt(key)!, 'IndexError');
+      let i = indexToSsize(toInt(key)!, 'IndexError', this.#g.ssizeMax);
       if (i < 0) i += m.len;
       if (i < 0 || i >= m.len) throw new IndexError(MSG.indexRange);
       if (del) throw new PyTypeError(MSG.noItemDeletion);
       if (!isIndex(value)) throw new PyTypeError(MSG.itemValueInt);
-      const v = indexToSsize(toInt(value)!, 'TypeError');
+      const v = indexToSsize(toInt(value)!, 'TypeError', this.#g.ssizeMax);
       if (v < 0 || v > 255) throw new ValueError(MSG.itemValueRange);
       this.#check();
       // CPython does not check the index again after the value's __index__: if that shrank the

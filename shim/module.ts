@@ -2,11 +2,11 @@
 // `error`, ACCESS_*, and the platform's constants that the version had.
 import { ACCESS_COPY, ACCESS_DEFAULT, ACCESS_READ, ACCESS_WRITE } from './access';
 import { OSError, slice } from './builtins';
-import { GATES, gateFor, Gate, Version } from './gates';
+import { GATES, gateFor, Gate, GateOptions, Version } from './gates';
 import { GATE, mmap, mmap as Base, OPTIONAL_METHODS } from './mmap';
 import { native } from './native';
 import { winModule } from './ctor_win';
-import type { Index, MmapArgs } from './types';
+import type { Index, MmapArgs, ModuleOptions } from './types';
 
 /** The methods a version lacks (Python's dir() does not list them either). */
 export type Lacks<V extends Version> =
@@ -174,17 +174,21 @@ const OPTIONAL: Array<[keyof typeof OPTIONAL_METHODS, (g: Gate) => boolean]> = [
   ['__sizeof__', () => native.backend === 'win32'],
 ];
 
-const cache = new Map<Version, MmapModule<unknown>>();
+const cache = new Map<string, MmapModule<unknown>>();
 
 /**
  * The `mmap` module of a Python version ('3.7' ... '3.15'): its names, messages and behaviour.
- * Modules are made once and cached; `pymmap` itself is `moduleFor(defaultVersion)`.
+ * `{ ssizeBits: 32 }` gives that version as a 32-bit CPython (Pyodide's) computes: Py_ssize_t
+ * and C long are 32-bit, so lengths, positions and indices past 2**31 - 1 overflow where that
+ * CPython's do, with its messages. Modules are made once and cached; `pymmap` itself is
+ * `moduleFor(defaultVersion)`.
  */
-export function moduleFor<V extends Version>(version: V): MmapModule<MmapOf<V>>;
-export function moduleFor(version: string): MmapModule<MmapOf<Version>>;
-export function moduleFor(version: string): MmapModule<unknown> {
-  const g = gateFor(version);
-  const hit = cache.get(g.version);
+export function moduleFor<V extends Version>(version: V, options?: ModuleOptions): MmapModule<MmapOf<V>>;
+export function moduleFor(version: string, options?: ModuleOptions): MmapModule<MmapOf<Version>>;
+export function moduleFor(version: string, options: ModuleOptions = {}): MmapModule<unknown> {
+  const g = gateFor(version, options as GateOptions);
+  const key = `${g.version}/${g.ssizeBits}`;
+  const hit = cache.get(key);
   if (hit) return hit;
 
   const cls = class mmap extends Base {};
@@ -220,7 +224,7 @@ export function moduleFor(version: string): MmapModule<unknown> {
   // (Object.keys) show Python's names only.
   Object.defineProperty(fast, 'slice', { value: slice, enumerable: false });
   const frozen = Object.freeze(fast) as unknown as MmapModule<unknown>;
-  cache.set(g.version, frozen);
+  cache.set(key, frozen);
   return frozen;
 }
 

@@ -152,6 +152,34 @@ function writeCode(file: string, key: string, code: Uint8Array): void {
   }
 }
 
+/** Byte offsets of the fields of CPython's mmap_object (Modules/mmapmodule.c) on wasm32, as
+ *  Pyodide builds it, by Python version (-1: no such field); null: unknown. Measured on Pyodide
+ *  0.26.4/0.27.8 (3.12.1/3.12.7), 0.28.3/0.29.5 (3.13.2), 314.0.7 (3.14.2), 315.0.0a2
+ *  (3.15.0rc1) by reading objects of known state: 3.12 has no `trackfd` (3.13) and no `flags`
+ *  (3.14, with the refusal to grow shared anonymous maps), which sits before weakreflist; 3.15
+ *  moved `trackfd` after `access`. `release`: "3.13.2". */
+function carrierLayout(release: string): {
+  basicsize: number; data: number; size: number; pos: number; offset: number; exports: number;
+  fd: number; trackfd: number; flags: number; access: number;
+} | null {
+  const common = { data: 8, size: 12, pos: 16, offset: 24, exports: 32, fd: 36 };
+  const [, minor, micro] = release.split('.').map((x) => parseInt(x, 10));
+  // 3.13.8 has 3.14's fix and field (not measured: no Pyodide has it; the bridge's check at
+  // import is what decides)
+  const version = minor === 13 && micro >= 8 ? '3.14' : `3.${minor}`;
+  switch (version) {
+    case '3.12': return { ...common, basicsize: 48, trackfd: -1, flags: -1, access: 44 };
+    case '3.13': return { ...common, basicsize: 56, trackfd: 40, flags: -1, access: 48 };
+    case '3.14': return { ...common, basicsize: 56, trackfd: 40, flags: 44, access: 52 };
+    case '3.15': return { ...common, basicsize: 56, trackfd: 52, flags: 40, access: 48 };
+    default: return null;
+  }
+}
+
+/** None from Pyodide < 0.28 (see api.none), and its conversion. */
+const NONE = Object.freeze({ pymmapNone: true });
+const nn = <T>(v: T): T | null => ((v as unknown) === NONE ? null : v);
+
 function protoNames(cls: any): string[] {
   const names = new Set<string>();
   const seen = new Set<string>();
@@ -185,8 +213,15 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const NODEFS = FS.filesystems?.NODEFS;
   const PyProxy = pyodide.ffi?.PyProxy;
   const Module = pyodide._module;
-  const zeroCopy = options.zeroCopy !== false && process.platform !== 'win32' &&
-    typeof Module?._malloc === 'function' && !!Module?.HEAPU8 &&
+  // Pyodide 0.26-0.29 do not export malloc/free to JS (314 does): Python's raw allocator is
+  // malloc/free in them, and is exported by all.
+  const [wasmMalloc, wasmFree] = typeof Module?._malloc === 'function' ? [Module._malloc, Module._free]
+    : [Module?._PyMem_RawMalloc, Module?._PyMem_RawFree];
+  const layout = carrierLayout(pyBuild.split(' ')[0]);
+  // (only read with zero-copy, which needs a layout)
+  const MO = layout ?? carrierLayout('3.14.0')!;
+  const zeroCopy = options.zeroCopy !== false && process.platform !== 'win32' && layout !== null &&
+    typeof wasmMalloc === 'function' && typeof wasmFree === 'function' && !!Module?.HEAPU8 &&
     typeof Module._PyType_GenericAlloc === 'function' && typeof Module._Py_DecRef === 'function';
   const P: number = M.PAGESIZE;
   const MAP_SHARED: number = M.MAP_SHARED;
@@ -197,7 +232,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   interface Placement { ptr: number; addr: number; span: number; anon: boolean; shared: boolean }
   function placeAlloc(h: mmap, length: number): Placement {
     const span = Math.ceil(length / P) * P;
-    const ptr: number = Module._malloc(span + P);
+    const ptr: number = wasmMalloc(span + P);
     if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
     const addr = Math.ceil(ptr / P) * P;
     const m = mappingOf(h);
@@ -217,20 +252,34 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     }
   }
   function placeFree(p: Placement): void {
-    Module._free(p.ptr);
+    wasmFree(p.ptr);
+  }
+  /** Gives a placement back: a file's pages become fresh zeroed private pages (anonymous
+   *  ones are wasm memory already), then the memory is freed; closes the host side `h`. */
+  function unplaceP(h: any, p: Placement): void {
+    try {
+      if (!p.anon) {
+        const id = h ? mappingOf(h).id : -1;
+        if (id >= 0) nat.unmapFixed(Module.HEAPU8.buffer, p.addr, p.span, id);
+        else nat.unmapFixed(Module.HEAPU8.buffer, p.addr, p.span);
+      }
+      wasmFree(p.ptr);
+    } finally {
+      if (h) h.close();
+    }
   }
   /** Page-aligned wasm memory for an anonymous map (fresh zero pages once placeMap ran). */
   function anonAlloc(length: number): Placement {
     const span = Math.ceil(length / P) * P;
-    const ptr: number = Module._malloc(span + P);
+    const ptr: number = wasmMalloc(span + P);
     if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
     return { ptr, addr: Math.ceil(ptr / P) * P, span, anon: true, shared: false };
   }
 
   // ---- zero-copy carriers: built-in mmap objects over a placement (python/pymmap_bridge.py).
-  // mmap_object of Modules/mmapmodule.c (3.13/3.14) on wasm32; the bridge checks the layout by
-  // behaviour before using it (and falls back to the copying path if it does not match).
-  const MO = { data: 8, size: 12, pos: 16, offset: 24, exports: 32, fd: 36, trackfd: 40, flags: 44, access: 52 };
+  // mmap_object of Modules/mmapmodule.c on wasm32 (carrierLayout: per Python version); the
+  // bridge checks the layout by behaviour before using it (and falls back to the copying path
+  // if it does not match).
   let carrierType = 0;
   let emFlags = { shared: 0, private: 0, anon: 0 };
   /** A new built-in mmap object (PyType_GenericAlloc: no constructor, so no audit event and
@@ -249,8 +298,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     H32[(o + MO.offset) >> 2] = offset % 0x100000000;
     H32[(o + MO.offset + 4) >> 2] = Math.floor(offset / 0x100000000);
     H32[(o + MO.fd) >> 2] = -1;
-    Module.HEAPU8[o + MO.trackfd] = trackfd ? 1 : 0;
-    H32[(o + MO.flags) >> 2] = (shared ? emFlags.shared : emFlags.private) | (anon ? emFlags.anon : 0);
+    if (MO.trackfd >= 0) Module.HEAPU8[o + MO.trackfd] = trackfd ? 1 : 0;
+    if (MO.flags >= 0) H32[(o + MO.flags) >> 2] = (shared ? emFlags.shared : emFlags.private) | (anon ? emFlags.anon : 0);
     H32[(o + MO.access) >> 2] = access;
     return o;
   }
@@ -261,9 +310,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const isPyProxy = (v: unknown): boolean =>
     PyProxy ? v instanceof PyProxy : (typeof v === 'function' || typeof v === 'object') && v !== null && typeof (v as any).toJs === 'function';
 
-  /** PyProxy of a bytes-like object -> Uint8Array over its bytes in the wasm heap. */
+  /** PyProxy of a bytes-like object -> Uint8Array over its bytes in the wasm heap; NONE -> null. */
   function conv(v: unknown, held: any[]): unknown {
-    if (!isPyProxy(v)) return v;
+    if (!isPyProxy(v)) return v === NONE ? null : v;
     const p = v as any;
     if (typeof p.getBuffer !== 'function') return new PyForeign(String(p.type));
     const b = p.getBuffer('u8');
@@ -339,6 +388,14 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       m.close();
       throw new builtins.ValueError(MSG.lengthTooLarge);
     }
+    if (mp.anon) {
+      // pymmap checked the arguments and raised the audit event; the pages are wasm memory's
+      const shared = mp.mode.shared;
+      const access = mp.mode.access;
+      const len = mp.len;
+      m.close();
+      return anonNew(cls, len, shared, access);
+    }
     let p: Placement;
     try {
       p = placeAlloc(m, mp.len);
@@ -351,15 +408,43 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       placeMap(m, p, fd); // (the caller's fd: with trackfd=False the map keeps none)
       c = makeCarrier(cls, p.addr, mp.len, 0, mp.offset, mp.keepsFd, p.shared, p.anon, mp.mode.access);
     } catch (e) {
-      api.unplace(m, p.ptr, p.addr, p.span);
+      unplaceP(m, p);
       throw e;
     }
     placed.set(c, { h: m, p });
+    Module.HEAPF64[infoAddr / 8 + 7] = 0;
     return c;
+  }
+
+  /** An anonymous map of `cls` over fresh zeroed wasm memory (no host side); returns its
+   *  address (a new reference) and leaves 1 (private) or 2 (shared) at info[7]. */
+  function anonNew(cls: number, length: number, shared: boolean, access: number): number {
+    const p = anonAlloc(Math.max(length, 1));
+    let c: number;
+    try {
+      zeroPages(p);
+      c = makeCarrier(cls, p.addr, length, 0, 0, true, shared, true, access);
+    } catch (e) {
+      placeFree(p);
+      throw e;
+    }
+    placed.set(c, { h: null, p });
+    Module.HEAPF64[infoAddr / 8 + 7] = shared ? 2 : 1;
+    return c;
+  }
+
+  /** Zeroes an anonymous placement: fresh pages for large ones (one call, no touching), a fill
+   *  for small ones. */
+  function zeroPages(p: Placement): void {
+    if (p.span > 1 << 16) nat.unmapFixed(Module.HEAPU8.buffer, p.addr, p.span);
+    else Module.HEAPU8.fill(0, p.addr, p.addr + p.span);
   }
 
 
   const api = {
+    /** Python's None where Pyodide has no jsnull (< 0.28, where None reaches JS as undefined,
+     *  "left out"): conv() and the slice functions turn it into null. */
+    none: NONE,
     options: { strict: !!options.strict },
     zeroCopy,
     pickleMessage,
@@ -395,6 +480,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
     /** The built-in mmap type (its address) and its MAP_SHARED, MAP_PRIVATE, MAP_ANONYMOUS
      *  values: enables carriers. */
+    /** The built-in mmap type's __basicsize__ that the carrier layout expects. */
+    carrierBasicsize: layout ? layout.basicsize : 0,
     setCarrierType(typeAddr: number, shared: number, priv: number, anon: number): boolean {
       if (!zeroCopy) return false;
       carrierType = typeAddr;
@@ -404,15 +491,11 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     carrier: makeCarrier,
     /** Py_DECREF of an object address (after Python took its own reference). */
     decref: (o: number) => { Module._Py_DecRef(o); },
-    exportsOf: (o: number) => Module.HEAP32[(o + MO.exports) >> 2],
+    exportsOf: (o: number) => Module.HEAP32[(o + layout!.exports) >> 2],
     setData(o: number, addr: number, size: number): void {
-      Module.HEAP32[(o + MO.data) >> 2] = addr;
-      Module.HEAP32[(o + MO.size) >> 2] = size;
+      Module.HEAP32[(o + layout!.data) >> 2] = addr;
+      Module.HEAP32[(o + layout!.size) >> 2] = size;
     },
-    /** Whether the built-in mmap object at `o` is shared (its flags). */
-    isShared: (o: number) => (Module.HEAP32[(o + MO.flags) >> 2] & emFlags.shared) !== 0,
-    /** Whether the built-in mmap object at `o` is anonymous (its flags). */
-    isAnonymous: (o: number) => (Module.HEAP32[(o + MO.flags) >> 2] & emFlags.anon) !== 0,
     /** A method of the host side of zero-copy map `o` (ints only), after reporting a fault
      *  under its placement (OSError(EFAULT)): flush, size, madvise, resize. */
     hostCall(o: number, name: string, ...args: number[]): number | undefined {
@@ -424,6 +507,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
     /** Whether `o` is a map this bridge placed (and has not released). */
     isPlaced: (o: number) => placed.has(o),
+    /** anonNew for Python's plain call (its arguments checked, its audit event raised). */
+    anonNew: (cls: number, length: number, shared: boolean, access: number) => anonNew(cls, length, shared, access),
     /** Closes zero-copy map `o`: its data pointer is cleared (size kept, as CPython's close
      *  keeps it), its placement given back (fresh zero pages, then free) and its host side (if
      *  any) closed. False, with nothing done, while buffer exports exist (unless forced: the
@@ -434,7 +519,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       if (!force && Module.HEAP32[(o + MO.exports) >> 2] > 0) return false;
       placed.delete(o);
       Module.HEAP32[(o + MO.data) >> 2] = 0;
-      api.unplace(r.h, r.p.ptr, r.p.addr, r.p.span);
+      unplaceP(r.h, r.p);
       return true;
     },
     /** Moves the pages of map object `o` to a new placement of `newsize` bytes: its host side
@@ -461,7 +546,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       }
       let old = 0;
       if (r) {
-        api.unplace(null, r.p.ptr, r.p.addr, r.p.span);
+        unplaceP(null, r.p);
       } else if (oldAddr) {
         old = makeCarrier(carrierType, oldAddr, oldSize, 0, 0, false, false, true, 2);
       }
@@ -546,29 +631,22 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     setitem: (m: any, k: unknown, v: unknown) => m.__setitem__(k, v),
     repr: (m: any) => m.__repr__(),
     getslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
-      return u8(m.__getitem__(new builtins.slice(a, b, c)));
+      return u8(m.__getitem__(new builtins.slice(nn(a), nn(b), nn(c))));
     },
     setslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound, v: unknown): unknown {
       const held: any[] = [];
       try {
-        return m.__setitem__(new builtins.slice(a, b, c), conv(v, held));
+        return m.__setitem__(new builtins.slice(nn(a), nn(b), nn(c)), conv(v, held));
       } finally {
         release(held);
       }
     },
     delslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
-      return m.__delitem__(new builtins.slice(a, b, c));
+      return m.__delitem__(new builtins.slice(nn(a), nn(b), nn(c)));
     },
     /** Gives placed wasm pages back (fresh zeroed pages, then free) and closes `h` if given. */
     unplace(h: any, ptr: number, addr: number, span: number): void {
-      try {
-        const id = h ? mappingOf(h).id : -1;
-        if (id >= 0) nat.unmapFixed(Module.HEAPU8.buffer, addr, span, id);
-        else nat.unmapFixed(Module.HEAPU8.buffer, addr, span);
-        Module._free(ptr);
-      } finally {
-        if (h) h.close();
-      }
+      unplaceP(h, { ptr, addr, span, anon: false, shared: false });
     },
     /** memoryview(m) for the copy-based path: the export pins the map (close/resize raise
      *  BufferError) until release(); check() raises OSError(EFAULT) if a page faulted under

@@ -75,6 +75,16 @@ export type WindowsMmapArgs =
 /** Either platform's constructor arguments (the running platform's set applies). */
 export type MmapArgs = PosixMmapArgs | WindowsMmapArgs;
 
+/** Options of `moduleFor(version, options)` (`pymmap/versions`). */
+export interface ModuleOptions {
+  /** The width of the Python's `Py_ssize_t` (and C `long`): 64 (the default, CPython on a
+   *  64-bit platform) or 32 (a 32-bit CPython such as Pyodide's): lengths, positions, indices
+   *  and offsets overflow at 2**31 with that CPython's OverflowError, IndexError and ValueError
+   *  messages ("Python int too large to convert to C ssize_t", "cannot fit 'int' into an
+   *  index-sized integer", "mmap length is too large", ...). */
+  readonly ssizeBits?: 32 | 64;
+}
+
 /** Keyword arguments of `flush()` (3.15). */
 export interface FlushOptions {
   /** `flags`: MS_SYNC (the default), MS_ASYNC, MS_INVALIDATE. */

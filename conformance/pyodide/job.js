@@ -12,8 +12,11 @@
  *   then the strict checks).
  * mode: "bridge" (installMmap, zero-copy: the default, and it must be available), "copy"
  *   (installMmap(py, { zeroCopy: false })), "builtin" (Pyodide's own mmap, the anchor).
+ * kind "zerocopy": installMmap(py) and a write through memoryview(m) of a file map that the
+ *   host file shows before the view is released (only the zero-copy path does that).
  * Optional: "only" (substring of test ids), "pymmap" (the compiled shim/lib/pyodide.js to use;
- *   default: this repository's build).
+ *   default: this repository's build), "pyodide" (the package to load: "pyodide-0.29";
+ *   default "pyodide").
  *
  * Writes {ok, error?, loadMs, installMs, runMs, zeroCopy, mmap, results | checks} to "out".
  */
@@ -68,6 +71,7 @@ async function runTest(py, spec, r) {
     const res = JSON.parse(out);
     r.mmap = res.mmap;
     r.results = res.results;
+    if (spec.mode === 'bridge') zeroCopyProbe(py, r); // (the zero-copy probe, on the same instance)
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -155,18 +159,54 @@ def _fresh_ns():
   }
 }
 
+/** Whether maps of NODEFS files take the zero-copy path: installMmap says so, and a byte
+ *  written through memoryview(m) is in the host file before the view is released (the
+ *  copying path writes an export back on release; the built-in never before flush). */
+async function runZeroCopyJob(py, spec, r) {
+  // (not install(): a bridge without zero-copy is what this job reports, not an error)
+  const info = spec.mode === 'builtin' ? null
+    : require(spec.pymmap || DEFAULT_PYMMAP).installMmap(py, spec.mode === 'copy' ? { zeroCopy: false } : {});
+  r.zeroCopy = info ? info.zeroCopy : null;
+  zeroCopyProbe(py, r);
+}
+
+/** The probe of runZeroCopyJob in an instance where mmap is installed: r.seen is what the host
+ *  file holds at the written place while the view is unreleased ('.Z.' with zero-copy). */
+function zeroCopyProbe(py, r) {
+  const tmp = mountTmp(py, '/zc', 'pymmap-pyodide-zc-');
+  const g = py.toPy({ _read: () => fs.readFileSync(path.join(tmp, 'f.bin')).subarray(4096, 4099).toString('latin1') });
+  try {
+    fs.writeFileSync(path.join(tmp, 'f.bin'), Buffer.alloc(8192, 0x2e));
+    r.seen = py.runPython(`
+import mmap
+with open('/zc/f.bin', 'r+b') as f:
+    m = mmap.mmap(f.fileno(), 0)
+mv = memoryview(m)
+mv[4097] = ord('Z')
+seen = _read()
+mv.release()
+m.close()
+seen`, { globals: g });
+    r.python = py.runPython('import sys; sys.version.split()[0]');
+  } finally {
+    g.destroy();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const spec = JSON.parse(process.argv[2]);
   const r = { ok: false, kind: spec.kind, mode: spec.mode, file: spec.file || null };
   const output = [];
   try {
-    const { loadPyodide } = require('pyodide');
+    const { loadPyodide } = require(spec.pyodide || 'pyodide');
     const t = performance.now();
     const py = await loadPyodide({ stdout: (s) => output.push(s), stderr: (s) => output.push(s) });
     r.loadMs = Math.round(performance.now() - t);
     r.pyodide = py.version;
     if (spec.kind === 'test') await runTest(py, spec, r);
     else if (spec.kind === 'checks') await runCheckJob(py, spec, r);
+    else if (spec.kind === 'zerocopy') await runZeroCopyJob(py, spec, r);
     else throw new Error(`unknown job kind ${spec.kind}`);
     r.ok = true;
   } catch (e) {

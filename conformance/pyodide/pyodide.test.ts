@@ -1,14 +1,16 @@
 /*
  * The Pyodide bridge (shim/pyodide.ts + python/pymmap_bridge.py) under CPython's own
  * test_mmap.py and the checks of checks.js, through conformance/pyodide/run.js (each Pyodide
- * instance in its own process, two at a time):
- *   - the 3.13 and 3.11 test files (read from $(pyenv root)) with the bridge in zero-copy mode,
- *     and with the copying path: every test passes except the platform skips
- *     (Windows-only, 32-bit);
- *   - the semantics and strict-mode checks, zero-copy and copying.
- * The built-in mmap (the anchor) is not run here (`npm run test:pyodide` runs it), and nothing
- * is timed (timings are in bench/pyodide.js). A CPython version whose test file is not
- * installed is skipped with the reason in the title (a failure with CI=true).
+ * instance in its own process, two at a time), on the Pyodides of versions.js:
+ *   - zero-copy is on with every Pyodide (0.26 ... 315): installMmap says so and a write through
+ *     memoryview(m) is in the host file before the view is released;
+ *   - the newest Pyodide of each Python line that has its own test file here (0.27: 3.12's file,
+ *     0.29: 3.13's) and the `pyodide` devDependency (314, with 3.13's file), zero-copy: every test
+ *     passes except the platform skips; 314 also on the copying path;
+ *   - the semantics and strict-mode checks on 314, zero-copy and copying.
+ * `npm run test:pyodide` runs every version's test file, the built-in mmap (the anchor) and the
+ * checks everywhere; nothing is timed here. A Pyodide that is not installed, or a CPython whose
+ * test file is not, is skipped with the reason in the title (a failure with CI=true).
  */
 /* eslint-disable @typescript-eslint/no-var-requires */
 import * as fs from 'fs';
@@ -16,11 +18,14 @@ import * as os from 'os';
 import * as path from 'path';
 
 const runner = require('./run.js');
+const { PYODIDES } = require('./versions');
 const { testIf } = require('../lib/skips');
 
-const { files, missing } = runner.findTestFiles(['3.13', '3.11']);
+const { runs, missing } = runner.findRuns();
 const why: string | null = runner.preflight();
-const PAIRS = ['3.13:bridge', '3.11:bridge', '3.13:copy', '3.11:copy'];
+const JEST = PYODIDES.filter((p: any) => p.inJest).map((p: any) => p.key);
+const PAIRS = [...JEST.map((k: string) => `${k}:bridge`), '314:copy'];
+const CHECKS = ['314:bridge', '314:copy'];
 
 let summary: any = null;
 let runError: unknown = null;
@@ -29,16 +34,20 @@ beforeAll(async () => {
   if (why) return;
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pymmap-pyodide-jest-')), 'results.json');
   try {
-    summary = await runner.runAll({ modes: ['bridge', 'copy'], pairs: PAIRS, jobs: 2, out });
+    summary = await runner.runAll({ modes: ['bridge', 'copy'], pairs: PAIRS, checks: CHECKS, jobs: 2, out });
   } catch (e) {
     runError = e;
   } finally {
     fs.rmSync(path.dirname(out), { recursive: true, force: true });
   }
-}, 600000);
+}, 900000);
 
-function column(version: string, mode: string): any {
-  return summary.columns.find((c: any) => c.version === version && c.mode === mode);
+/** Why a Pyodide's tests cannot run (not installed, or its test file missing), or null. */
+function missingFor(key: string, needFile: boolean): string | null {
+  const run = runs.find((r: any) => r.p.key === key);
+  const m = missing.find((x: string) => x.startsWith(`Pyodide ${key}:`));
+  if (!run) return m ?? `Pyodide ${key} is not installed`;
+  return needFile && !run.file ? m : null;
 }
 
 describe('Pyodide bridge', () => {
@@ -47,30 +56,38 @@ describe('Pyodide bridge', () => {
     expect(runError).toBeNull();
   });
 
-  for (const v of ['3.13', '3.11']) {
-    const file = files.find((f: any) => f.version === v);
-    const noFile = file ? null : missing.find((m: string) => m.startsWith(`CPython ${v}:`));
-    for (const mode of ['bridge', 'copy']) {
-      if (!PAIRS.includes(`${v}:${mode}`)) continue;
-      const name = `CPython ${v} test_mmap.py, ${mode === 'bridge' ? 'zero-copy' : 'copying path'}: ` +
-        'every test not skipped for the platform passes';
-      testIf(why ?? noFile, name, () => {
-        const c = column(v, mode);
-        expect(c).toBeDefined();
-        expect(c.error).toBeNull();
-        if (mode === 'bridge') expect(c.zeroCopy).toBe(true);
-        expect(c.failures.map((f: any) => `${f.test}: ${f.detail}`)).toEqual([]);
-        expect(c.counts.fail).toBe(0);
-        expect(c.counts.skip).toBe(c.counts.platformSkip);
-        expect(c.counts.pass).toBeGreaterThan(30);
-        expect(c.unmapped).toEqual([]);
-      });
-    }
+  for (const p of PYODIDES) {
+    testIf(why ?? missingFor(p.key, false), `Pyodide ${p.key} (Python ${p.python}): zero-copy is on`, () => {
+      const z = summary.zeroCopy.find((x: any) => x.pyodide === p.key);
+      expect(z).toBeDefined();
+      expect(z.error).toBeNull();
+      expect(z.python.startsWith(p.python)).toBe(true);
+      expect({ zeroCopy: z.zeroCopy, seen: z.seen }).toEqual({ zeroCopy: true, seen: '.Z.' });
+    });
   }
 
-  for (const mode of ['bridge', 'copy']) {
-    testIf(why, `semantics and strict-mode checks (${mode === 'bridge' ? 'zero-copy' : 'copying path'})`, () => {
-      const k = summary.checks.find((c: any) => c.mode === mode);
+  for (const pair of PAIRS) {
+    const [key, mode] = pair.split(':');
+    const p = PYODIDES.find((x: any) => x.key === key);
+    const name = `Pyodide ${key}, CPython ${p.testFile} test_mmap.py, ${mode === 'bridge' ? 'zero-copy' : 'copying path'}: ` +
+      'every test not skipped for the platform passes';
+    testIf(why ?? missingFor(key, true), name, () => {
+      const c = summary.columns.find((x: any) => x.pyodide === key && x.mode === mode);
+      expect(c).toBeDefined();
+      expect(c.error).toBeNull();
+      if (mode === 'bridge') expect(c.zeroCopy).toBe(true);
+      expect(c.failures.map((f: any) => `${f.test}: ${f.detail}`)).toEqual([]);
+      expect(c.counts.fail).toBe(0);
+      expect(c.counts.skip).toBe(c.counts.platformSkip);
+      expect(c.counts.pass).toBeGreaterThan(30);
+      expect(c.unmapped).toEqual([]);
+    });
+  }
+
+  for (const pair of CHECKS) {
+    const [key, mode] = pair.split(':');
+    testIf(why ?? missingFor(key, false), `Pyodide ${key}: semantics and strict-mode checks (${mode === 'bridge' ? 'zero-copy' : 'copying path'})`, () => {
+      const k = summary.checks.find((c: any) => c.pyodide === key && c.mode === mode);
       expect(k).toBeDefined();
       expect(k.error).toBeNull();
       expect(k.checks.filter((c: any) => c.status !== 'pass').map((c: any) => `${c.name}: ${c.detail}`)).toEqual([]);

@@ -3,14 +3,17 @@
  * npm run test:pyodide
  *
  * The Pyodide columns of the conformance report: CPython's own Lib/test/test_mmap.py, read at
- * run time from the CPython installed on this machine, run inside Pyodide (from node_modules)
+ * run time from the CPython installed on this machine, run inside each Pyodide of versions.js
+ * (0.26, 0.27, 0.28, 0.29, 314, 315: npm aliases in node_modules)
  *   - with pymmap's bridge (installMmap, zero-copy: the default)        "bridge"
  *   - with the bridge's copying path (installMmap(py, {zeroCopy: false})) "copy"   (--modes)
  *   - with Pyodide's built-in mmap, the anchor (an emulation)           "builtin"
- * for the 3.13 file ($(pyenv root)/versions/3.13.<n>/lib/python3.13/test/test_mmap.py) and the
- * 3.11 file (a file that is not found is skipped with a message). The only change made to a
- * test file is its module-level Emscripten skip (see harness.py). Plus the checks of
- * checks.js (host-file semantics, buffer protocol, audit, GC, strict mode) for each mode.
+ * each with the test file of its own Python ($(pyenv root)/versions/3.12.<n>/lib/python3.12/
+ * test/test_mmap.py for 0.26/0.27, 3.13's for 0.28/0.29; 314 and 315 take 3.13's, the newest
+ * installed here; a file that is not found is skipped with a message). The only change made to
+ * a test file is its module-level Emscripten skip (see harness.py). Plus, per Pyodide, the
+ * checks of checks.js (host-file semantics, buffer protocol, audit, GC, strict mode) for each
+ * mode and the zero-copy probe (job.js "zerocopy": must be on with the bridge).
  *
  * Writes conformance/.tmp/pyodide/results.json, which `npm run conformance` (conformance/
  * run.js) picks up as extra columns: one per (file, mode), results mapped onto the test names
@@ -18,7 +21,7 @@
  *
  *   node conformance/pyodide/run.js [options]
  *     --modes LIST     bridge,copy,builtin (default: bridge,builtin)
- *     --files LIST     3.13,3.11 (default: both)
+ *     --pyodide LIST   0.26,0.27,0.28,0.29,314,315 (default: all)
  *     --no-checks      skip the checks of checks.js
  *     --jobs N         Pyodide instances at a time (default: 2, at most the CPU count)
  *     --out FILE       default conformance/.tmp/pyodide/results.json
@@ -40,6 +43,7 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const pyenv = require('../lib/pyenv');
+const { PYODIDES, pyodideFor, installedVersion } = require('./versions');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MANIFEST = path.join(ROOT, 'conformance', 'manifest.json');
@@ -47,7 +51,7 @@ const DEFAULT_OUT = path.join(ROOT, 'conformance', '.tmp', 'pyodide', 'results.j
 const JOB = path.join(__dirname, 'job.js');
 const ALL_MODES = ['bridge', 'copy', 'builtin'];
 const BRIDGE_MODES = new Set(['bridge', 'copy']);
-const FILE_VERSIONS = ['3.13', '3.11'];
+const ALL_PYODIDES = PYODIDES.map((p) => p.key);
 
 /** Skip reasons of test_mmap.py's decorators that mean "not this platform" (Windows-only tests,
  *  tests that need a 64-bit Python; Pyodide is 32-bit). Any other skip with the bridge counts
@@ -58,7 +62,9 @@ const PLATFORM_SKIPS = [
   'trackfd not present on Windows',
   'test cannot run on 32-bit systems',
 ];
-const isPlatformSkip = (reason) => PLATFORM_SKIPS.includes(String(reason).trim());
+/** Whether a skip reason is a platform's (run: a Pyodide of versions.js, with its own). */
+const isPlatformSkip = (reason, run) => PLATFORM_SKIPS.includes(String(reason).trim()) ||
+  !!(run && run.p.platformSkips.includes(String(reason).trim()));
 
 const MODE_TITLE = {
   bridge: 'pymmap bridge',
@@ -70,15 +76,20 @@ const MODE_TITLE = {
 
 const { findTestFile } = pyenv;
 
-function findTestFiles(versions = FILE_VERSIONS) {
-  const files = [];
+/** The Pyodides to run (keys of versions.js) with their test files: {runs: [{p, version, file}],
+ *  missing: [why a Pyodide's columns are skipped]}. */
+function findRuns(keys = ALL_PYODIDES) {
+  const runs = [];
   const missing = [];
-  for (const v of versions) {
-    const f = findTestFile(v);
-    if (f) files.push(f);
-    else missing.push(`CPython ${v}: ${pyenv.testFileMissing(v)}; its columns are skipped`);
+  for (const key of keys) {
+    const p = pyodideFor(key);
+    const version = installedVersion(p);
+    if (!version) { missing.push(`Pyodide ${key}: ${p.pkg} is not installed (a devDependency: npm install)`); continue; }
+    const file = findTestFile(p.testFile);
+    if (!file) missing.push(`Pyodide ${key}: ${pyenv.testFileMissing(p.testFile)}; its test columns are skipped`);
+    runs.push({ p, version, file });
   }
-  return { files, missing };
+  return { runs, missing };
 }
 
 /** Why the runners cannot run (missing build or dependency), or null. */
@@ -147,7 +158,7 @@ async function runPool(specs, jobs, timeoutMs, onDone) {
 // ------------------------------------------------------------------ results
 
 /** One harness record -> a report cell {status: pass|fail|skip, detail}. */
-function cell(rec, mode) {
+function cell(rec, mode, run) {
   const lastLine = (s) => {
     const lines = String(s || '').trim().split('\n').filter((l) => l.trim());
     return lines.length ? lines[lines.length - 1].trim() : '';
@@ -155,47 +166,61 @@ function cell(rec, mode) {
   switch (rec.status) {
     case 'ok': return { status: 'pass', detail: '' };
     case 'skip':
-      if (BRIDGE_MODES.has(mode) && !isPlatformSkip(rec.detail)) {
+      if (BRIDGE_MODES.has(mode) && !isPlatformSkip(rec.detail, run)) {
         return { status: 'fail', detail: `skipped (${rec.detail}), which is not a platform skip` };
       }
       return { status: 'skip', detail: rec.detail };
     case 'xfail': return { status: 'pass', detail: 'expected failure' };
     case 'XPASS': return { status: 'fail', detail: 'unexpected success' };
-    default: return { status: 'fail', detail: `${rec.status}: ${lastLine(rec.detail)}` };
+    default:
+      if (run && run.p.changed && run.p.changed[rec.test]) return { status: 'skip', detail: run.p.changed[rec.test], changed: true };
+      return { status: 'fail', detail: `${rec.status}: ${lastLine(rec.detail)}` };
   }
 }
 
-function targetFor(file, mode, pyodideVersion) {
+function targetFor(run, mode) {
   return {
-    id: `pyodide-cpython${file.version}-${mode}`,
-    title: `Pyodide ${pyodideVersion}: CPython ${file.cpython} test file, ${MODE_TITLE[mode]}`,
+    id: `pyodide${run.p.key}-cpython${run.file.version}-${mode}`,
+    title: `Pyodide ${run.version} (Python ${run.p.python}): CPython ${run.file.cpython} test file, ${MODE_TITLE[mode]}`,
     platform: 'emscripten',
   };
 }
 
 /**
  * Runs everything; returns the summary (also written to opts.out).
- * opts: {modes, versions, pairs, checks, jobs, out (null: not written), only, timeoutMs, log}
+ * opts: {modes, pyodides (keys), pairs, checks (true, false or a list of "key:mode"), zeroCopy
+ * (run the zero-copy probe with the bridge: default true), jobs, out (null: not written), only,
+ * timeoutMs, log}
  */
 async function runAll(opts = {}) {
   const modes = opts.modes || ['bridge', 'builtin'];
   const log = opts.log || (() => {});
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
-  const { files, missing } = findTestFiles(opts.versions || FILE_VERSIONS);
-  const pyodideVersion = require('pyodide/package.json').version;
+  const { runs, missing } = findRuns(opts.pyodides || ALL_PYODIDES);
 
-  // opts.pairs (["3.13:bridge", "3.11:copy", ...]) picks (file, mode) columns; default: all
-  const wanted = (f, mode) => !opts.pairs || opts.pairs.includes(`${f.version}:${mode}`);
+  // opts.pairs (["0.29:bridge", "314:copy", ...]) picks (Pyodide, mode) test columns; default: all
+  const wanted = (run, mode) => !opts.pairs || opts.pairs.includes(`${run.p.key}:${mode}`);
+  const wantChecks = (run, mode) => opts.checks !== false &&
+    (!Array.isArray(opts.checks) || opts.checks.includes(`${run.p.key}:${mode}`));
   const specs = [];
-  for (const f of files) {
-    for (const mode of modes) if (wanted(f, mode)) specs.push({ kind: 'test', file: f.path, mode, only: opts.only || '', _file: f });
+  for (const run of runs) {
+    const pyodide = run.p.pkg;
+    for (const mode of modes) {
+      if (run.file && wanted(run, mode)) specs.push({ kind: 'test', pyodide, file: run.file.path, mode, only: opts.only || '', _run: run });
+    }
+    // the zero-copy probe: in the bridge's test job when there is one, else a job of its own
+    const bridgeTest = specs.some((x) => x._run === run && x.kind === 'test' && x.mode === 'bridge');
+    if (opts.zeroCopy !== false && !bridgeTest) specs.push({ kind: 'zerocopy', pyodide, mode: 'bridge', _run: run });
+    for (const mode of modes) {
+      if (wantChecks(run, mode)) specs.push({ kind: 'checks', pyodide, mode, strict: BRIDGE_MODES.has(mode), _run: run });
+    }
   }
-  if (opts.checks !== false) for (const mode of modes) specs.push({ kind: 'checks', mode, strict: BRIDGE_MODES.has(mode) });
   const jobs = Math.max(1, Math.min(opts.jobs || 2, os.cpus().length));
   const t0 = Date.now();
-  const done = await runPool(specs.map(({ _file, ...s }) => s), jobs, opts.timeoutMs || 10 * 60 * 1000, ({ spec, result }) => {
-    const what = spec.kind === 'test' ? `${path.basename(path.dirname(path.dirname(spec.file)))} test_mmap.py` : 'checks';
-    log(`  ${what} [${spec.mode}]: ${result.ok ? 'done' : 'FAILED TO RUN'} in ${result.seconds} s` +
+  const done = await runPool(specs.map(({ _run, ...s }) => s), jobs, opts.timeoutMs || 10 * 60 * 1000, ({ spec, result }) => {
+    const what = spec.kind === 'test' ? `${path.basename(path.dirname(path.dirname(spec.file)))} test_mmap.py` : spec.kind;
+    log(`  Pyodide ${spec.pyodide.replace(/^pyodide-?/, '') || PYODIDES.find((p) => p.pkg === 'pyodide').key} ${what} [${spec.mode}]: ` +
+      `${result.ok ? 'done' : 'FAILED TO RUN'} in ${result.seconds} s` +
       (result.ok && result.loadMs != null ? ` (Pyodide load ${result.loadMs} ms, installMmap ${result.installMs} ms)` : ''));
   });
 
@@ -204,23 +229,35 @@ async function runAll(opts = {}) {
   const byKey = new Map(rows.map((r) => [`${r.suite}.${r.name}`, r]));
   const columns = [];
   const checks = [];
+  const zeroCopy = [];
   const problems = []; // what makes the run fail
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i];
     const r = done[i].result;
+    const run = spec._run;
+    const pv = `Pyodide ${run.version}`;
+    if (spec.kind === 'zerocopy' || (spec.kind === 'test' && spec.mode === 'bridge' && opts.zeroCopy !== false)) {
+      // zero-copy: installMmap says so, and a write through memoryview(m) is in the file at once
+      const entry = { pyodide: run.p.key, version: run.version, python: r.python || null, ok: r.ok, error: r.error || null,
+        zeroCopy: r.zeroCopy, seen: r.seen ?? null, on: r.ok && r.zeroCopy === true && r.seen === '.Z.' };
+      zeroCopy.push(entry);
+      if (!entry.on) problems.push(`${pv}: zero-copy is not on (${r.ok ? `installMmap zeroCopy ${r.zeroCopy}, host file saw ${JSON.stringify(r.seen)}` : r.error})`);
+      if (spec.kind === 'zerocopy') continue;
+    }
     if (spec.kind === 'checks') {
-      const entry = { mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy, checks: r.checks || [], seconds: r.seconds };
+      const entry = { pyodide: run.p.key, version: run.version, mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy, checks: r.checks || [], seconds: r.seconds };
       checks.push(entry);
       if (BRIDGE_MODES.has(spec.mode)) {
-        if (!r.ok) problems.push(`checks [${spec.mode}] did not run: ${r.error}`);
-        for (const c of entry.checks) if (c.status !== 'pass') problems.push(`check [${spec.mode}] ${c.name}: ${c.detail}`);
+        if (!r.ok) problems.push(`${pv}: checks [${spec.mode}] did not run: ${r.error}`);
+        for (const c of entry.checks) if (c.status !== 'pass') problems.push(`${pv}: check [${spec.mode}] ${c.name}: ${c.detail}`);
       }
       continue;
     }
-    const f = spec._file;
-    const target = targetFor(f, spec.mode, pyodideVersion);
+    const f = run.file;
+    const target = targetFor(run, spec.mode);
     const col = {
-      target, file: f, mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy,
+      target, pyodide: run.p.key, pyodideVersion: run.version, python: run.p.python,
+      file: f, mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy,
       loadMs: r.loadMs, installMs: r.installMs, seconds: r.seconds, mmap: r.mmap || null,
       counts: { pass: 0, fail: 0, skip: 0, platformSkip: 0 }, unmapped: [], failures: [],
     };
@@ -231,9 +268,9 @@ async function runAll(opts = {}) {
       continue;
     }
     for (const rec of r.results) {
-      const c = cell(rec, spec.mode);
+      const c = cell(rec, spec.mode, run);
       col.counts[c.status]++;
-      if (c.status === 'skip' && isPlatformSkip(rec.detail)) col.counts.platformSkip++;
+      if (c.status === 'skip' && (c.changed || isPlatformSkip(rec.detail, run))) col.counts.platformSkip++;
       if (c.status === 'fail') col.failures.push({ test: rec.test, detail: c.detail, traceback: rec.detail });
       const row = byKey.get(rec.test);
       if (row) row.results[target.id] = c;
@@ -246,11 +283,11 @@ async function runAll(opts = {}) {
 
   const summary = {
     generated: new Date().toISOString(),
-    pyodide: pyodideVersion,
+    pyodides: runs.map((run) => ({ key: run.p.key, version: run.version, python: run.p.python, file: run.file ? run.file.path : null })),
     node: process.version,
     seconds: Math.round((Date.now() - t0) / 100) / 10,
     modes,
-    files: files.map((f) => ({ version: f.version, cpython: f.cpython, path: f.path })),
+    files: runs.filter((run) => run.file).map((run) => ({ pyodide: run.p.key, version: run.file.version, cpython: run.file.cpython, path: run.file.path })),
     missing,
     platformSkips: PLATFORM_SKIPS,
     // conformance/run.js reads these two (importTarget: the "targets"/"rows" shape)
@@ -258,9 +295,11 @@ async function runAll(opts = {}) {
     rows: rows.filter((r) => Object.keys(r.results).length),
     columns: columns.map(({ target, file, ...c }) => ({ id: target.id, title: target.title, version: file.version, cpython: file.cpython, ...c })),
     checks,
+    zeroCopy,
     problems,
     ok: problems.length === 0,
-    incomplete: columns.some((c) => BRIDGE_MODES.has(c.mode) && !c.ok) || checks.some((c) => BRIDGE_MODES.has(c.mode) && !c.ok),
+    incomplete: columns.some((c) => BRIDGE_MODES.has(c.mode) && !c.ok) || checks.some((c) => BRIDGE_MODES.has(c.mode) && !c.ok) ||
+      zeroCopy.some((z) => !z.ok),
   };
   if (opts.out !== null) {
     const out = opts.out || DEFAULT_OUT;
@@ -281,14 +320,14 @@ function renderSummary(s, { table = true } = {}) {
     if (c.status === 'skip') return `skip: ${c.detail}`;
     return `FAIL: ${c.detail}`;
   };
-  out.push(`Pyodide ${s.pyodide} (node ${s.node}): CPython's test_mmap.py with pymmap's bridge and the built-in mmap`);
-  for (const f of s.files) out.push(`  CPython ${f.cpython}: ${f.path}`);
+  out.push(`Pyodide (node ${s.node}): CPython's test_mmap.py with pymmap's bridge and the built-in mmap`);
+  for (const p of s.pyodides) out.push(`  Pyodide ${p.version} (Python ${p.python}): ${p.file || 'no test file'}`);
   for (const m of s.missing) out.push(`  SKIPPED: ${m}`);
   if (table && s.columns.length) {
     const names = s.rows.map((r) => `${r.suite}.${r.name}`);
     const w = Math.max(...names.map((n) => n.length)) + 2;
     const cw = 34;
-    const head = s.columns.map((c) => `${c.cpython} ${c.mode}`.padEnd(cw)).join('');
+    const head = s.columns.map((c) => `${c.pyodide}/${c.cpython} ${c.mode}`.padEnd(cw)).join('');
     out.push('');
     out.push(''.padEnd(w) + head);
     for (const r of s.rows) {
@@ -303,15 +342,18 @@ function renderSummary(s, { table = true } = {}) {
   out.push('');
   for (const c of s.columns) {
     if (!c.ok) { out.push(`${c.title}: DID NOT RUN: ${c.error}`); continue; }
-    out.push(`${c.title}: ${c.counts.pass} pass, ${c.counts.fail} fail, ${c.counts.skip} skip (${c.counts.platformSkip} for the platform) of ${c.total}` +
+    out.push(`${c.title}: ${c.counts.pass} pass, ${c.counts.fail} fail, ${c.counts.skip} skip (${c.counts.platformSkip} for the platform or the file's version) of ${c.total}` +
       (BRIDGE_MODES.has(c.mode) ? '' : ' [anchor: failures expected]') +
       (c.unmapped.length ? `; not in manifest.json: ${c.unmapped.join(', ')}` : ''));
     if (!BRIDGE_MODES.has(c.mode)) for (const f of c.failures) out.push(`    ${f.test}: ${f.detail}`);
   }
+  for (const z of s.zeroCopy) {
+    out.push(`Pyodide ${z.version}: zero-copy ${z.on ? 'on' : `NOT ON (${z.error || `zeroCopy ${z.zeroCopy}, file saw ${JSON.stringify(z.seen)}`})`}`);
+  }
   for (const k of s.checks) {
-    if (!k.ok) { out.push(`checks [${k.mode}]: DID NOT RUN: ${k.error}`); continue; }
+    if (!k.ok) { out.push(`Pyodide ${k.version} checks [${k.mode}]: DID NOT RUN: ${k.error}`); continue; }
     const pass = k.checks.filter((c) => c.status === 'pass').length;
-    out.push(`checks [${k.mode}]: ${pass} pass, ${k.checks.length - pass} fail of ${k.checks.length}` +
+    out.push(`Pyodide ${k.version} checks [${k.mode}]: ${pass} pass, ${k.checks.length - pass} fail of ${k.checks.length}` +
       (BRIDGE_MODES.has(k.mode) ? '' : ' [anchor: failures expected]'));
     if (!BRIDGE_MODES.has(k.mode)) for (const c of k.checks) if (c.status !== 'pass') out.push(`    ${c.name}: ${c.detail}`);
   }
@@ -324,11 +366,11 @@ function renderSummary(s, { table = true } = {}) {
 }
 
 function parseArgs(argv) {
-  const o = { modes: ['bridge', 'builtin'], versions: FILE_VERSIONS, checks: true, jobs: 2, out: DEFAULT_OUT, only: '', quiet: false };
+  const o = { modes: ['bridge', 'builtin'], pyodides: ALL_PYODIDES, checks: true, jobs: 2, out: DEFAULT_OUT, only: '', quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--modes') o.modes = argv[++i].split(',').filter(Boolean);
-    else if (a === '--files') o.versions = argv[++i].split(',').filter(Boolean);
+    else if (a === '--pyodide') o.pyodides = argv[++i].split(',').filter(Boolean);
     else if (a === '--no-checks') o.checks = false;
     else if (a === '--jobs') o.jobs = Number(argv[++i]);
     else if (a === '--out') o.out = path.resolve(argv[++i]);
@@ -338,6 +380,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown option ${a}`);
   }
   for (const m of o.modes) if (!ALL_MODES.includes(m)) throw new Error(`unknown mode ${m} (${ALL_MODES.join(', ')})`);
+  for (const k of o.pyodides) pyodideFor(k); // (throws for an unknown one)
   return o;
 }
 
@@ -345,7 +388,7 @@ async function main() {
   let o;
   try { o = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`pyodide/run.js: ${e.message}`); return 2; }
   if (o.help) {
-    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 36).join('\n'));
+    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 37).join('\n'));
     return 0;
   }
   const why = preflight();
@@ -362,7 +405,7 @@ async function main() {
   return s.ok ? 0 : 1;
 }
 
-module.exports = { runAll, renderSummary, findTestFiles, findTestFile, preflight, isPlatformSkip, PLATFORM_SKIPS };
+module.exports = { runAll, renderSummary, findRuns, findTestFile, preflight, isPlatformSkip, PLATFORM_SKIPS, PYODIDES };
 
 if (require.main === module) {
   main().then((code) => { process.exitCode = code; }, (e) => { console.error(e); process.exitCode = 2; });
