@@ -12,7 +12,7 @@
  * file the packages map is a host file. Optional: "only" (workload names, comma-separated),
  * "pymmap" (the compiled shim/lib/pyodide.js to use; default: this repository's build).
  *
- * Writes {ok, error?, mode, zeroCopy, pyodide, python, loadMs, runMs, results, output} to "out".
+ * Writes {ok, error?, mode, zeroCopy, pyodide, python, loadMs, runMs, cpuMs, results, output} to "out".
  */
 'use strict';
 
@@ -74,6 +74,8 @@ driver.run('/debs', '/data', '/work', ONLY)
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+  const cpu = process.cpuUsage();
+  r.cpuMs = Math.round((cpu.user + cpu.system) / 1000); // for the person reading: the machine may be busy
   r.output = output.slice(-40);
   fs.writeFileSync(spec.out, JSON.stringify(r));
 }

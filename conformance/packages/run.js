@@ -75,7 +75,7 @@ async function runPyodide(mode, site, data, only) {
     }
     if (!res.ok) return { mode, error: res.error, output: res.output };
     return { mode, zeroCopy: res.zeroCopy, pyodide: res.pyodide, python: res.python, loadMs: res.loadMs, runMs: res.runMs,
-      ms: Date.now() - t, results: res.results.results, seconds: res.results.seconds };
+      cpuMs: res.cpuMs, ms: Date.now() - t, results: res.results.results, seconds: res.results.seconds };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -148,6 +148,8 @@ async function main() {
     }
     console.log(cells.join(' | '));
   }
+  console.log(`wall: CPython ${(r.cpython.ms / 1000).toFixed(1)} s; ${modes.map((m) => r.pyodide[m].error ? `${m} failed` :
+    `${m} ${(r.pyodide[m].ms / 1000).toFixed(1)} s (load ${(r.pyodide[m].loadMs / 1000).toFixed(1)} s, CPU ${(r.pyodide[m].cpuMs / 1000).toFixed(1)} s)`).join('; ')}`);
   process.exitCode = bad ? 1 : 0;
 }
 

@@ -105,9 +105,10 @@ def _describe(pe):
     d['resource_strings'] = sorted(_s(x) for x in pe.get_resources_strings())
     d['memory_image'] = _h(pe.get_memory_mapped_image())
     d['warnings'] = pe.get_warnings()
-    dump = pe.dump_info()
-    d['dump_info'] = [len(dump), _h(dump.encode('utf-8', 'replace'))]
-    d['dump_head'] = dump.splitlines()[:6]
+    if pe.FILE_HEADER.Machine != 0x8664:  # x64's dump is 3.5 MB of text made by pure Python
+        dump = pe.dump_info()
+        d['dump_info'] = [len(dump), _h(dump.encode('utf-8', 'replace'))]
+        d['dump_head'] = dump.splitlines()[:6]
     return d
 
 
