@@ -22,7 +22,7 @@ import sys
 import time
 import traceback
 
-WORKLOADS = ['pefile_pe', 'smmap_windows', 'gitdb_odb', 'dulwich_pack', 'whoosh_index', 'bitstring_scan']
+WORKLOADS = ['pefile_pe', 'smmap_windows', 'gitdb_odb', 'dulwich_pack', 'whoosh_index', 'bitstring_scan', 'periphery_mmio']
 
 _events = []
 _hooked = False

@@ -1,7 +1,7 @@
 /*
  * Real packages (issue 11, item 8): pure-Python packages that use mmap, from Debian's archive
- * (conformance/packages/debs.json: pefile, smmap, gitdb, dulwich, Whoosh, bitstring, versions
- * pinned), run on real inputs (7-Zip's Windows builds from the npm package 7zip-bin, a git
+ * (conformance/packages/debs.json: pefile, smmap, gitdb, dulwich, Whoosh, bitstring,
+ * python-periphery, versions pinned), run on real inputs (7-Zip's Windows builds from the npm package 7zip-bin, a git
  * repository made here with git, their own sources as text) under CPython 3.13 with CPython's
  * own mmap, and inside Pyodide with pymmap's bridge, zero-copy and copying path. Every output
  * must be CPython's, and so must the maps the packages made (the audit hook's mmap.__new__
@@ -21,7 +21,7 @@ const pyenv = require('../lib/pyenv');
 const { testIf } = require('../lib/skips');
 const { spawnSync } = require('child_process');
 
-const WORKLOADS = ['pefile_pe', 'smmap_windows', 'gitdb_odb', 'dulwich_pack', 'whoosh_index', 'bitstring_scan'];
+const WORKLOADS = ['pefile_pe', 'smmap_windows', 'gitdb_odb', 'dulwich_pack', 'whoosh_index', 'bitstring_scan', 'periphery_mmio'];
 const MODES: [string, string][] = [['bridge', 'zero-copy'], ['copy', 'copying path']];
 
 function missing(): string | null {
@@ -115,6 +115,15 @@ const SUBSTANCE: Record<string, (r: any, maps: any) => void> = {
     }
     expect(r.packs.map((p: any) => p.sig)).toEqual(['PACK', 'PACK']);
     expect(maps.file).toBeGreaterThanOrEqual(8);
+  },
+  periphery_mmio: (r, maps) => {
+    expect(r.writes).toBe(300);
+    expect(r.all_seen_at_once).toBe(true); // by a second map and by os.pread, without flush
+    expect(r.errors.every((e: any) => typeof e === 'string' && e.startsWith('ValueError: '))).toBe(true);
+    expect(r.after_close[2]).toBe(true);
+    expect(r.file.slice(2)).toEqual([true, true]); // nothing written outside the register block
+    expect(r.missing_device).toEqual(['MMIOError', true, true, true]);
+    expect(maps).toEqual(expect.objectContaining({ count: 3, file: 3 }));
   },
 };
 
