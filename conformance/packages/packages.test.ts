@@ -5,8 +5,10 @@
  * repository made here with git, their own sources as text) under CPython 3.13 with CPython's
  * own mmap, and inside Pyodide with pymmap's bridge, zero-copy and copying path. Every output
  * must be CPython's, and so must the maps the packages made (the audit hook's mmap.__new__
- * events). run.js does the work (one process per side, the three at once); README.md in this
- * folder says what each workload does.
+ * events). run.js does the work (one process per side, all at once); README.md in this folder
+ * says what each workload does. One more Pyodide job runs periphery_mmio with Pyodide's
+ * built-in mmap, an emulation whose maps are not shared, and must differ: the workloads can
+ * tell a real shared map from a copy.
  *
  * Prerequisites are decided when the tests are registered: apt-get and dpkg-deb (the debs are
  * fetched and unpacked on first use into ~/.cache/pymmap-debs), CPython 3.13, git, the npm
@@ -42,7 +44,8 @@ let runError: unknown = null;
 beforeAll(async () => {
   if (why) return;
   try {
-    run = await runner.runAll({ modes: MODES.map(([m]) => m) });
+    // periphery_mmio also under Pyodide's built-in mmap, whose maps are not shared
+    run = await runner.runAll({ modes: MODES.map(([m]) => m), anchor: 'periphery_mmio' });
     if (run.missing) runError = new Error(run.missing);
   } catch (e) {
     runError = e;
@@ -136,6 +139,15 @@ describe('real packages: CPython against Pyodide with the bridge', () => {
     }
     expect(run.pyodide.bridge.zeroCopy).toBe(true);
     expect(run.pyodide.copy.zeroCopy).toBe(false);
+  });
+
+  testIf(why, "the comparison has teeth: under Pyodide's built-in mmap (maps not shared) periphery_mmio differs", () => {
+    expect(run.anchor.error).toBeUndefined();
+    expect(run.anchor.zeroCopy).toBeNull();
+    const r = run.anchor.results.periphery_mmio;
+    expect(r.result.error).toBeUndefined();
+    expect(r.result.all_seen_at_once).toBe(false); // the second map and os.pread miss the writes
+    expect(r).not.toEqual(cp('periphery_mmio'));
   });
 
   for (const w of WORKLOADS) {

@@ -83,9 +83,10 @@ async function runPyodide(mode, site, data, only) {
 
 /**
  * Everything the test needs, or the reason it cannot run:
- * {missing} or {debs, cpython: {version, results, seconds}, pyodide: {mode: {...}}}.
+ * {missing} or {debs, cpython: {version, results, seconds}, pyodide: {mode: {...}}, anchor?}.
+ * `anchor`: workload names to run also with Pyodide's built-in mmap (one more job).
  */
-async function runAll({ modes = ['bridge', 'copy'], only = '' } = {}) {
+async function runAll({ modes = ['bridge', 'copy'], only = '', anchor = '' } = {}) {
   const why = preflight();
   if (why) return { missing: why };
   const py = pyenv.findPython(CPYTHON);
@@ -99,10 +100,13 @@ async function runAll({ modes = ['bridge', 'copy'], only = '' } = {}) {
     const [cpython, ...jobs] = await Promise.all([
       runCPython(py.interpreter.exe, debs.sitePackages, data, only),
       ...modes.map((m) => runPyodide(m, debs.sitePackages, data, only)),
+      ...(anchor ? [runPyodide('builtin', debs.sitePackages, data, anchor)] : []),
     ]);
     const pyodide = {};
-    for (const j of jobs) pyodide[j.mode] = j;
-    return { debs: debs.debs, cpython: { version: py.interpreter.full, ...cpython }, pyodide };
+    for (const j of jobs.slice(0, modes.length)) pyodide[j.mode] = j;
+    const out = { debs: debs.debs, cpython: { version: py.interpreter.full, ...cpython }, pyodide };
+    if (anchor) out.anchor = jobs[modes.length];
+    return out;
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
   }
