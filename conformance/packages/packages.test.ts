@@ -141,6 +141,11 @@ describe('real packages: CPython against Pyodide with the bridge', () => {
     expect(run.pyodide.copy.zeroCopy).toBe(false);
   });
 
+  testIf(why, 'no input file changed (the packages map them read-only or private, or only read them)', () => {
+    expect(run.inputFiles).toBeGreaterThan(50); // the PE files, the git repository, the corpus
+    expect(run.inputsChanged).toEqual([]);
+  });
+
   testIf(why, "the comparison has teeth: under Pyodide's built-in mmap (maps not shared) periphery_mmio differs", () => {
     expect(run.anchor.error).toBeUndefined();
     expect(run.anchor.zeroCopy).toBeNull();

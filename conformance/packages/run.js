@@ -15,6 +15,7 @@
  */
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -34,6 +35,20 @@ function preflight() {
   try { require.resolve('pyodide'); } catch { return 'the pyodide package is not installed (a devDependency: npm install)'; }
   if (!fs.existsSync(path.join(ROOT, 'shim', 'lib', 'pyodide.js'))) return 'shim/lib/pyodide.js is missing: run `npm run build:ts`';
   return null;
+}
+
+/** {relative path: sha256} of every file under `dir`. */
+function digestTree(dir) {
+  const out = {};
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) out[path.relative(dir, p)] = crypto.createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+    }
+  };
+  walk(dir);
+  return out;
 }
 
 /** Runs `cmd args`; resolves {code, signal, stdout, stderr}. */
@@ -83,7 +98,8 @@ async function runPyodide(mode, site, data, only) {
 
 /**
  * Everything the test needs, or the reason it cannot run:
- * {missing} or {debs, cpython: {version, results, seconds}, pyodide: {mode: {...}}, anchor?}.
+ * {missing} or {debs, cpython: {version, results, seconds}, pyodide: {mode: {...}}, anchor?,
+ * inputFiles, inputsChanged} (the input files whose bytes the runs changed: none expected).
  * `anchor`: workload names to run also with Pyodide's built-in mmap (one more job).
  */
 async function runAll({ modes = ['bridge', 'copy'], only = '', anchor = '' } = {}) {
@@ -97,6 +113,7 @@ async function runAll({ modes = ['bridge', 'copy'], only = '', anchor = '' } = {
   try {
     const made = makeInputs(data, debs.sitePackages);
     if (made.missing) return { missing: made.missing };
+    const before = digestTree(data);
     const [cpython, ...jobs] = await Promise.all([
       runCPython(py.interpreter.exe, debs.sitePackages, data, only),
       ...modes.map((m) => runPyodide(m, debs.sitePackages, data, only)),
@@ -106,6 +123,10 @@ async function runAll({ modes = ['bridge', 'copy'], only = '', anchor = '' } = {
     for (const j of jobs.slice(0, modes.length)) pyodide[j.mode] = j;
     const out = { debs: debs.debs, cpython: { version: py.interpreter.full, ...cpython }, pyodide };
     if (anchor) out.anchor = jobs[modes.length];
+    // the inputs are only read (through read-only and private maps among others)
+    const after = digestTree(data);
+    out.inputsChanged = Object.keys({ ...before, ...after }).filter((f) => before[f] !== after[f]).sort();
+    out.inputFiles = Object.keys(before).length;
     return out;
   } finally {
     fs.rmSync(data, { recursive: true, force: true });
