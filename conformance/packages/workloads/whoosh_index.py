@@ -5,8 +5,7 @@ mmap(fd, 0, access=ACCESS_READ), handing out memoryviews of the map for every po
 term table and stored field it reads (whoosh.filedb.compound). The index is built from the
 Python sources of the unpacked debs (one document per top-level def or class), in three
 commits (three segments), searched, then merged into one segment (optimize) and searched again.
-Scores are printed to 9 significant digits (they go through math.log; the maps are not the
-question there).
+Scores are compared exactly (repr), though they go through math.log.
 """
 
 import os
@@ -47,7 +46,7 @@ def _search(ix):
         qp = QueryParser('content', ix.schema)
         for q in QUERIES:
             r = s.search(qp.parse(q), limit=8)
-            out.append([q, len(r), [[h['path'], h['title'], h['line'], '%.9g' % h.score] for h in r]])
+            out.append([q, len(r), [[h['path'], h['title'], h['line'], repr(h.score)] for h in r]])
         reader = s.reader()
         out.append(['doc_count', s.doc_count(), reader.doc_count_all()])
         out.append(['frequent', [[n, t.decode()] for n, t in reader.most_frequent_terms('content', 15)]])
