@@ -73,7 +73,7 @@ def _describe(pe):
     d['subsystem'] = pe.OPTIONAL_HEADER.Subsystem
     d['sections'] = [
         [_s(s.Name.rstrip(b'\0')), s.VirtualAddress, s.Misc_VirtualSize, s.SizeOfRawData,
-         s.PointerToRawData, s.Characteristics, _h(s.get_data()), '%.9f' % s.get_entropy(),
+         s.PointerToRawData, s.Characteristics, _h(s.get_data()), repr(s.get_entropy()),
          s.get_hash_md5()]
         for s in pe.sections
     ]
