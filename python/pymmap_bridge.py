@@ -1089,7 +1089,7 @@ def _zc_new(cls, *args, **kw):
             _audit('mmap.__new__', -1, length, access, 0)
             shared = access == ACCESS_DEFAULT and flags == MAP_SHARED or \
                 access == ACCESS_READ or access == ACCESS_WRITE
-            c = _anon_new(id(cls), length, shared, access)
+            c = _anon_new(id(cls), length, shared, access, trackfd)
         elif v is not None and v[0] != -1:
             info = _INFO
             info[0], info[1], info[2], info[3], info[4], info[5], info[6] = v

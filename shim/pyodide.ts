@@ -306,7 +306,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   ensureAuditHook();
 
   const isPlain = (a: unknown): a is Record<string, unknown> =>
-    a !== null && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype;
+    a !== null && a !== NONE && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype;
   const isPyProxy = (v: unknown): boolean =>
     PyProxy ? v instanceof PyProxy : (typeof v === 'function' || typeof v === 'object') && v !== null && typeof (v as any).toJs === 'function';
 
@@ -393,8 +393,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       const shared = mp.mode.shared;
       const access = mp.mode.access;
       const len = mp.len;
+      const trackfd = mp.keepsFd;
       m.close();
-      return anonNew(cls, len, shared, access);
+      return anonNew(cls, len, shared, access, trackfd);
     }
     let p: Placement;
     try {
@@ -418,12 +419,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
 
   /** An anonymous map of `cls` over fresh zeroed wasm memory (no host side); returns its
    *  address (a new reference) and leaves 1 (private) or 2 (shared) at info[7]. */
-  function anonNew(cls: number, length: number, shared: boolean, access: number): number {
+  function anonNew(cls: number, length: number, shared: boolean, access: number, trackfd: boolean): number {
     const p = anonAlloc(Math.max(length, 1));
     let c: number;
     try {
       zeroPages(p);
-      c = makeCarrier(cls, p.addr, length, 0, 0, true, shared, true, access);
+      c = makeCarrier(cls, p.addr, length, 0, 0, trackfd, shared, true, access);
     } catch (e) {
       placeFree(p);
       throw e;
@@ -508,7 +509,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     /** Whether `o` is a map this bridge placed (and has not released). */
     isPlaced: (o: number) => placed.has(o),
     /** anonNew for Python's plain call (its arguments checked, its audit event raised). */
-    anonNew: (cls: number, length: number, shared: boolean, access: number) => anonNew(cls, length, shared, access),
+    anonNew: (cls: number, length: number, shared: boolean, access: number, trackfd: boolean) =>
+      anonNew(cls, length, shared, access, trackfd),
     /** Closes zero-copy map `o`: its data pointer is cleared (size kept, as CPython's close
      *  keeps it), its placement given back (fresh zero pages, then free) and its host side (if
      *  any) closed. False, with nothing done, while buffer exports exist (unless forced: the
