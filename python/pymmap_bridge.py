@@ -686,6 +686,7 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         k = self._pm_kind
         if k != 'host':
             return self._pm_obj.__buffer__(flags)
+        _sync(self)         # the new copy shows what Python wrote through the exports held
         try:
             e = _api.export(self._pm_obj, flags)
         except _JsException as ex:
@@ -707,10 +708,13 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         if rec is None:
             return
         try:
-            _copy_out(rec)
+            wrote = _copy_out(rec)
         finally:
             rec[0].release()
             _gen[0] += 1
+        if wrote and self._pm_exports:
+            _sync(self)     # (their own changes first)
+            _refresh(self)  # the other exports held show what this one wrote
 
 
 mmap.__module__ = 'mmap'
@@ -883,7 +887,7 @@ def _check(e):
 
 # The comparison runs in levels: ranges of each size are compared whole (memcmp, no copy) and
 # only the ones that differ are split into the next size; the last ranges are diffed by bytes.
-_DIFF_LEVELS = (1 << 20, 1 << 14, 1 << 10, 1 << 6)
+_DIFF_LEVELS = (1 << 20, 1 << 15, 1 << 10)
 _NONZERO = []       # the compiled pattern of a run of nonzero bytes (re is imported on first use)
 
 
@@ -935,14 +939,15 @@ def _export_copy(self, e):
 
 
 def _copy_out(rec):
-    """Write the bytes Python changed in an exported copy (and only those) to the map."""
+    """Write the bytes Python changed in an exported copy (and only those) to the map; returns
+    whether there were any."""
     e, ba, snap, ro = rec
     if ro:
-        return
+        return False
     runs = []
     _diff_runs(ba, memoryview(snap), 0, len(ba), 0, runs)
     if not runs:
-        return
+        return False
     view = e.view
     mb = memoryview(ba)
     for s, t in runs:
@@ -950,6 +955,7 @@ def _copy_out(rec):
     _check(e)               # writes to a page lost under the map: OSError, and they are retried
     for s, t in runs:
         snap[s:t] = mb[s:t]
+    return True
 
 
 def _copy_in(rec):
