@@ -135,6 +135,23 @@ mv.release(); m.close(); f.close()
 (a, b) == (49, 50) or repr((a, b))`,
   },
   {
+    name: "a memoryview held: the host's write inside it survives; a second export sees its writes and it sees the second's",
+    code: `
+import _host, struct
+mk('cb', b'.' * 200000)
+f = open('/h/cb', 'r+b'); m = mmap.mmap(f.fileno(), 0)
+mv = memoryview(m)
+_host.write('cb', 101, 'H')                 # another writer, between Python's bytes
+mv[100] = 65; mv[102] = 66
+a = struct.unpack_from('3s', m, 100)[0]     # a second export while the first is held
+struct.pack_into('2s', m, 150000, b'PK')
+b = bytes(mv[150000:150002])
+mv.release()
+r = (a, b, m[100:103], m[150000:150002], _host.otherProcessRead('cb', 103)[100:])
+m.close(); f.close()
+r == (b'AHB', b'PK', b'AHB', b'PK', 'AHB') or repr(r)`,
+  },
+  {
     name: 'a memoryview blocks close and resize (BufferError)',
     code: `
 mk('l', b'-' * 64)
