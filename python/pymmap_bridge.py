@@ -918,20 +918,21 @@ def _diff_runs(a, b, lo, hi, level, runs):
 
 
 def _export_copy(self, e):
-    n = int(e.length)
-    ba = bytearray(n)
-    if n:
-        e.view.assign_to(ba)
-        try:
+    try:
+        n = int(e.length)
+        ba = bytearray(n)
+        if n:
+            e.view.assign_to(ba)
             _check(e)      # a page that faulted under the copy raises, as m[i] does
-        except BaseException:
-            e.release()
-            raise
-    ro = bool(e.readonly)
+        ro = bool(e.readonly)
+        snap = None if ro else bytearray(ba)
+    except BaseException:   # (also MemoryError: the copy and its snapshot need 2n bytes)
+        e.release()
+        raise
     mv = memoryview(ba)
     if ro:
         mv = mv.toreadonly()
-    rec = [e, ba, None if ro else bytearray(ba), ro]
+    rec = [e, ba, snap, ro]
     if self._pm_exports is None:
         self._pm_exports = {}
     self._pm_exports[id(mv)] = rec
