@@ -655,6 +655,7 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         k = self._pm_kind
         if k != 'host':
             return self._pm_obj.__buffer__(flags)
+        _sync(self)         # the new copy shows what Python wrote through the exports held
         try:
             e = _api.export(self._pm_obj, flags)
         except _JsException as ex:
@@ -676,10 +677,13 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         if rec is None:
             return
         try:
-            _copy_out(rec)
+            wrote = _copy_out(rec)
         finally:
             rec[0].release()
             _gen[0] += 1
+        if wrote and self._pm_exports:
+            _sync(self)     # (their own changes first)
+            _refresh(self)  # the other exports held show what this one wrote
 
 
 mmap.__module__ = 'mmap'
@@ -840,22 +844,67 @@ def _check(e):
     _jscall(e, 'check', (), None, _I)
 
 
-# copy-based buffer exports: rec = [jsExport, bytearray, snapshot bytes, readonly]
+# Copy-based buffer exports (the copying path): rec = [jsExport, bytearray, snapshot, readonly].
+# memoryview(m), and the buffer that struct, re, hashlib and the like take, is a bytearray copy
+# of the whole map (wasm memory cannot fault a page in on first touch, so there is no lazy
+# copy); the snapshot (a bytearray, None for a read-only export) is what the map held when the
+# copy was made.  On release, and before every operation on the map while the export is held,
+# only the runs of bytes where the copy differs from the snapshot (the bytes Python changed) are
+# written to the map: bytes another process or another map wrote meanwhile are never reverted.
+# Cost per export of an n-byte writable map: 2n bytes of wasm memory, two copies of n bytes
+# and, on release, one comparison of n bytes (see README, Pyodide).
+
+# The comparison runs in levels: ranges of 1 MiB, then 32 KiB, then 1 KiB are compared whole
+# (memcmp, no copy) and only the ones that differ are split into the next size; a 1 KiB range
+# that differs is XORed (as two ints) and its runs of nonzero bytes found with re.  (Measured
+# on a loaded 2-core machine: a fully rewritten MiB about 60 ms, one changed byte in a MiB
+# 0.2 ms; each run written costs two calls into JS, about 20 us.)
+_DIFF_LEVELS = (1 << 20, 1 << 15, 1 << 10)
+_NONZERO = []       # the compiled pattern of a run of nonzero bytes (re is imported on first use)
+
+
+def _diff_runs(a, b, lo, hi, level, runs):
+    """Appends to `runs` the maximal runs of [lo, hi) where the bytearray `a` and the
+    memoryview `b` (same length) differ, in order, as [start, end) lists."""
+    if level < len(_DIFF_LEVELS):
+        step = _DIFF_LEVELS[level]
+        i = lo
+        while i < hi:
+            j = min(hi, i + step)
+            if not a.startswith(b[i:j], i):
+                _diff_runs(a, b, i, j, level + 1, runs)
+            i = j
+        return
+    if not _NONZERO:
+        import re
+        _NONZERO.append(re.compile(b'[^\\x00]+'))
+    d = (int.from_bytes(a[lo:hi], 'little') ^ int.from_bytes(b[lo:hi], 'little')) \
+        .to_bytes(hi - lo, 'little')
+    for r in _NONZERO[0].finditer(d):
+        s = lo + r.start()
+        e = lo + r.end()
+        if runs and runs[-1][1] == s:
+            runs[-1][1] = e          # a run that goes on into this range
+        else:
+            runs.append([s, e])
+
+
 def _export_copy(self, e):
-    n = int(e.length)
-    ba = bytearray(n)
-    if n:
-        e.view.assign_to(ba)
-        try:
+    try:
+        n = int(e.length)
+        ba = bytearray(n)
+        if n:
+            e.view.assign_to(ba)
             _check(e)      # a page that faulted under the copy raises, as m[i] does
-        except BaseException:
-            e.release()
-            raise
-    ro = bool(e.readonly)
+        ro = bool(e.readonly)
+        snap = None if ro else bytearray(ba)
+    except BaseException:   # (also MemoryError: the copy and its snapshot need 2n bytes)
+        e.release()
+        raise
     mv = memoryview(ba)
     if ro:
         mv = mv.toreadonly()
-    rec = [e, ba, None if ro else bytes(ba), ro]
+    rec = [e, ba, snap, ro]
     if self._pm_exports is None:
         self._pm_exports = {}
     self._pm_exports[id(mv)] = rec
@@ -863,25 +912,28 @@ def _export_copy(self, e):
 
 
 def _copy_out(rec):
-    """Write the bytes changed in an exported copy back to the map."""
+    """Write the bytes Python changed in an exported copy (and only those) to the map; returns
+    whether there were any."""
     e, ba, snap, ro = rec
-    if ro or ba == snap:
-        return
-    n = len(ba)
+    if ro:
+        return False
+    runs = []
+    _diff_runs(ba, memoryview(snap), 0, len(ba), 0, runs)
+    if not runs:
+        return False
     view = e.view
-    step = 1 << 16
-    i = 0
-    while i < n:
-        j = min(n, i + step)
-        if ba[i:j] != snap[i:j]:
-            view.subarray(i, j).assign(ba[i:j])
-        i = j
-    _check(e)
-    rec[2] = bytes(ba)
+    mb = memoryview(ba)
+    for s, t in runs:
+        view.subarray(s, t).assign(mb[s:t])
+    _check(e)               # writes to a page lost under the map: OSError, and they are retried
+    for s, t in runs:
+        snap[s:t] = mb[s:t]
+    return True
 
 
 def _copy_in(rec):
-    """Refresh an exported copy after a write made through the map."""
+    """Refresh an exported copy after a write made through the map (Python's own changes in
+    it were written out just before)."""
     e, ba, snap, ro = rec
     n = len(ba)
     if n:
@@ -890,7 +942,7 @@ def _copy_in(rec):
         _check(e)
         ba[:] = fresh          # same length: allowed while exported
         if not ro:
-            rec[2] = bytes(fresh)
+            snap[:] = fresh
 
 
 # ---------------------------------------------------------------- construction

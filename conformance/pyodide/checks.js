@@ -136,6 +136,57 @@ mv.release(); m.close(); f.close()
 (a, b) == (49, 50) or repr((a, b))`,
   },
   {
+    name: "a memoryview held: the host's write inside it survives; a second export sees its writes and it sees the second's",
+    code: `
+import _host, struct
+mk('cb', b'.' * 200000)
+f = open('/h/cb', 'r+b'); m = mmap.mmap(f.fileno(), 0)
+mv = memoryview(m)
+_host.write('cb', 101, 'H')                 # another writer, between Python's bytes
+mv[100] = 65; mv[102] = 66
+a = struct.unpack_from('3s', m, 100)[0]     # a second export while the first is held
+struct.pack_into('2s', m, 150000, b'PK')
+b = bytes(mv[150000:150002])
+mv.release()
+r = (a, b, m[100:103], m[150000:150002], _host.otherProcessRead('cb', 103)[100:])
+m.close(); f.close()
+r == (b'AHB', b'PK', b'AHB', b'PK', 'AHB') or repr(r)`,
+  },
+  {
+    name: 'a memoryview held over 2 MiB: 400 random runs written through it and host writes between them (in one-byte gaps too) all reach the file',
+    code: `
+import _host, random
+N = (2 << 20) + 333
+mk('cr', bytes(range(256)) * (N // 256) + bytes(N % 256))
+exp = bytearray(open('/h/cr', 'rb').read())
+rnd = random.Random(11)
+mine = set()
+gaps = []
+f = open('/h/cr', 'r+b'); m = mmap.mmap(f.fileno(), 0)
+mv = memoryview(m)
+for k in range(400):        # Python's runs: 1 to 3000 bytes, often at 64 B / 1 KiB / 32 KiB edges
+    o = rnd.choice((rnd.randrange(N - 3000), rnd.randrange(N >> 6) << 6, rnd.randrange(N >> 10) << 10,
+                    rnd.randrange(N >> 15) << 15)) - rnd.choice((0, 0, 1, 2))
+    o = max(o, 0)
+    n = rnd.choice((1, 1, 2, 5, 64, 3000))
+    d = bytes((exp[i] + 1 + k % 250) & 0xFF for i in range(o, o + n))
+    mv[o:o + n] = d; exp[o:o + n] = d; mine.update(range(o, o + n))
+    if k % 4 == 0 and o + n + 2 < N:     # and one byte after a one-byte gap, for the host
+        g = o + n
+        mv[g + 1] = (exp[g + 1] + 3) & 0xFF; exp[g + 1] = (exp[g + 1] + 3) & 0xFF; mine.add(g + 1)
+        gaps.append(g)
+for k in range(800):        # the host's bytes, none of them Python's: in the gaps, and at random
+    o = gaps[k] if k < len(gaps) else rnd.randrange(N)
+    if o in mine: continue
+    v = (exp[o] + 77) & 0xFF
+    _host.write('cr', o, chr(v)); exp[o] = v
+mv.release()
+data = open('/h/cr', 'rb').read()
+bad = [i for i in range(N) if data[i] != exp[i]][:5] if data != exp else []
+m.close(); f.close()
+not bad or repr(bad)`,
+  },
+  {
     name: 'a memoryview blocks close and resize (BufferError)',
     code: `
 mk('l', b'-' * 64)
