@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -120,7 +121,10 @@ struct Addon {
   napi_env env = nullptr;
   EnvFlag* envflag = new EnvFlag();
   std::vector<Ctx*> ctxs;
-  int node_major = 0;
+  // External Buffers over 4 GiB: what this runtime did when asked (see big_view_possible):
+  // lengths up to big_ok were made, lengths from big_refused on were refused.
+  size_t big_ok = 0x100000000ULL;
+  size_t big_refused = SIZE_MAX;
 };
 
 constexpr int kSlotBits = 22;  // id = generation * 2^22 + slot (a double: exact below 2^53)
@@ -862,6 +866,30 @@ napi_value ReadlineToPool(napi_env env, napi_callback_info info) {
   return num(env, (double)n);
 }
 
+void probe_finalize(napi_env, void*, void*) {}
+
+// Whether this runtime makes an external Buffer of `len` bytes (over 4 GiB): asked once per
+// length class, by making one over `mem` (the mapping, never touched) with a finalizer that does
+// nothing, and remembered. Not decided from the reported Node version: Node 20 (V8 11) refuses,
+// Node 22+ and Deno make them, and Bun reports Node 26 but refuses ("Cannot create a Buffer
+// larger than 0x100000000 bytes"). A refused create may run its finalizer, which is why the
+// real view (whose finalizer frees the region) is never the one that finds out.
+bool big_view_possible(napi_env env, Addon* a, uint8_t* mem, size_t len) {
+  if (len <= a->big_ok) return true;
+  if (len >= a->big_refused) return false;
+  napi_value buf;
+  napi_status st = napi_create_external_buffer(env, len, mem, probe_finalize, nullptr, &buf);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value ex;
+    napi_get_and_clear_last_exception(env, &ex);
+  }
+  if (st == napi_ok) a->big_ok = len;  // (the probe is unreachable: collected, and its finalizer does nothing)
+  else a->big_refused = len;
+  return st == napi_ok;
+}
+
 // view(id[, exported]) -> ArrayBuffer over the mapping (writable maps) or over a private
 // shadow mapping of the same pages (maps that are not writable: stores never reach the file nor
 // fault). Created once per mapping; detached on close and resize. `exported`: the caller hands
@@ -882,7 +910,7 @@ napi_value View(napi_env env, napi_callback_info info) {
   }
   Addon* addon = ctx->addon;
   if (!addon || !e->m.addr || e->m.length == 0) return throw_tag(env, ctx, "noview");
-  if (addon->node_major < 22 && e->m.length > 0x100000000ULL) return throw_tag(env, ctx, "viewtoolarge");
+  if (!big_view_possible(env, addon, e->m.addr, (size_t)e->m.length)) return throw_tag(env, ctx, "viewtoolarge");
   bool readable = (e->m.prot & 1 /*PROT_READ*/) || e->m.writable;  // (Windows: prot 1 or 3)
   if (!readable) return throw_tag(env, ctx, "noview");
   uint8_t* mem = e->m.addr;
@@ -1150,8 +1178,6 @@ napi_value InitModule(napi_env env, napi_value exports) {
   os_install_guard();
   Addon* a = new Addon();
   a->env = env;
-  const napi_node_version* ver = nullptr;
-  if (napi_get_node_version(env, &ver) == napi_ok && ver) a->node_major = (int)ver->major;
   napi_set_instance_data(env, a, addon_finalize, nullptr);
   napi_add_env_cleanup_hook(env, cleanup, a);
   napi_value fn;
