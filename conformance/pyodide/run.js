@@ -24,6 +24,8 @@
  *     --out FILE       default conformance/.tmp/pyodide/results.json
  *     -k NAME          only the tests whose id contains NAME
  *     --quiet          no per-test table
+ *     --runtime NAME   run the jobs on bun or deno (conformance/lib/runtimes.js) instead of
+ *                      this Node: the Bun and Deno bridge columns of npm run conformance
  *
  * Needs the build: shim/lib/pyodide.js (`npm run build:ts`) and the addon (`npm run
  * build:native`); python/pymmap_bridge.py is read from the repository.
@@ -40,6 +42,7 @@ const os = require('os');
 const path = require('path');
 const { spawn } = require('child_process');
 const pyenv = require('../lib/pyenv');
+const runtimes = require('../lib/runtimes');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MANIFEST = path.join(ROOT, 'conformance', 'manifest.json');
@@ -103,13 +106,15 @@ function staleBuildWarning() {
 
 // ------------------------------------------------------------------ jobs
 
-function runJob(spec, timeoutMs) {
+/** rt: the runtime the job runs on (conformance/lib/runtimes.js runtime()); default this Node. */
+function runJob(spec, timeoutMs, rt = runtimes.runtime('node')) {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pymmap-pyodide-job-'));
   const out = path.join(tmpDir, 'result.json');
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [JOB, JSON.stringify({ ...spec, out })], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    const [bin, argv] = runtimes.command(rt, JOB, [JSON.stringify({ ...spec, out })], []);
+    const child = spawn(bin, argv, {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: runtimes.env(rt),
     });
     let log = '';
     child.stdout.on('data', (d) => { log += d; });
@@ -130,13 +135,13 @@ function runJob(spec, timeoutMs) {
   });
 }
 
-async function runPool(specs, jobs, timeoutMs, onDone) {
+async function runPool(specs, jobs, timeoutMs, onDone, rt) {
   const results = new Array(specs.length);
   let next = 0;
   async function worker() {
     while (next < specs.length) {
       const i = next++;
-      results[i] = await runJob(specs[i], timeoutMs);
+      results[i] = await runJob(specs[i], timeoutMs, rt);
       if (onDone) onDone(results[i]);
     }
   }
@@ -165,19 +170,24 @@ function cell(rec, mode) {
   }
 }
 
-function targetFor(file, mode, pyodideVersion) {
+function targetFor(file, mode, pyodideVersion, rt) {
+  const on = rt && rt.id !== 'node';
   return {
-    id: `pyodide-cpython${file.version}-${mode}`,
-    title: `Pyodide ${pyodideVersion}: CPython ${file.cpython} test file, ${MODE_TITLE[mode]}`,
+    id: `pyodide-cpython${file.version}-${mode}${on ? `-${rt.id}` : ''}`,
+    title: `Pyodide ${pyodideVersion}: CPython ${file.cpython} test file, ${MODE_TITLE[mode]}${on ? `, on ${rt.label}` : ''}`,
     platform: 'emscripten',
+    ...(on ? { runtime: rt.id } : {}),
   };
 }
 
 /**
  * Runs everything; returns the summary (also written to opts.out).
- * opts: {modes, versions, pairs, checks, jobs, out (null: not written), only, timeoutMs, log}
+ * opts: {modes, versions, pairs, checks, jobs, out (null: not written), only, timeoutMs, log,
+ * runtime ('bun', 'deno'; default this Node)}
  */
 async function runAll(opts = {}) {
+  const rt = runtimes.runtime(opts.runtime || 'node');
+  if (rt.skip) throw new Error(`${rt.name} cannot run here: ${rt.skip}`);
   const modes = opts.modes || ['bridge', 'builtin'];
   const log = opts.log || (() => {});
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
@@ -197,7 +207,7 @@ async function runAll(opts = {}) {
     const what = spec.kind === 'test' ? `${path.basename(path.dirname(path.dirname(spec.file)))} test_mmap.py` : 'checks';
     log(`  ${what} [${spec.mode}]: ${result.ok ? 'done' : 'FAILED TO RUN'} in ${result.seconds} s` +
       (result.ok && result.loadMs != null ? ` (Pyodide load ${result.loadMs} ms, installMmap ${result.installMs} ms)` : ''));
-  });
+  }, rt);
 
   const targets = [];
   const rows = manifest.tests.map((e) => ({ suite: e.suite, name: e.name, results: {} }));
@@ -218,7 +228,7 @@ async function runAll(opts = {}) {
       continue;
     }
     const f = spec._file;
-    const target = targetFor(f, spec.mode, pyodideVersion);
+    const target = targetFor(f, spec.mode, pyodideVersion, rt);
     const col = {
       target, file: f, mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy,
       loadMs: r.loadMs, installMs: r.installMs, seconds: r.seconds, mmap: r.mmap || null,
@@ -248,6 +258,7 @@ async function runAll(opts = {}) {
     generated: new Date().toISOString(),
     pyodide: pyodideVersion,
     node: process.version,
+    runtime: rt.label,
     seconds: Math.round((Date.now() - t0) / 100) / 10,
     modes,
     files: files.map((f) => ({ version: f.version, cpython: f.cpython, path: f.path })),
@@ -281,7 +292,7 @@ function renderSummary(s, { table = true } = {}) {
     if (c.status === 'skip') return `skip: ${c.detail}`;
     return `FAIL: ${c.detail}`;
   };
-  out.push(`Pyodide ${s.pyodide} (node ${s.node}): CPython's test_mmap.py with pymmap's bridge and the built-in mmap`);
+  out.push(`Pyodide ${s.pyodide} (${s.runtime && !s.runtime.startsWith('Node') ? s.runtime : `node ${s.node}`}): CPython's test_mmap.py with pymmap's bridge and the built-in mmap`);
   for (const f of s.files) out.push(`  CPython ${f.cpython}: ${f.path}`);
   for (const m of s.missing) out.push(`  SKIPPED: ${m}`);
   if (table && s.columns.length) {
@@ -334,6 +345,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = path.resolve(argv[++i]);
     else if (a === '-k') o.only = argv[++i];
     else if (a === '--quiet') o.quiet = true;
+    else if (a === '--runtime') o.runtime = argv[++i];
     else if (a === '-h' || a === '--help') o.help = true;
     else throw new Error(`unknown option ${a}`);
   }
@@ -345,7 +357,7 @@ async function main() {
   let o;
   try { o = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`pyodide/run.js: ${e.message}`); return 2; }
   if (o.help) {
-    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 36).join('\n'));
+    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 38).join('\n'));
     return 0;
   }
   const why = preflight();
