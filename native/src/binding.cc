@@ -28,6 +28,8 @@
 #include <node_api.h>
 
 #include <atomic>
+#include <mutex>
+#include <thread>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -45,9 +47,16 @@ namespace {
 // Whether an environment is gone: set by its cleanup hook and instance finalizer, read by
 // finalizers that may run after it (Deno runs them after the isolate is disposed, when any
 // Node-API call is fatal). Shared by the environment and everything that outlives it.
+// Also the environment's thread, and the views finalized on another thread, which that thread
+// finishes (see view_finalize).
 struct EnvFlag {
   std::atomic<bool> dead{false};
   std::atomic<int> refs{1};
+  std::thread::id thread = std::this_thread::get_id();  // made by the environment's thread
+  std::mutex mu;
+  std::vector<void*> deferred;  // ViewHold*, finalized on another thread
+  std::atomic<bool> has_deferred{false};
+  napi_threadsafe_function wake = nullptr;  // (under mu) runs drain_deferred on the environment's thread
 };
 EnvFlag* envflag_ref(EnvFlag* f) {
   f->refs.fetch_add(1);
@@ -354,6 +363,7 @@ inline bool too_few(size_t argc, size_t n) { return argc < n; }
   Args A;                              \
   napi_get_cb_info(env, info, &A.argc, A.argv, nullptr, (void**)&A.ctx); \
   Ctx* ctx = A.ctx;                    \
+  if (ctx) drain_deferred(env, ctx->envflag, false); \
   if (too_few(A.argc, (n))) {          \
     napi_throw_type_error(env, nullptr, "pymmap native: missing arguments"); \
     return nullptr;                    \
@@ -388,10 +398,9 @@ bool js_can_run(napi_env env) {
 // not move: we detached it ourselves, markExit saw it in place when JS could last move it, or it
 // was never handed out of the shim (view(id) without `exported`: only the shim's own hot paths
 // hold it). Otherwise it stays mapped, and guarded, for the rest of the process.
-void view_finalize(napi_env env, void*, void* hint) {
-  ViewHold* vh = (ViewHold*)hint;
+void finalize_view_now(napi_env env, ViewHold* vh, bool surely_teardown) {
   vh->finalized = true;
-  bool teardown = vh->envflag->dead.load() || !js_can_run(env);
+  bool teardown = surely_teardown || vh->envflag->dead.load() || !js_can_run(env);
   if (!vh->detached_by_us && teardown && (vh->transferred || (vh->exported && !vh->checked))) {
     vh->transferred = true;  // the region keeps this reference: never unmapped
   } else {
@@ -402,6 +411,52 @@ void view_finalize(napi_env env, void*, void* hint) {
     envflag_unref(vh->envflag);
     delete vh;
   }
+}
+
+void view_finalize(napi_env env, void*, void* hint) {
+  ViewHold* vh = (ViewHold*)hint;
+  EnvFlag* f = vh->envflag;
+  if (std::this_thread::get_id() != f->thread && !f->dead.load()) {
+    // Deno calls this on a V8 background thread when it frees the backing store of a buffer
+    // that was transferred (Node posts it to the environment's thread, as Node-API promises).
+    // No Node-API call can be made there (V8 dies: "Cannot create a handle without a
+    // HandleScope") and the entry is the environment thread's: that thread finishes it at its
+    // next call into the addon (drain_deferred), or at teardown.
+    std::lock_guard<std::mutex> lock(f->mu);
+    f->deferred.push_back(vh);
+    f->has_deferred.store(true, std::memory_order_release);
+    if (f->wake) napi_call_threadsafe_function(f->wake, nullptr, napi_tsfn_nonblocking);
+    return;
+  }
+  finalize_view_now(env, vh, false);
+}
+
+// Finishes, on the environment's thread, the views finalized on another thread.
+void drain_deferred(napi_env env, EnvFlag* f, bool teardown) {
+  if (!f || !f->has_deferred.load(std::memory_order_acquire)) return;
+  std::vector<void*> list;
+  {
+    std::lock_guard<std::mutex> lock(f->mu);
+    list.swap(f->deferred);
+    f->has_deferred.store(false, std::memory_order_relaxed);
+  }
+  for (void* p : list) finalize_view_now(env, (ViewHold*)p, teardown);
+}
+
+// The environment's thread, woken by view_finalize from another thread.
+void wake_call(napi_env env, napi_value, void* context, void*) {
+  if (env) drain_deferred(env, (EnvFlag*)context, false);
+}
+
+// No more wake-ups: the environment is going away (its views are finished by drain_deferred).
+void stop_wake(EnvFlag* f) {
+  napi_threadsafe_function w = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(f->mu);
+    w = f->wake;
+    f->wake = nullptr;
+  }
+  if (w) napi_release_threadsafe_function(w, napi_tsfn_abort);
 }
 
 // Lets go of the entry's view before close (for_close) or resize. The memory is unmapped now
@@ -1157,6 +1212,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
 // by now (before any cleanup hook); a view not finalized is treated as gone elsewhere.
 void cleanup(void* arg) {
   Addon* a = (Addon*)arg;
+  stop_wake(a->envflag);
+  drain_deferred(a->env, a->envflag, true);
   for (Ctx* ctx : a->ctxs) release_ctx(a->env, ctx, false);
   a->envflag->dead.store(true);
 }
@@ -1164,6 +1221,8 @@ void cleanup(void* arg) {
 void addon_finalize(napi_env env, void* data, void*) {
   Addon* a = (Addon*)data;
   bool dead = a->envflag->dead.exchange(true);
+  if (!dead) stop_wake(a->envflag);
+  drain_deferred(env, a->envflag, true);
   for (Ctx* ctx : a->ctxs) {
     release_ctx(dead ? nullptr : env, ctx, false);  // if teardown skipped the cleanup hook
     ctx->addon = nullptr;
@@ -1179,6 +1238,18 @@ napi_value InitModule(napi_env env, napi_value exports) {
   Addon* a = new Addon();
   a->env = env;
   napi_set_instance_data(env, a, addon_finalize, nullptr);
+  {
+    // (a wake-up for views finalized on another thread: Deno; unref'd, it keeps nothing alive)
+    napi_value name;
+    napi_create_string_utf8(env, "pymmap view finalizer", NAPI_AUTO_LENGTH, &name);
+    napi_threadsafe_function w = nullptr;
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, a->envflag, wake_call, &w) ==
+        napi_ok) {
+      napi_unref_threadsafe_function(env, w);
+      std::lock_guard<std::mutex> lock(a->envflag->mu);
+      a->envflag->wake = w;
+    }
+  }
   napi_add_env_cleanup_hook(env, cleanup, a);
   napi_value fn;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, a, &fn);
