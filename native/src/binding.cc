@@ -482,8 +482,10 @@ bool release_view(napi_env env, Entry* e, bool for_close, bool js) {
       }
     } else {
       // Cannot look (finalizer, teardown): a view never handed out of the shim cannot have
-      // moved; one that was may still be used in another thread.
-      moved = vh->exported;
+      // moved; one that was may still be used in another thread, unless markExit saw it in
+      // place when JS could last move it (Deno tears a worker down before its views'
+      // finalizers run: without this, every export a worker held at its end stayed mapped).
+      moved = vh->exported && !vh->checked;
     }
   }
   if (moved && !vh->released) {
@@ -1209,7 +1211,8 @@ napi_value Open(napi_env env, napi_callback_info info) {
 }
 
 // Environment teardown: every context releases what it maps. Node has run the view finalizers
-// by now (before any cleanup hook); a view not finalized is treated as gone elsewhere.
+// by now (before any cleanup hook); Deno has not. A view not finalized is treated as gone
+// elsewhere unless markExit saw it in place (release_view).
 void cleanup(void* arg) {
   Addon* a = (Addon*)arg;
   stop_wake(a->envflag);
