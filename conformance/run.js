@@ -157,12 +157,12 @@ function loadJestResults(file = JEST_JSON) {
 function jestTotals(file) {
   const jr = loadJestResults(file);
   if (!jr) return null;
-  const t = { pass: 0, fail: jr.fileErrors.size, skip: 0, total: jr.fileErrors.size, time: jr.mtime };
+  const t = { pass: 0, fail: jr.fileErrors.size, skip: 0, total: jr.fileErrors.size, time: jr.mtime, skipped: [], failed: [] };
   for (const a of jr.byKey.values()) {
     t.total++;
     if (a.status === 'passed') t.pass++;
-    else if (a.status === 'failed') t.fail++;
-    else t.skip++;
+    else if (a.status === 'failed') { t.fail++; t.failed.push(a.title); }
+    else { t.skip++; t.skipped.push(a.title); } // (the title ends with " -- skipped: <reason>")
   }
   return t;
 }
@@ -474,6 +474,7 @@ async function main() {
     totals: extraTotals, now: opts.run, time: jr.mtime }];
   const show = (f) => fs.existsSync(f) && (ranNow.has(f) || opts.withPrevious || !opts.run);
   let otherFailures = 0;
+  const moreNotes = [];
   for (const R of RUNTIMES) {
     if (!show(R.ported)) continue;
     const d = JSON.parse(fs.readFileSync(R.ported, 'utf8'));
@@ -493,6 +494,8 @@ async function main() {
     more.push({ key: `x${key}`, short: `the crash matrix, on ${rt.label}`, title: `the crash matrix (native/test/crash.test.ts), children on ${rt.label}`,
       totals: t, now: ranNow.has(f), time: t.time });
     otherFailures += t.fail;
+    for (const title of t.skipped) moreNotes.push(`x${key} skipped: ${title.replace(' -- skipped: ', ' -- ')}`);
+    for (const title of t.failed) moreNotes.push(`x${key} FAILED: ${title}`);
   }
 
   const notes = [];
@@ -502,6 +505,7 @@ async function main() {
     if (!res.expected && res.status !== 'skip') notes.push(`${r.suite}.${r.name} ran on ${PLATFORM} although the manifest lists it for ${r.platforms.join(', ') || 'no platform'} only (${res.status}).`);
   }
   for (const [file, mod] of [...modules].sort()) notes.push(`${file} tests ${mod}`);
+  notes.push(...moreNotes);
 
   const report = {
     generated: new Date().toISOString(), node: process.version, platform: PLATFORM, ranNow: opts.run, jestTime: jr.mtime,
