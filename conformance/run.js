@@ -38,8 +38,10 @@
  * REPORT.json.
  *
  * Exit status: 0 when every step run now passed by its own rules (this platform's column:
- * conformance/lib/verdict.js, and pymmap's extra tests; the Pyodide bridge columns; the Windows
- * column); 1 otherwise; 2 when jest gave no results.
+ * conformance/lib/verdict.js, and pymmap's extra tests; the Bun and Deno columns and their own
+ * tests, by the same rules; the crash matrix on each runtime; the Pyodide bridge columns; the
+ * Windows column); 1 otherwise (also, with CI=true, when Bun or Deno is missing); 2 when jest
+ * gave no results.
  */
 'use strict';
 
@@ -336,7 +338,8 @@ function render(report, md) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
-    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 37).join('\n'));
+    const lines = fs.readFileSync(__filename, 'utf8').split('\n');
+    console.log(lines.slice(1, lines.indexOf(' */') + 1).join('\n'));
     return 0;
   }
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
