@@ -3,15 +3,19 @@
  * npm run conformance
  *
  * The main job: runs CPython's test_mmap.py, ported (conformance/test_mmap, with jest), on this
- * platform; CPython's own test_mmap.py inside Pyodide with pymmap's bridge and with Pyodide's
- * built-in mmap as the anchor (conformance/pyodide/run.js); and the Windows build under wine
- * (native/windows/build.sh, a heavy target: left out by --no-windows or PYMMAP_HEAVY=0). Each
+ * platform; the same test bodies on Bun and on Deno (conformance/runtimes/run.js); the crash
+ * matrix (native/test/crash.test.ts) with its child processes on Node, Bun and Deno;
+ * CPython's own test_mmap.py inside Pyodide with pymmap's bridge and with Pyodide's built-in
+ * mmap as the anchor (conformance/pyodide/run.js), and with the bridge on Bun and on Deno; and
+ * the Windows build under wine (native/windows/build.sh, a heavy target: left out by
+ * --no-windows or PYMMAP_HEAVY=0). Each
  * step prints one progress line (and one every 15 s while it runs); its own output goes to
  * conformance/.tmp/logs/ and is shown (the end of it) only when the step fails.
  *
  * Then it prints, in at most 100 columns:
  *   1. a summary, one line per target (column key, target, pass / fail / skip of the upstream
- *      tests, and when its results were made), plus one line for pymmap's own extra tests;
+ *      tests, and when its results were made), plus lines for pymmap's own extra tests (+, +B,
+ *      +D) and for the crash matrix on each runtime (xN, xB, xD);
  *   2. one row per upstream test of conformance/manifest.json, grouped by suite, one short
  *      column per target (pass, FAIL:n, skip:X), then the notes n and X that the cells point to;
  *   3. the closing line, upstream tests and pymmap's extra tests counted apart.
@@ -23,6 +27,8 @@
  *   --no-run          report from the last runs (every column dated) without running anything
  *   --no-pyodide      do not run the Pyodide columns
  *   --no-windows      do not run the Windows column
+ *   --no-bun          do not run the Bun columns (B, B13, B11, +B, xB)
+ *   --no-deno         do not run the Deno columns (D, D13, D11, +D, xD)
  *   --with-previous   also show the columns of earlier runs that were not run now (dated)
  *   --import FILE     add the columns of another target (repeatable; format below)
  *   --write-report    also write conformance/REPORT.md (the committed report)
@@ -32,8 +38,10 @@
  * REPORT.json.
  *
  * Exit status: 0 when every step run now passed by its own rules (this platform's column:
- * conformance/lib/verdict.js, and pymmap's extra tests; the Pyodide bridge columns; the Windows
- * column); 1 otherwise; 2 when jest gave no results.
+ * conformance/lib/verdict.js, and pymmap's extra tests; the Bun and Deno columns and their own
+ * tests, by the same rules; the crash matrix on each runtime; the Pyodide bridge columns; the
+ * Windows column); 1 otherwise (also, with CI=true, when Bun or Deno is missing); 2 when jest
+ * gave no results.
  */
 'use strict';
 
@@ -54,6 +62,15 @@ const SKIPS = path.join(TMP, 'skips.jsonl');
 const PYODIDE_JSON = path.join(TMP, 'pyodide', 'results.json');
 const WINDOWS_JSON = path.join(TMP, 'windows', 'results.json');
 const COMMITTED_MD = path.join(CONF, 'REPORT.md');
+const runtimes = require('./lib/runtimes');
+/** Bun and Deno: where their results go (conformance/runtimes/run.js, crash.test.ts, pyodide/run.js). */
+const RUNTIMES = ['bun', 'deno'].map((id) => ({
+  id, key: id === 'bun' ? 'B' : 'D',
+  ported: path.join(TMP, id, 'results.json'),
+  crash: path.join(TMP, id, 'crash.json'),
+  pyodide: path.join(TMP, id, 'pyodide.json'),
+}));
+const NODE_CRASH = path.join(TMP, 'node-crash.json');
 const WIDTH = 100;
 
 const PLATFORM = process.platform;
@@ -73,6 +90,8 @@ function parseArgs(argv) {
     if (a === '--no-run') o.run = false;
     else if (a === '--no-pyodide') o.noPyodide = true;
     else if (a === '--no-windows') o.noWindows = true;
+    else if (a === '--no-bun') o.noBun = true;
+    else if (a === '--no-deno') o.noDeno = true;
     else if (a === '--with-previous') o.withPrevious = true;
     else if (a === '--write-report') o.writeReport = true;
     else if (a === '--import') o.imports.push(path.resolve(argv[++i]));
@@ -119,9 +138,9 @@ function jestBin() {
 
 // ------------------------------------------------------------------ this platform's column
 
-function loadJestResults() {
-  if (!fs.existsSync(JEST_JSON)) return null;
-  const data = JSON.parse(fs.readFileSync(JEST_JSON, 'utf8'));
+function loadJestResults(file = JEST_JSON) {
+  if (!fs.existsSync(file)) return null;
+  const data = JSON.parse(fs.readFileSync(file, 'utf8'));
   const byKey = new Map();
   const fileErrors = new Map();
   const files = new Set();
@@ -133,7 +152,21 @@ function loadJestResults() {
     }
     for (const a of tr.assertionResults || []) byKey.set(`${file}::${(a.ancestorTitles || []).join(' > ')}::${a.title}`, a);
   }
-  return { byKey, fileErrors, files, mtime: fs.statSync(JEST_JSON).mtimeMs };
+  return { byKey, fileErrors, files, mtime: fs.statSync(file).mtimeMs };
+}
+
+/** pass / fail / skip of one jest run (the crash matrix), from its --json file; null if none. */
+function jestTotals(file) {
+  const jr = loadJestResults(file);
+  if (!jr) return null;
+  const t = { pass: 0, fail: jr.fileErrors.size, skip: 0, total: jr.fileErrors.size, time: jr.mtime, skipped: [], failed: [] };
+  for (const a of jr.byKey.values()) {
+    t.total++;
+    if (a.status === 'passed') t.pass++;
+    else if (a.status === 'failed') { t.fail++; t.failed.push(a.title); }
+    else { t.skip++; t.skipped.push(a.title); } // (the title ends with " -- skipped: <reason>")
+  }
+  return t;
 }
 
 function jestPortResult(jr, skips, file, suite, name) {
@@ -165,8 +198,10 @@ function importTarget(file) {
 function keyFor(target, used) {
   let k = 'X';
   if (/win32/.test(target.id)) k = 'W';
-  const p = /^pyodide-cpython3\.(\d+)-(\w+)$/.exec(target.id);
-  if (p) k = `P${p[1]}${{ bridge: '', copy: 'c', builtin: 'a' }[p[2]] ?? p[2][0]}`;
+  else if (target.runtime) k = target.runtime === 'bun' ? 'B' : 'D';
+  // B13 / D13: the same on Bun / Deno
+  const p = /^pyodide-cpython3\.(\d+)-([a-z]+)(?:-(bun|deno))?$/.exec(target.id);
+  if (p) k = `${p[3] ? (p[3] === 'bun' ? 'B' : 'D') : 'P'}${p[1]}${{ bridge: '', copy: 'c', builtin: 'a' }[p[2]] ?? p[2][0]}`;
   let key = k;
   for (let i = 2; used.has(key); i++) key = `${k}${i}`;
   used.add(key);
@@ -228,18 +263,16 @@ function render(report, md) {
     // (a file outlives the run: every column gets its date, and says when it was not run with the others)
     const mdWhen = (c) => `${stamp(c.time)}${c.now ? '' : ' (not run now)'}`;
     for (const c of cols) out.push(`| ${c.key} | ${c.target.title} | ${c.totals.pass} | ${c.totals.fail} | ${c.totals.skip} | ${c.totals.total} | ${mdWhen(c)} |`);
-    const x = report.extraTotals;
-    out.push(`| + | pymmap's own tests (not upstream), ${SELF.title} | ${x.pass} | ${x.fail} | ${x.skip} | ${x.total} | ${mdWhen({ time: report.jestTime, now: report.ranNow })} |`);
+    for (const m of report.more) out.push(`| ${m.key} | ${m.title} | ${m.totals.pass} | ${m.totals.fail} | ${m.totals.skip} | ${m.totals.total} | ${mdWhen(m)} |`);
   } else {
     out.push(`test_mmap conformance: ${report.generated.slice(0, 16).replace('T', ' ')}, Node ${report.node}, ${report.platform}`);
     out.push('');
-    const own = "pymmap's own tests (not upstream tests)";
-    const whenW = Math.max(4, ...cols.map((c) => when(c).length));
-    const titleW = Math.min(Math.max(own.length, ...cols.map((c) => shortTitle(c.target.title).length)) + 2, WIDTH - 5 - 19 - 2 - whenW);
+    const whenW = Math.max(4, ...cols.map((c) => when(c).length), ...report.more.map((m) => when(m).length));
+    const titleW = Math.min(Math.max(...report.more.map((m) => m.short.length), ...cols.map((c) => shortTitle(c.target.title).length)) + 2, WIDTH - 5 - 19 - 2 - whenW);
     const line = (key, title, t, w) => `${pad(key, 5)}${pad(cut(title, titleW - 1), titleW)}${lpad(t.pass, 5)}${lpad(t.fail, 5)}${lpad(t.skip, 5)}${lpad(t.total, 4)}  ${w}`;
     out.push(`${pad('key', 5)}${pad('target', titleW)}${lpad('pass', 5)}${lpad('fail', 5)}${lpad('skip', 5)}${lpad('of', 4)}  when`);
     for (const c of cols) out.push(line(c.key, shortTitle(c.target.title), c.totals, when(c)));
-    out.push(line('+', own, report.extraTotals, report.ranNow ? 'now' : stamp(report.jestTime)));
+    for (const m of report.more) out.push(line(m.key, m.short, m.totals, when(m)));
     for (const s of report.notRun) out.push(cut(`     (not run: ${s})`, WIDTH));
   }
 
@@ -247,27 +280,35 @@ function render(report, md) {
   const cells = new Map(report.rows.map((r) => [r, cols.map((c) => notes.cell(r.results[c.id]))]));
   const cellW = Math.max(5, ...[...cells.values()].flat().map((x) => x.length), ...cols.map((c) => c.key.length)) + 1;
   const verW = 6;
-  const nameW = Math.min(Math.max(...report.rows.map((r) => r.name.length)) + 1, WIDTH - verW - cellW * cols.length);
-  for (const suite of report.suites) {
-    const rows = report.rows.filter((r) => r.suite === suite);
-    out.push('');
-    if (md) {
-      out.push(`## ${suite}`, '');
-      out.push(`| test | versions | ${cols.map((c) => c.key).join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`);
-      for (const r of rows) out.push(`| ${r.name} | ${versionsText(r.versions)} | ${cells.get(r).join(' | ')} |`);
-    } else {
-      out.push(`${pad(suite, nameW)}${pad('vers', verW)}${cols.map((c) => pad(c.key, cellW)).join('')}`.trimEnd());
-      for (const r of rows) {
-        out.push(`${pad(cut(r.name, nameW - 1), nameW)}${pad(versionsText(r.versions), verW)}${cells.get(r).map((x) => pad(x, cellW)).join('')}`.trimEnd());
+  // (text: as many columns per table as fit in WIDTH beside the full test names; more go to
+  // another table of the same rows)
+  const fullNameW = Math.max(...report.rows.map((r) => r.name.length)) + 1;
+  const perTable = md ? cols.length : Math.max(1, Math.floor((WIDTH - verW - Math.min(fullNameW, 36)) / cellW));
+  const chunks = [];
+  for (let i = 0; i < cols.length; i += perTable) chunks.push(cols.map((c, j) => j).slice(i, i + perTable));
+  for (const chunk of chunks) {
+    const nameW = Math.min(fullNameW, WIDTH - verW - cellW * chunk.length);
+    for (const suite of report.suites) {
+      const rows = report.rows.filter((r) => r.suite === suite);
+      out.push('');
+      if (md) {
+        out.push(`## ${suite}`, '');
+        out.push(`| test | versions | ${cols.map((c) => c.key).join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`);
+        for (const r of rows) out.push(`| ${r.name} | ${versionsText(r.versions)} | ${cells.get(r).join(' | ')} |`);
+      } else {
+        out.push(`${pad(suite, nameW)}${pad('vers', verW)}${chunk.map((j) => pad(cols[j].key, cellW)).join('')}`.trimEnd());
+        for (const r of rows) {
+          out.push(`${pad(cut(r.name, nameW - 1), nameW)}${pad(versionsText(r.versions), verW)}${chunk.map((j) => pad(cells.get(r)[j], cellW)).join('')}`.trimEnd());
+        }
       }
     }
   }
-  const extraFails = report.extra.filter((e) => e.result.status !== 'pass');
+  const extraFails = report.extra.filter((e) => e.result.status !== 'pass' && !(e.result.status === 'skip' && e.runtime));
   if (extraFails.length) {
     out.push('');
     out.push(md ? "## pymmap's own tests that did not pass" : "pymmap's own tests that did not pass:");
     if (md) out.push('');
-    for (const e of extraFails) out.push(`${md ? '- ' : '  '}${e.file} ${e.suite ? `${e.suite} > ` : ''}${e.name}: ${notes.cell(e.result)}`);
+    for (const e of extraFails) out.push(`${md ? '- ' : '  '}${e.runtime ? `[${e.runtime}] ` : ''}${e.file} ${e.suite ? `${e.suite} > ` : ''}${e.name}: ${notes.cell(e.result)}`);
   }
   out.push('');
   out.push(md ? '## Notes' : 'notes:');
@@ -287,6 +328,7 @@ function render(report, md) {
   for (const [reason, letter] of notes.skips) out.push(...wrap(`${letter.padEnd(2)}:`, reason));
   for (const n of report.notes) out.push(...wrap('* ', n));
   for (const c of cols) out.push(...wrap(`${c.key.padEnd(4)} =`, `${c.target.title}${c.now ? '' : ` (results of ${stamp(c.time)}, not run now)`}`));
+  for (const m of report.more) if (m.title !== m.short) out.push(...wrap(`${m.key.padEnd(4)} =`, m.title));
   out.push('');
   return out.join('\n');
 }
@@ -296,7 +338,8 @@ function render(report, md) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.help) {
-    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 37).join('\n'));
+    const lines = fs.readFileSync(__filename, 'utf8').split('\n');
+    console.log(lines.slice(1, lines.indexOf(' */') + 1).join('\n'));
     return 0;
   }
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
@@ -311,20 +354,53 @@ async function main() {
   if (opts.run) {
     let windowsSkip = opts.noWindows ? '--no-windows'
       : heavy.optedOut('windows') ? 'left out by PYMMAP_HEAVY=0' : heavy.windowsNotPossible();
-    const total = 1 + (opts.noPyodide ? 0 : 1) + (windowsSkip ? 0 : 1);
+    // Bun and Deno: their binaries come with npm ci (devDependencies); a missing one is a step
+    // not run, with its reason (a failure with CI=true, as for the tests)
+    const rts = [];
+    for (const R of RUNTIMES) {
+      const rt = runtimes.runtime(R.id);
+      for (const f of [R.ported, R.crash, R.pyodide]) fs.rmSync(f, { force: true });
+      if ((R.id === 'bun' && opts.noBun) || (R.id === 'deno' && opts.noDeno)) notRun.push(`${rt.name} (--no-${R.id})`);
+      else if (rt.skip) {
+        notRun.push(`${rt.name}: ${rt.skip}`);
+        if (rt.kind === 'prerequisite' && require('./lib/skips').onCI()) failedSteps++;
+      } else rts.push({ ...R, rt });
+    }
+    const total = 2 + (opts.noPyodide ? 0 : 1) + (windowsSkip ? 0 : 1) + rts.length * (opts.noPyodide ? 2 : 3);
     let n = 0;
-    for (const f of [JEST_JSON, SKIPS]) fs.rmSync(f, { force: true });
+    for (const f of [JEST_JSON, SKIPS, NODE_CRASH]) fs.rmSync(f, { force: true });
     fs.writeFileSync(SKIPS, '');
     const j = await step(++n, total, `pymmap on Node ${process.version} (${PLATFORM}): the ported suite and pymmap's own tests (jest)`,
       process.execPath, ['--expose-gc', jestBin(), '--config', path.join(CONF, 'jest.config.js'), '--runInBand', '--json',
         `--outputFile=${JEST_JSON}`, ...jestPaths, ...opts.jestArgs], { PYMMAP_CONFORMANCE_SKIPS: SKIPS });
     void j;
+    const crashStep = async (rt, out) => {
+      const r = await step(++n, total, `${rt.label}: the crash matrix (native/test/crash.test.ts, one child process per case)`,
+        process.execPath, [jestBin(), '--runInBand', '--json', `--outputFile=${out}`, path.join('native', 'test', 'crash.test.ts')],
+        { PYMMAP_RUNTIME: rt.id, PYMMAP_CONFORMANCE_SKIPS: '' });
+      if (r.status !== 0) failedSteps++;
+      ranNow.add(out);
+    };
+    await crashStep(runtimes.runtime('node'), NODE_CRASH);
+    for (const R of rts) {
+      const r = await step(++n, total, `${R.rt.label}: the ported suite and pymmap's own tests (conformance/runtimes/run.js)`,
+        process.execPath, [path.join(CONF, 'runtimes', 'run.js'), '--runtime', R.id, '--out', R.ported]);
+      if (r.status !== 0) failedSteps++;
+      ranNow.add(R.ported);
+      await crashStep(R.rt, R.crash);
+    }
     if (!opts.noPyodide) {
       fs.rmSync(PYODIDE_JSON, { force: true });
       const r = await step(++n, total, "Pyodide: CPython's own test_mmap.py with pymmap's bridge and the built-in (anchor)",
         process.execPath, [path.join(CONF, 'pyodide', 'run.js'), '--quiet', '--out', PYODIDE_JSON]);
       if (r.status !== 0) failedSteps++;
       ranNow.add(PYODIDE_JSON);
+      for (const R of rts) {
+        const q = await step(++n, total, `${R.rt.label}: CPython's own test_mmap.py in Pyodide with pymmap's bridge`,
+          process.execPath, [path.join(CONF, 'pyodide', 'run.js'), '--runtime', R.id, '--modes', 'bridge', '--quiet', '--out', R.pyodide]);
+        if (q.status !== 0) failedSteps++;
+        ranNow.add(R.pyodide);
+      }
     } else notRun.push('Pyodide (--no-pyodide)');
     if (!windowsSkip) {
       windowsSkip = heavy.ensureWindows(); // installs the toolchain on first use, with progress
@@ -357,7 +433,7 @@ async function main() {
   // ---- the other columns: run now, or (--with-previous, --no-run) dated
   const used = new Set(['N']);
   const files = [];
-  for (const f of [WINDOWS_JSON, PYODIDE_JSON]) {
+  for (const f of [...RUNTIMES.map((R) => R.ported), WINDOWS_JSON, PYODIDE_JSON, ...RUNTIMES.map((R) => R.pyodide)]) {
     if (!fs.existsSync(f)) continue;
     if (ranNow.has(f) || opts.withPrevious || !opts.run) files.push({ f, now: ranNow.has(f) });
   }
@@ -369,7 +445,15 @@ async function main() {
       for (const row of rows) if (results[`${row.suite}.${row.name}`]) row.results[id] = results[`${row.suite}.${row.name}`];
     }
   }
-  for (const c of columns) c.totals = verdict.count((row) => row.results[c.id], c.id === SELF.id ? PLATFORM : null, rows);
+  // display order: this platform, Bun, Deno, Windows; then Pyodide by test file, Node before Bun
+  // and Deno, the anchor last
+  const rank = (c) => {
+    const p = /^([PBD])(\d+)(\w*)$/.exec(c.key);
+    if (!p) return [0, ['N', 'B', 'D', 'W'].indexOf(c.key[0]), 0, 0];
+    return [1, -Number(p[2]), p[3] === 'a' ? 1 : 0, 'PBD'.indexOf(p[1])];
+  };
+  columns.sort((a, b) => { const x = rank(a); const y = rank(b); for (let i = 0; i < 4; i++) if (x[i] !== y[i]) return x[i] - y[i]; return 0; });
+  for (const c of columns) c.totals = verdict.count((row) => row.results[c.id], c.id === SELF.id || c.target.runtime ? PLATFORM : null, rows);
 
   // ---- pymmap's own tests (not upstream): every test of the extra files
   const extra = [];
@@ -387,6 +471,36 @@ async function main() {
   const extraTotals = { pass: 0, fail: 0, skip: 0, total: extra.length };
   for (const x of extra) extraTotals[x.result.status]++;
 
+  // the lines under the targets: pymmap's own tests (+ on Node, +B, +D) and the crash matrix
+  // (xN, xB, xD) on each runtime; results not made now only with --with-previous or --no-run
+  const more = [{ key: '+', short: "pymmap's own tests (not upstream tests)", title: `pymmap's own tests (not upstream), ${SELF.title}`,
+    totals: extraTotals, now: opts.run, time: jr.mtime }];
+  const show = (f) => fs.existsSync(f) && (ranNow.has(f) || opts.withPrevious || !opts.run);
+  let otherFailures = 0;
+  const moreNotes = [];
+  for (const R of RUNTIMES) {
+    if (!show(R.ported)) continue;
+    const d = JSON.parse(fs.readFileSync(R.ported, 'utf8'));
+    const label = d.run && d.run.runtime ? d.run.runtime : R.id;
+    more.push({ key: `+${R.key}`, short: `pymmap's own tests, on ${label}`, title: `pymmap's own tests (not upstream), ${d.target.title}`,
+      totals: d.extraTotals, now: ranNow.has(R.ported), time: Date.parse(d.generated) });
+    for (const x of d.extra) extra.push({ ...x, runtime: label });
+    otherFailures += d.extraTotals.fail;
+    const col = columns.find((c) => c.id === d.target.id);
+    if (col) otherFailures += col.totals.expectedFailures;
+  }
+  const crashFiles = [['N', runtimes.runtime('node'), NODE_CRASH], ...RUNTIMES.map((R) => [R.key, runtimes.runtime(R.id), R.crash])];
+  for (const [key, rt, f] of crashFiles) {
+    if (!show(f)) continue;
+    const t = jestTotals(f);
+    if (!t) continue;
+    more.push({ key: `x${key}`, short: `the crash matrix, on ${rt.label}`, title: `the crash matrix (native/test/crash.test.ts), children on ${rt.label}`,
+      totals: t, now: ranNow.has(f), time: t.time });
+    otherFailures += t.fail;
+    for (const title of t.skipped) moreNotes.push(`x${key} skipped: ${title.replace(' -- skipped: ', ' -- ')}`);
+    for (const title of t.failed) moreNotes.push(`x${key} FAILED: ${title}`);
+  }
+
   const notes = [];
   for (const [v, u] of Object.entries(manifest.upstream || {})) if (u.reconstructed) notes.push(`${v}: ${u.source}`);
   for (const r of rows) {
@@ -394,10 +508,11 @@ async function main() {
     if (!res.expected && res.status !== 'skip') notes.push(`${r.suite}.${r.name} ran on ${PLATFORM} although the manifest lists it for ${r.platforms.join(', ') || 'no platform'} only (${res.status}).`);
   }
   for (const [file, mod] of [...modules].sort()) notes.push(`${file} tests ${mod}`);
+  notes.push(...moreNotes);
 
   const report = {
     generated: new Date().toISOString(), node: process.version, platform: PLATFORM, ranNow: opts.run, jestTime: jr.mtime,
-    columns, suites: [...new Set(rows.map((r) => r.suite))], rows, extra, extraTotals, notes, notRun,
+    columns, suites: [...new Set(rows.map((r) => r.suite))], rows, extra, extraTotals, more, notes, notRun,
   };
   const text = render(report, false);
   const md = render(report, true);
@@ -412,7 +527,7 @@ async function main() {
 
   process.stdout.write(text);
   const c = columns[0].totals;
-  const failed = c.fail + extraTotals.fail;
+  const failed = c.fail + extraTotals.fail + otherFailures;
   console.log(`report: ${rel(path.join(REPORT_DIR, 'REPORT.md'))} (and .json); ` +
     (opts.writeReport ? `wrote ${rel(COMMITTED_MD)}` : `--write-report updates ${rel(COMMITTED_MD)}`));
   if (failedSteps) console.log(`steps that failed: ${failedSteps} (their logs: ${rel(LOGS)}/)`);

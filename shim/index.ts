@@ -1,7 +1,11 @@
 // pymmap: Python's `mmap` module for Node.js, name for name (the newest Python's behaviour;
 // 'pymmap/versions' gives any version from 3.7 on).
-import { defaultVersion } from './gates';
-import { moduleFor, type MmapModule } from './module';
+// (`import x = require()` rather than `import {..} from`: a file with `export =` must not also
+// use ES imports, or Bun's transpiler refuses it: "Cannot use import statement with
+// CommonJS-only features". Type-only imports are erased and allowed.)
+import gates = require('./gates');
+import modules = require('./module');
+import type { MmapModule } from './module';
 import type { mmap as MmapClass } from './mmap';
 import type * as T from './types';
 
@@ -15,7 +19,7 @@ interface PymmapModule extends MmapModule<MmapClass> {
  * Python's `mmap` module (the newest version's): `mmap.mmap`, `mmap.error`, ACCESS_*, PAGESIZE,
  * ALLOCATIONGRANULARITY and the platform's MAP_*, PROT_*, MADV_* and MS_* constants.
  */
-const M = moduleFor(defaultVersion) as PymmapModule;
+const M = modules.moduleFor(gates.defaultVersion) as PymmapModule;
 
 // The module's types, under the names users import them by (`import { mmap, Index } from 'pymmap'`).
 declare namespace M {

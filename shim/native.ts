@@ -133,7 +133,7 @@ export function makeError(tag: string | null, errno: number, code: string, strer
     case 'noview':
       return new NativeViewError(MSG.viewUnavailable('not supported for this mapping'));
     case 'viewtoolarge':
-      return new NativeViewError(MSG.viewUnavailable('Node 20 cannot make an ArrayBuffer over 4 GiB; Node 22+ can'));
+      return new NativeViewError(MSG.viewUnavailable('this runtime cannot make an ArrayBuffer over 4 GiB: Node 20 and Bun cannot, Node 22+ and Deno can'));
     case 'noexternal':
       return new NativeViewError(MSG.viewUnavailable('this runtime forbids external ArrayBuffers'));
     case 'transferred':

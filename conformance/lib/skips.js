@@ -65,7 +65,8 @@ function register(api, reason, kind, name, fn, timeout) {
   return api.skip(skippedTitle(name, d.reason), () => undefined);
 }
 
-const jestTest = () => globalThis.test;
+/** jest's `test`; under `bun test`, bun:test's (Bun gives test files their globals, not globalThis). */
+const jestTest = () => globalThis.test || (typeof Bun !== 'undefined' ? require('bun:test').test : undefined);
 
 /** test(name, fn) unless `missing` names a missing prerequisite (skip; failure with CI=true). */
 function testIf(missing, name, fn, timeout) { return register(jestTest(), missing, 'prerequisite', name, fn, timeout); }

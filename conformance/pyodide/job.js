@@ -79,7 +79,7 @@ async function runTest(py, spec, r) {
 
 /** Another process reading the first n bytes of a file (as latin1). */
 function otherProcessRead(file, n) {
-  const code = 'const [f, n] = process.argv.slice(1); const b = Buffer.alloc(Number(n)); ' +
+  const code = 'const [f, n] = process.argv.slice(-2); const b = Buffer.alloc(Number(n)); ' +
     "const fd = require('fs').openSync(f, 'r'); const k = require('fs').readSync(fd, b, 0, b.length, 0); " +
     "process.stdout.write(b.subarray(0, k).toString('latin1'));";
   return execFileSync(process.execPath, ['-e', code, file, String(n)], { encoding: 'latin1' });

@@ -27,6 +27,8 @@
  *     --out FILE       default conformance/.tmp/pyodide/results.json
  *     -k NAME          only the tests whose id contains NAME
  *     --quiet          no per-test table
+ *     --runtime NAME   run the jobs on bun or deno (conformance/lib/runtimes.js) instead of
+ *                      this Node: the Bun and Deno bridge columns of npm run conformance
  *
  * Needs the build: shim/lib/pyodide.js (`npm run build:ts`) and the addon (`npm run
  * build:native`); python/pymmap_bridge.py is read from the repository.
@@ -44,6 +46,7 @@ const path = require('path');
 const { spawn } = require('child_process');
 const pyenv = require('../lib/pyenv');
 const { PYODIDES, pyodideFor, installedVersion } = require('./versions');
+const runtimes = require('../lib/runtimes');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MANIFEST = path.join(ROOT, 'conformance', 'manifest.json');
@@ -114,13 +117,15 @@ function staleBuildWarning() {
 
 // ------------------------------------------------------------------ jobs
 
-function runJob(spec, timeoutMs) {
+/** rt: the runtime the job runs on (conformance/lib/runtimes.js runtime()); default this Node. */
+function runJob(spec, timeoutMs, rt = runtimes.runtime('node')) {
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pymmap-pyodide-job-'));
   const out = path.join(tmpDir, 'result.json');
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, [JOB, JSON.stringify({ ...spec, out })], {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+    const [bin, argv] = runtimes.command(rt, JOB, [JSON.stringify({ ...spec, out })], []);
+    const child = spawn(bin, argv, {
+      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: runtimes.env(rt),
     });
     let log = '';
     child.stdout.on('data', (d) => { log += d; });
@@ -141,13 +146,13 @@ function runJob(spec, timeoutMs) {
   });
 }
 
-async function runPool(specs, jobs, timeoutMs, onDone) {
+async function runPool(specs, jobs, timeoutMs, onDone, rt) {
   const results = new Array(specs.length);
   let next = 0;
   async function worker() {
     while (next < specs.length) {
       const i = next++;
-      results[i] = await runJob(specs[i], timeoutMs);
+      results[i] = await runJob(specs[i], timeoutMs, rt);
       if (onDone) onDone(results[i]);
     }
   }
@@ -178,11 +183,13 @@ function cell(rec, mode, run) {
   }
 }
 
-function targetFor(run, mode) {
+function targetFor(run, mode, rt) {
+  const on = rt && rt.id !== 'node';
   return {
-    id: `pyodide${run.p.key}-cpython${run.file.version}-${mode}`,
-    title: `Pyodide ${run.version} (Python ${run.p.python}): CPython ${run.file.cpython} test file, ${MODE_TITLE[mode]}`,
+    id: `pyodide${run.p.key}-cpython${run.file.version}-${mode}${on ? `-${rt.id}` : ''}`,
+    title: `Pyodide ${run.version} (Python ${run.p.python}): CPython ${run.file.cpython} test file, ${MODE_TITLE[mode]}${on ? `, on ${rt.label}` : ''}`,
     platform: 'emscripten',
+    ...(on ? { runtime: rt.id } : {}),
   };
 }
 
@@ -190,9 +197,11 @@ function targetFor(run, mode) {
  * Runs everything; returns the summary (also written to opts.out).
  * opts: {modes, pyodides (keys), pairs, checks (true, false or a list of "key:mode"), zeroCopy
  * (run the zero-copy probe with the bridge: default true), jobs, out (null: not written), only,
- * timeoutMs, log}
+ * timeoutMs, log, runtime ('bun', 'deno'; default this Node)}
  */
 async function runAll(opts = {}) {
+  const rt = runtimes.runtime(opts.runtime || 'node');
+  if (rt.skip) throw new Error(`${rt.name} cannot run here: ${rt.skip}`);
   const modes = opts.modes || ['bridge', 'builtin'];
   const log = opts.log || (() => {});
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
@@ -222,7 +231,7 @@ async function runAll(opts = {}) {
     log(`  Pyodide ${spec.pyodide.replace(/^pyodide-?/, '') || PYODIDES.find((p) => p.pkg === 'pyodide').key} ${what} [${spec.mode}]: ` +
       `${result.ok ? 'done' : 'FAILED TO RUN'} in ${result.seconds} s` +
       (result.ok && result.loadMs != null ? ` (Pyodide load ${result.loadMs} ms, installMmap ${result.installMs} ms)` : ''));
-  });
+  }, rt);
 
   const targets = [];
   const rows = manifest.tests.map((e) => ({ suite: e.suite, name: e.name, results: {} }));
@@ -254,7 +263,7 @@ async function runAll(opts = {}) {
       continue;
     }
     const f = run.file;
-    const target = targetFor(run, spec.mode);
+    const target = targetFor(run, spec.mode, rt);
     const col = {
       target, pyodide: run.p.key, pyodideVersion: run.version, python: run.p.python,
       file: f, mode: spec.mode, ok: r.ok, error: r.error || null, zeroCopy: r.zeroCopy,
@@ -285,6 +294,7 @@ async function runAll(opts = {}) {
     generated: new Date().toISOString(),
     pyodides: runs.map((run) => ({ key: run.p.key, version: run.version, python: run.p.python, file: run.file ? run.file.path : null })),
     node: process.version,
+    runtime: rt.label,
     seconds: Math.round((Date.now() - t0) / 100) / 10,
     modes,
     files: runs.filter((run) => run.file).map((run) => ({ pyodide: run.p.key, version: run.file.version, cpython: run.file.cpython, path: run.file.path })),
@@ -320,7 +330,7 @@ function renderSummary(s, { table = true } = {}) {
     if (c.status === 'skip') return `skip: ${c.detail}`;
     return `FAIL: ${c.detail}`;
   };
-  out.push(`Pyodide (node ${s.node}): CPython's test_mmap.py with pymmap's bridge and the built-in mmap`);
+  out.push(`Pyodide (${s.runtime && !s.runtime.startsWith('Node') ? s.runtime : `node ${s.node}`}): CPython's test_mmap.py with pymmap's bridge and the built-in mmap`);
   for (const p of s.pyodides) out.push(`  Pyodide ${p.version} (Python ${p.python}): ${p.file || 'no test file'}`);
   for (const m of s.missing) out.push(`  SKIPPED: ${m}`);
   if (table && s.columns.length) {
@@ -376,6 +386,7 @@ function parseArgs(argv) {
     else if (a === '--out') o.out = path.resolve(argv[++i]);
     else if (a === '-k') o.only = argv[++i];
     else if (a === '--quiet') o.quiet = true;
+    else if (a === '--runtime') o.runtime = argv[++i];
     else if (a === '-h' || a === '--help') o.help = true;
     else throw new Error(`unknown option ${a}`);
   }
@@ -388,7 +399,7 @@ async function main() {
   let o;
   try { o = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`pyodide/run.js: ${e.message}`); return 2; }
   if (o.help) {
-    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 37).join('\n'));
+    console.log(fs.readFileSync(__filename, 'utf8').split('\n').slice(1, 39).join('\n'));
     return 0;
   }
   const why = preflight();

@@ -27,7 +27,7 @@ const M = require(process.env.PYMMAP_LIB);
 const { slice } = require(process.env.PYMMAP_BUILTINS_LIB);
 const fs = require('fs');
 const readline = require('readline');
-const [file, mode] = process.argv.slice(1);
+const [file, mode] = process.argv.slice(-2); // (Deno's argv[1] is its own eval file name)
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 let m;
 try {

@@ -741,7 +741,9 @@ let gcFn: (() => void) | null = null;
 export function gc_collect(): void {
   if (!gcFn) {
     const g = (globalThis as any).gc;
+    const bun = (globalThis as any).Bun;
     if (typeof g === 'function') gcFn = g;
+    else if (bun && typeof bun.gc === 'function') gcFn = () => bun.gc(true); // Bun: no --expose-gc
     else {
       const v8 = require('v8');
       const vm = require('vm');

@@ -1213,7 +1213,7 @@ TestCase('MmapTests', {
         const fs = require('fs');
         const PAGESIZE = mmap.PAGESIZE;
         const PAGE_NOACCESS = 0x01;
-        const fd = fs.openSync(process.argv[1], 'w+');
+        const fd = fs.openSync(process.argv[process.argv.length - 1], 'w+');
         fs.writeSync(fd, Buffer.alloc(PAGESIZE, 'A'));
         const m = new mmap.mmap(fd, PAGESIZE);
         m._protect(PAGE_NOACCESS, 0, PAGESIZE);

@@ -61,37 +61,10 @@ function parseArgs(argv) {
 
 // ---------------------------------------------------------------- 1. compile
 
+// conformance/lib/compile.js (shared with the Bun and Deno columns), plus pymmap's own
+// Windows-only tests (conformance/windows/*.wine.ts: not jest files)
 function compileTree() {
-  const swc = require('@swc/core');
-  fs.rmSync(OUTROOT, { recursive: true, force: true });
-  const compile = (src, dst) => {
-    const { code } = swc.transformFileSync(src, {
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      module: { type: 'commonjs' },
-      sourceMaps: false,
-    });
-    fs.mkdirSync(path.dirname(dst), { recursive: true });
-    fs.writeFileSync(dst, code);
-  };
-  for (const f of fs.readdirSync(path.join(ROOT, 'shim'))) {
-    if (!f.endsWith('.ts') || f.endsWith('.d.ts')) continue;
-    const js = f.replace(/\.ts$/, '.js');
-    compile(path.join(ROOT, 'shim', f), path.join(OUTROOT, 'shim', js));
-    compile(path.join(ROOT, 'shim', f), path.join(OUTROOT, 'shim', 'lib', js));
-  }
-  const tdir = path.join(ROOT, 'conformance', 'test_mmap');
-  for (const f of fs.readdirSync(tdir)) {
-    if (f.endsWith('.ts')) compile(path.join(tdir, f), path.join(OUTROOT, 'conformance', 'test_mmap', f.replace(/\.ts$/, '.js')));
-  }
-  // pymmap's own Windows-only tests (conformance/windows/*.wine.ts: not jest files)
-  for (const f of fs.readdirSync(__dirname)) {
-    if (f.endsWith('.wine.ts')) compile(path.join(__dirname, f), path.join(OUTROOT, 'conformance', 'windows', f.replace(/\.ts$/, '.js')));
-  }
-  fs.copyFileSync(path.join(__dirname, 'harness.js'), path.join(OUTROOT, 'harness.js'));
-  // support.ts records skips through conformance/lib/skips.js
-  const lib = path.join(ROOT, 'conformance', 'lib');
-  fs.mkdirSync(path.join(OUTROOT, 'conformance', 'lib'), { recursive: true });
-  for (const f of fs.readdirSync(lib)) if (f.endsWith('.js')) fs.copyFileSync(path.join(lib, f), path.join(OUTROOT, 'conformance', 'lib', f));
+  require('../lib/compile').compileTree(OUTROOT, [[__dirname, '.wine.ts']]);
 }
 
 // ---------------------------------------------------------------- 2. run under wine

@@ -28,7 +28,10 @@
 #include <node_api.h>
 
 #include <atomic>
+#include <mutex>
+#include <thread>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -44,9 +47,16 @@ namespace {
 // Whether an environment is gone: set by its cleanup hook and instance finalizer, read by
 // finalizers that may run after it (Deno runs them after the isolate is disposed, when any
 // Node-API call is fatal). Shared by the environment and everything that outlives it.
+// Also the environment's thread, and the views finalized on another thread, which that thread
+// finishes (see view_finalize).
 struct EnvFlag {
   std::atomic<bool> dead{false};
   std::atomic<int> refs{1};
+  std::thread::id thread = std::this_thread::get_id();  // made by the environment's thread
+  std::mutex mu;
+  std::vector<void*> deferred;  // ViewHold*, finalized on another thread
+  std::atomic<bool> has_deferred{false};
+  napi_threadsafe_function wake = nullptr;  // (under mu) runs drain_deferred on the environment's thread
 };
 EnvFlag* envflag_ref(EnvFlag* f) {
   f->refs.fetch_add(1);
@@ -133,7 +143,10 @@ struct Addon {
   napi_env env = nullptr;
   EnvFlag* envflag = new EnvFlag();
   std::vector<Ctx*> ctxs;
-  int node_major = 0;
+  // External Buffers over 4 GiB: what this runtime did when asked (see big_view_possible):
+  // lengths up to big_ok were made, lengths from big_refused on were refused.
+  size_t big_ok = 0x100000000ULL;
+  size_t big_refused = SIZE_MAX;
 };
 
 constexpr int kSlotBits = 22;  // id = generation * 2^22 + slot (a double: exact below 2^53)
@@ -363,6 +376,7 @@ inline bool too_few(size_t argc, size_t n) { return argc < n; }
   Args A;                              \
   napi_get_cb_info(env, info, &A.argc, A.argv, nullptr, (void**)&A.ctx); \
   Ctx* ctx = A.ctx;                    \
+  if (ctx) drain_deferred(env, ctx->envflag, false); \
   if (too_few(A.argc, (n))) {          \
     napi_throw_type_error(env, nullptr, "pymmap native: missing arguments"); \
     return nullptr;                    \
@@ -397,10 +411,9 @@ bool js_can_run(napi_env env) {
 // not move: we detached it ourselves, markExit saw it in place when JS could last move it, or it
 // was never handed out of the shim (view(id) without `exported`: only the shim's own hot paths
 // hold it). Otherwise it stays mapped, and guarded, for the rest of the process.
-void view_finalize(napi_env env, void*, void* hint) {
-  ViewHold* vh = (ViewHold*)hint;
+void finalize_view_now(napi_env env, ViewHold* vh, bool surely_teardown) {
   vh->finalized = true;
-  bool teardown = vh->envflag->dead.load() || !js_can_run(env);
+  bool teardown = surely_teardown || vh->envflag->dead.load() || !js_can_run(env);
   if (!vh->detached_by_us && teardown && (vh->transferred || (vh->exported && !vh->checked))) {
     vh->transferred = true;  // the region keeps this reference: never unmapped
   } else {
@@ -411,6 +424,52 @@ void view_finalize(napi_env env, void*, void* hint) {
     envflag_unref(vh->envflag);
     delete vh;
   }
+}
+
+void view_finalize(napi_env env, void*, void* hint) {
+  ViewHold* vh = (ViewHold*)hint;
+  EnvFlag* f = vh->envflag;
+  if (std::this_thread::get_id() != f->thread && !f->dead.load()) {
+    // Deno calls this on a V8 background thread when it frees the backing store of a buffer
+    // that was transferred (Node posts it to the environment's thread, as Node-API promises).
+    // No Node-API call can be made there (V8 dies: "Cannot create a handle without a
+    // HandleScope") and the entry is the environment thread's: that thread finishes it at its
+    // next call into the addon (drain_deferred), or at teardown.
+    std::lock_guard<std::mutex> lock(f->mu);
+    f->deferred.push_back(vh);
+    f->has_deferred.store(true, std::memory_order_release);
+    if (f->wake) napi_call_threadsafe_function(f->wake, nullptr, napi_tsfn_nonblocking);
+    return;
+  }
+  finalize_view_now(env, vh, false);
+}
+
+// Finishes, on the environment's thread, the views finalized on another thread.
+void drain_deferred(napi_env env, EnvFlag* f, bool teardown) {
+  if (!f || !f->has_deferred.load(std::memory_order_acquire)) return;
+  std::vector<void*> list;
+  {
+    std::lock_guard<std::mutex> lock(f->mu);
+    list.swap(f->deferred);
+    f->has_deferred.store(false, std::memory_order_relaxed);
+  }
+  for (void* p : list) finalize_view_now(env, (ViewHold*)p, teardown);
+}
+
+// The environment's thread, woken by view_finalize from another thread.
+void wake_call(napi_env env, napi_value, void* context, void*) {
+  if (env) drain_deferred(env, (EnvFlag*)context, false);
+}
+
+// No more wake-ups: the environment is going away (its views are finished by drain_deferred).
+void stop_wake(EnvFlag* f) {
+  napi_threadsafe_function w = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(f->mu);
+    w = f->wake;
+    f->wake = nullptr;
+  }
+  if (w) napi_release_threadsafe_function(w, napi_tsfn_abort);
 }
 
 // Lets go of the entry's view before close (for_close) or resize. The memory is unmapped now
@@ -436,8 +495,10 @@ bool release_view(napi_env env, Entry* e, bool for_close, bool js) {
       }
     } else {
       // Cannot look (finalizer, teardown): a view never handed out of the shim cannot have
-      // moved; one that was may still be used in another thread.
-      moved = vh->exported;
+      // moved; one that was may still be used in another thread, unless markExit saw it in
+      // place when JS could last move it (Deno tears a worker down before its views'
+      // finalizers run: without this, every export a worker held at its end stayed mapped).
+      moved = vh->exported && !vh->checked;
     }
   }
   if (moved && !vh->released) {
@@ -876,6 +937,30 @@ napi_value ReadlineToPool(napi_env env, napi_callback_info info) {
   return num(env, (double)n);
 }
 
+void probe_finalize(napi_env, void*, void*) {}
+
+// Whether this runtime makes an external Buffer of `len` bytes (over 4 GiB): asked once per
+// length class, by making one over `mem` (the mapping, never touched) with a finalizer that does
+// nothing, and remembered. Not decided from the reported Node version: Node 20 (V8 11) refuses,
+// Node 22+ and Deno make them, and Bun reports Node 26 but refuses ("Cannot create a Buffer
+// larger than 0x100000000 bytes"). A refused create may run its finalizer, which is why the
+// real view (whose finalizer frees the region) is never the one that finds out.
+bool big_view_possible(napi_env env, Addon* a, uint8_t* mem, size_t len) {
+  if (len <= a->big_ok) return true;
+  if (len >= a->big_refused) return false;
+  napi_value buf;
+  napi_status st = napi_create_external_buffer(env, len, mem, probe_finalize, nullptr, &buf);
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value ex;
+    napi_get_and_clear_last_exception(env, &ex);
+  }
+  if (st == napi_ok) a->big_ok = len;  // (the probe is unreachable: collected, and its finalizer does nothing)
+  else a->big_refused = len;
+  return st == napi_ok;
+}
+
 // view(id[, exported]) -> ArrayBuffer over the mapping (writable maps) or over a private
 // shadow mapping of the same pages (maps that are not writable: stores never reach the file nor
 // fault). Created once per mapping; detached on close and resize. `exported`: the caller hands
@@ -896,7 +981,7 @@ napi_value View(napi_env env, napi_callback_info info) {
   }
   Addon* addon = ctx->addon;
   if (!addon || !e->m.addr || e->m.length == 0) return throw_tag(env, ctx, "noview");
-  if (addon->node_major < 22 && e->m.length > 0x100000000ULL) return throw_tag(env, ctx, "viewtoolarge");
+  if (!big_view_possible(env, addon, e->m.addr, (size_t)e->m.length)) return throw_tag(env, ctx, "viewtoolarge");
   bool readable = (e->m.prot & 1 /*PROT_READ*/) || e->m.writable;  // (Windows: prot 1 or 3)
   if (!readable) return throw_tag(env, ctx, "noview");
   uint8_t* mem = e->m.addr;
@@ -1181,9 +1266,12 @@ napi_value Open(napi_env env, napi_callback_info info) {
 }
 
 // Environment teardown: every context releases what it maps. Node has run the view finalizers
-// by now (before any cleanup hook); a view not finalized is treated as gone elsewhere.
+// by now (before any cleanup hook); Deno has not. A view not finalized is treated as gone
+// elsewhere unless markExit saw it in place (release_view).
 void cleanup(void* arg) {
   Addon* a = (Addon*)arg;
+  stop_wake(a->envflag);
+  drain_deferred(a->env, a->envflag, true);
   for (Ctx* ctx : a->ctxs) release_ctx(a->env, ctx, false);
   a->envflag->dead.store(true);
 }
@@ -1191,6 +1279,8 @@ void cleanup(void* arg) {
 void addon_finalize(napi_env env, void* data, void*) {
   Addon* a = (Addon*)data;
   bool dead = a->envflag->dead.exchange(true);
+  if (!dead) stop_wake(a->envflag);
+  drain_deferred(env, a->envflag, true);
   for (Ctx* ctx : a->ctxs) {
     release_ctx(dead ? nullptr : env, ctx, false);  // if teardown skipped the cleanup hook
     ctx->addon = nullptr;
@@ -1205,9 +1295,19 @@ napi_value InitModule(napi_env env, napi_value exports) {
   os_install_guard();
   Addon* a = new Addon();
   a->env = env;
-  const napi_node_version* ver = nullptr;
-  if (napi_get_node_version(env, &ver) == napi_ok && ver) a->node_major = (int)ver->major;
   napi_set_instance_data(env, a, addon_finalize, nullptr);
+  {
+    // (a wake-up for views finalized on another thread: Deno; unref'd, it keeps nothing alive)
+    napi_value name;
+    napi_create_string_utf8(env, "pymmap view finalizer", NAPI_AUTO_LENGTH, &name);
+    napi_threadsafe_function w = nullptr;
+    if (napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, a->envflag, wake_call, &w) ==
+        napi_ok) {
+      napi_unref_threadsafe_function(env, w);
+      std::lock_guard<std::mutex> lock(a->envflag->mu);
+      a->envflag->wake = w;
+    }
+  }
   napi_add_env_cleanup_hook(env, cleanup, a);
   napi_value fn;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, Open, a, &fn);

@@ -34,13 +34,24 @@ export interface ChildResult {
   ms: number;
 }
 
-/** Runs `node [flags] script args` and parses its RESULT lines. */
-export function runNode(script: string, args: string[] = [], opts: { node?: string; flags?: string[]; env?: NodeJS.ProcessEnv; timeout?: number; cwd?: string } = {}): ChildResult {
+const runtimes = require('../../conformance/lib/runtimes');
+
+/** A runtime to run a child on (conformance/lib/runtimes.js runtime()). */
+export interface Runtime { id: 'node' | 'bun' | 'deno'; name: string; bin: string; version: string; label: string; skip: string | null; kind: 'platform' | 'prerequisite' | null }
+
+/**
+ * Runs `node [flags] script args` and parses its RESULT lines. With `runtime` (Bun or Deno) the
+ * script runs on that runtime instead, with garbage collection at hand (`flags`, Node's, are
+ * then not passed).
+ */
+export function runNode(script: string, args: string[] = [], opts: { node?: string; flags?: string[]; env?: NodeJS.ProcessEnv; timeout?: number; cwd?: string; runtime?: Runtime } = {}): ChildResult {
   const t0 = Date.now();
-  const r: SpawnSyncReturns<string> = spawnSync(opts.node ?? process.execPath, [...(opts.flags ?? []), script, ...args], {
+  const [bin, argv] = opts.runtime && opts.runtime.id !== 'node' ? runtimes.command(opts.runtime, script, args)
+    : [opts.node ?? process.execPath, [...(opts.flags ?? []), script, ...args]];
+  const r: SpawnSyncReturns<string> = spawnSync(bin, argv, {
     encoding: 'utf8',
     timeout: opts.timeout ?? 30000,
-    env: { ...(opts.env ?? process.env), NODE_OPTIONS: '', PYMMAP_TEST_TMP: tmpDir('child') },
+    env: { ...runtimes.env(opts.runtime ?? { id: 'node' }, opts.env ?? process.env), NODE_OPTIONS: '', PYMMAP_TEST_TMP: tmpDir('child') },
     cwd: opts.cwd ?? ROOT,
   });
   const results = (r.stdout ?? '')
