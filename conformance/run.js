@@ -161,12 +161,13 @@ function importTarget(file) {
   throw new Error(`${file}: not a target result file`);
 }
 
-/** A short column key: W for Windows, P13 / P13c / P13a for the Pyodide file 3.13 (bridge / copy / anchor). */
+/** A short column key: W for Windows, P29 / P29c / P29a for Pyodide 0.29 (bridge / copy /
+ *  anchor), P314 for Pyodide 314. */
 function keyFor(target, used) {
   let k = 'X';
   if (/win32/.test(target.id)) k = 'W';
-  const p = /^pyodide-cpython3\.(\d+)-(\w+)$/.exec(target.id);
-  if (p) k = `P${p[1]}${{ bridge: '', copy: 'c', builtin: 'a' }[p[2]] ?? p[2][0]}`;
+  const p = /^pyodide([\d.]+)-cpython3\.(\d+)-(\w+)$/.exec(target.id);
+  if (p) k = `P${p[1].replace(/^0\./, '')}${{ bridge: '', copy: 'c', builtin: 'a' }[p[3]] ?? p[3][0]}`;
   let key = k;
   for (let i = 2; used.has(key); i++) key = `${k}${i}`;
   used.add(key);
@@ -204,7 +205,7 @@ function makeNotes() {
 
 /** A target's title for the summary line (the notes give it whole). */
 function shortTitle(t) {
-  return t.replace(/^Pyodide [\d.]+: /, 'Pyodide: ').replace(' test file', '').replace("Pyodide's built-in mmap", 'built-in mmap');
+  return t.replace(/^(Pyodide [\w.-]+) \(Python [\d.]+\): /, '$1: ').replace(' test file', '').replace("Pyodide's built-in mmap", 'built-in mmap');
 }
 
 function versionsText(vs) {
@@ -247,18 +248,25 @@ function render(report, md) {
   const cells = new Map(report.rows.map((r) => [r, cols.map((c) => notes.cell(r.results[c.id]))]));
   const cellW = Math.max(5, ...[...cells.values()].flat().map((x) => x.length), ...cols.map((c) => c.key.length)) + 1;
   const verW = 6;
-  const nameW = Math.min(Math.max(...report.rows.map((r) => r.name.length)) + 1, WIDTH - verW - cellW * cols.length);
-  for (const suite of report.suites) {
-    const rows = report.rows.filter((r) => r.suite === suite);
-    out.push('');
-    if (md) {
-      out.push(`## ${suite}`, '');
-      out.push(`| test | versions | ${cols.map((c) => c.key).join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`);
-      for (const r of rows) out.push(`| ${r.name} | ${versionsText(r.versions)} | ${cells.get(r).join(' | ')} |`);
-    } else {
-      out.push(`${pad(suite, nameW)}${pad('vers', verW)}${cols.map((c) => pad(c.key, cellW)).join('')}`.trimEnd());
-      for (const r of rows) {
-        out.push(`${pad(cut(r.name, nameW - 1), nameW)}${pad(versionsText(r.versions), verW)}${cells.get(r).map((x) => pad(x, cellW)).join('')}`.trimEnd());
+  // In the terminal, as many columns per table as leave the test names 28 characters; the
+  // others go to further tables (the Pyodide versions make more columns than 100 characters hold).
+  const perTable = md ? cols.length : Math.max(1, Math.floor((WIDTH - verW - 28) / cellW));
+  for (let from = 0; from < Math.max(cols.length, 1); from += perTable) {
+    const part = cols.slice(from, from + perTable);
+    const idx = part.map((_, i) => from + i);
+    const nameW = Math.min(Math.max(...report.rows.map((r) => r.name.length)) + 1, WIDTH - verW - cellW * part.length);
+    for (const suite of report.suites) {
+      const rows = report.rows.filter((r) => r.suite === suite);
+      out.push('');
+      if (md) {
+        out.push(`## ${suite}`, '');
+        out.push(`| test | versions | ${cols.map((c) => c.key).join(' | ')} |`, `|---|---|${cols.map(() => '---').join('|')}|`);
+        for (const r of rows) out.push(`| ${r.name} | ${versionsText(r.versions)} | ${cells.get(r).join(' | ')} |`);
+      } else {
+        out.push(`${pad(suite, nameW)}${pad('vers', verW)}${part.map((c) => pad(c.key, cellW)).join('')}`.trimEnd());
+        for (const r of rows) {
+          out.push(`${pad(cut(r.name, nameW - 1), nameW)}${pad(versionsText(r.versions), verW)}${idx.map((i) => pad(cells.get(r)[i], cellW)).join('')}`.trimEnd());
+        }
       }
     }
   }
