@@ -69,7 +69,7 @@ export interface Gate {
   /** resize() refuses to grow a shared anonymous mapping on Linux (3.14; 3.13.8+). */
   readonly refuseSharedAnonGrow: boolean;
   /** None accepted for find/rfind start and end, madvise length, flush offset and size
-   *  (3.14). 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps
+   *  (3.14). 3.15: flush(offset=0, size=-1, /, *, flags=MS_SYNC) (None refused again, 3.15.0rc1), size() of anonymous maps
    *  is len, size() with trackfd=False raises ValueError, set_name(). */
   readonly flushFlags: boolean;
   /** size() of an anonymous map is its length (3.15). */
