@@ -236,9 +236,10 @@ function render(report, md) {
     out.push('');
     const own = "pymmap's own tests (not upstream tests)";
     const whenW = Math.max(4, ...cols.map((c) => when(c).length));
-    const titleW = Math.min(Math.max(own.length, ...cols.map((c) => shortTitle(c.target.title).length)) + 2, WIDTH - 5 - 19 - 2 - whenW);
-    const line = (key, title, t, w) => `${pad(key, 5)}${pad(cut(title, titleW - 1), titleW)}${lpad(t.pass, 5)}${lpad(t.fail, 5)}${lpad(t.skip, 5)}${lpad(t.total, 4)}  ${w}`;
-    out.push(`${pad('key', 5)}${pad('target', titleW)}${lpad('pass', 5)}${lpad('fail', 5)}${lpad('skip', 5)}${lpad('of', 4)}  when`);
+    const keyW = Math.max(5, ...cols.map((c) => c.key.length + 1));
+    const titleW = Math.min(Math.max(own.length, ...cols.map((c) => shortTitle(c.target.title).length)) + 2, WIDTH - keyW - 19 - 2 - whenW);
+    const line = (key, title, t, w) => `${pad(key, keyW)}${pad(cut(title, titleW - 1), titleW)}${lpad(t.pass, 5)}${lpad(t.fail, 5)}${lpad(t.skip, 5)}${lpad(t.total, 4)}  ${w}`;
+    out.push(`${pad('key', keyW)}${pad('target', titleW)}${lpad('pass', 5)}${lpad('fail', 5)}${lpad('skip', 5)}${lpad('of', 4)}  when`);
     for (const c of cols) out.push(line(c.key, shortTitle(c.target.title), c.totals, when(c)));
     out.push(line('+', own, report.extraTotals, report.ranNow ? 'now' : stamp(report.jestTime)));
     for (const s of report.notRun) out.push(cut(`     (not run: ${s})`, WIDTH));
