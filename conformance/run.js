@@ -194,14 +194,15 @@ function importTarget(file) {
   throw new Error(`${file}: not a target result file`);
 }
 
-/** A short column key: W for Windows, P13 / P13c / P13a for the Pyodide file 3.13 (bridge / copy / anchor). */
+/** A short column key: W for Windows, P29 / P29c / P29a for Pyodide 0.29 (bridge / copy /
+ *  anchor), P314 for Pyodide 314. */
 function keyFor(target, used) {
   let k = 'X';
   if (/win32/.test(target.id)) k = 'W';
   else if (target.runtime) k = target.runtime === 'bun' ? 'B' : 'D';
-  // B13 / D13: the same on Bun / Deno
-  const p = /^pyodide-cpython3\.(\d+)-([a-z]+)(?:-(bun|deno))?$/.exec(target.id);
-  if (p) k = `${p[3] ? (p[3] === 'bun' ? 'B' : 'D') : 'P'}${p[1]}${{ bridge: '', copy: 'c', builtin: 'a' }[p[2]] ?? p[2][0]}`;
+  // P29 / P314a: Pyodide 0.29 / 314 (bridge / copy c / anchor a); B29 / D29: the same on Bun / Deno
+  const p = /^pyodide([\d.]+)-cpython3\.(\d+)-([a-z]+)(?:-(bun|deno))?$/.exec(target.id);
+  if (p) k = `${p[4] ? (p[4] === 'bun' ? 'B' : 'D') : 'P'}${p[1].replace(/^0\./, '')}${{ bridge: '', copy: 'c', builtin: 'a' }[p[3]] ?? p[3][0]}`;
   let key = k;
   for (let i = 2; used.has(key); i++) key = `${k}${i}`;
   used.add(key);
@@ -239,7 +240,7 @@ function makeNotes() {
 
 /** A target's title for the summary line (the notes give it whole). */
 function shortTitle(t) {
-  return t.replace(/^Pyodide [\d.]+: /, 'Pyodide: ').replace(' test file', '').replace("Pyodide's built-in mmap", 'built-in mmap');
+  return t.replace(/^(Pyodide [\w.-]+) \(Python [\d.]+\): /, '$1: ').replace(' test file', '').replace("Pyodide's built-in mmap", 'built-in mmap');
 }
 
 function versionsText(vs) {
@@ -268,9 +269,10 @@ function render(report, md) {
     out.push(`test_mmap conformance: ${report.generated.slice(0, 16).replace('T', ' ')}, Node ${report.node}, ${report.platform}`);
     out.push('');
     const whenW = Math.max(4, ...cols.map((c) => when(c).length), ...report.more.map((m) => when(m).length));
-    const titleW = Math.min(Math.max(...report.more.map((m) => m.short.length), ...cols.map((c) => shortTitle(c.target.title).length)) + 2, WIDTH - 5 - 19 - 2 - whenW);
-    const line = (key, title, t, w) => `${pad(key, 5)}${pad(cut(title, titleW - 1), titleW)}${lpad(t.pass, 5)}${lpad(t.fail, 5)}${lpad(t.skip, 5)}${lpad(t.total, 4)}  ${w}`;
-    out.push(`${pad('key', 5)}${pad('target', titleW)}${lpad('pass', 5)}${lpad('fail', 5)}${lpad('skip', 5)}${lpad('of', 4)}  when`);
+    const keyW = Math.max(5, ...cols.map((c) => c.key.length + 1));
+    const titleW = Math.min(Math.max(...report.more.map((m) => m.short.length), ...cols.map((c) => shortTitle(c.target.title).length)) + 2, WIDTH - keyW - 19 - 2 - whenW);
+    const line = (key, title, t, w) => `${pad(key, keyW)}${pad(cut(title, titleW - 1), titleW)}${lpad(t.pass, 5)}${lpad(t.fail, 5)}${lpad(t.skip, 5)}${lpad(t.total, 4)}  ${w}`;
+    out.push(`${pad('key', keyW)}${pad('target', titleW)}${lpad('pass', 5)}${lpad('fail', 5)}${lpad('skip', 5)}${lpad('of', 4)}  when`);
     for (const c of cols) out.push(line(c.key, shortTitle(c.target.title), c.totals, when(c)));
     for (const m of report.more) out.push(line(m.key, m.short, m.totals, when(m)));
     for (const s of report.notRun) out.push(cut(`     (not run: ${s})`, WIDTH));

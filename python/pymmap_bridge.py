@@ -1303,10 +1303,11 @@ def _zc_resize(self, *args, **kw):
     if not placed and not anon:
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map
     newsize = args[0]
-    if anon and _sys.version_info >= (3, 14) and newsize > len(self) and \
+    if anon and _sys.version_info >= (3, 13, 8) and newsize > len(self) and \
             _anon[id(self)]:
-        # CPython 3.14 on Linux refuses to grow a shared anonymous map (mremap cannot keep it
-        # shared); the built-in's C code has no such branch (Emscripten is not Linux).
+        # CPython 3.13.8+ on Linux refuses to grow a shared anonymous map (the new pages would
+        # be past the shared memory's end); the built-in's C code has no such branch
+        # (Emscripten is not Linux).
         raise ValueError("mmap: can't expand a shared anonymous mapping on Linux")
     try:
         if placed and not anon:

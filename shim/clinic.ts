@@ -142,11 +142,12 @@ export const SIGNATURES = {
   close: { name: 'close', convention: 'noargs', params: [] },
   find: { name: 'find', convention: 'varargs', params: findParams },
   rfind: { name: 'rfind', convention: 'varargs', params: findParams },
-  /** flush(offset=0, size=len-offset) / 3.15: flush(offset=0, size=None, /, *, flags=MS_SYNC) */
+  /** flush(offset=0, size=len-offset) / 3.15: flush(offset=0, size=-1, /, *, flags=MS_SYNC) */
   flush: {
     name: 'flush', convention: (g) => (g.flushFlags ? 'keywordsPositionalOnly' : 'varargs'), params: [
-      // offset: None is refused in every version (CPython 3.14.2 too); size: None from 3.14
-      ssize('offset', { optional: true }), ssize('size', none()),
+      // offset: None is refused in every version (CPython 3.14.2 too); size: None in 3.14 only
+      // (3.15.0rc1: -1 is "to the end", None a TypeError)
+      ssize('offset', { optional: true }), ssize('size', { optional: true, none: (g) => g.noneArgs && !g.flushFlags }),
       { name: 'flags', conv: 'int', optional: true, kwOnly: true, since: (g) => g.flushFlags },
     ],
   },
@@ -315,12 +316,28 @@ function varArgs(c: Compiled, g: Gate, args: ArrayLike<unknown>, m: Mapping | nu
     if (n < min) throw new PyTypeError(MSG.argCount(name, min === max ? 'exactly' : 'at least', min, n));
   }
   const out = new Array<unknown>(max);
+  let deferred = false;
   for (let i = 0; i < n; i++) {
+    // Argument Clinic passes the None-accepting parameters (find's start and end, madvise's
+    // length, flush's size in 3.14) as objects that the body converts after its CHECK_VALID
+    if (g.clinic && c.nones[i]) {
+      deferred = true;
+      continue;
+    }
     if (c.conditional) {
       const readIf = c.params[i].readIf;
       if (readIf !== undefined && !readIf(out, g)) continue;
     }
     out[i] = convert(c, i, args[i], g, held);
+  }
+  if (deferred) {
+    checkValid(m);
+    for (let i = 0; i < n; i++) {
+      if (!c.nones[i]) continue;
+      const readIf = c.params[i].readIf;
+      if (readIf !== undefined && !readIf(out, g)) continue;
+      out[i] = convert(c, i, args[i], g, held);
+    }
   }
   return out;
 }
@@ -391,22 +408,22 @@ function keywordArgs(c: Compiled, g: Gate, args: ArrayLike<unknown>, held: unkno
   return out;
 }
 
-/** flush() in 3.15: positional-only parameters then keyword-only ones; validity first; the
- *  keyword-only ones converted before the positional ones. */
-function positionalOnlyArgs(c: Compiled, g: Gate, args: ArrayLike<unknown>, m: Mapping | null,
+/** flush() in 3.15 (Argument Clinic): positional-only parameters then keyword-only ones; a
+ *  positional-only one given by keyword is an unexpected keyword; the keyword-only ones
+ *  converted before the positional ones, all before the body's validity check (the caller's;
+ *  as CPython 3.15.0rc1 does, measured in Pyodide 315). */
+function positionalOnlyArgs(c: Compiled, g: Gate, args: ArrayLike<unknown>, _m: Mapping | null,
   held: unknown[] | null): unknown[] {
   const params = c.params;
   const npos = c.positional;
   let n = args.length;
   const kw = n > 0 && isKwargs(args[n - 1]) ? args[--n] as Record<string, unknown> : null;
-  checkValid(m);
   if (n > npos) throw new PyTypeError(MSG.mostPositional(`${c.sig.name}()`, npos, n));
   const out = new Array<unknown>(params.length);
   if (kw !== null) {
     for (const k of Object.keys(kw)) {
       const i = params.findIndex((p) => p.name === k);
       if (i >= npos) out[i] = convert(c, i, kw[k], g, held);
-      else if (i >= 0) throw new PyTypeError(MSG.mostPositional(`${c.sig.name}()`, npos));
       else throw new PyTypeError(MSG.unexpectedKeyword(`${c.sig.name}()`, k));
     }
   }

@@ -41,6 +41,14 @@ export interface Gate {
    *  converted before the closed check, __exit__ takes exactly 3 arguments, C int overflow
    *  says "Python int too large to convert to C int" (measured on Pyodide's 3.14.2). */
   readonly clinic: boolean;
+  /** move(), write() and write_byte() of a closed read-only map raise ValueError ("mmap closed
+   *  or invalid") rather than TypeError (3.14: their Argument Clinic bodies start with
+   *  CHECK_VALID, then is_writable; 3.13 checked writability first once the arguments were
+   *  parsed). Found by the differential against Pyodide 314 and 315. */
+  readonly validBeforeWritable: boolean;
+  /** The TypeError of a slice index that is not an integer: "slice indices must be integers or
+   *  None or have an __index__ method"; 3.15 drops "or None" (3.15.0rc1, in Pyodide 315). */
+  readonly sliceIndexMessage: string;
   /** "expected 1 argument, got 2" (3.8) rather than "expected 1 arguments, got 2". */
   readonly wrapperSingular: boolean;
   /** "cannot pickle 'mmap.mmap' object" (3.8) rather than "can't pickle mmap.mmap objects". */
@@ -61,7 +69,7 @@ export interface Gate {
   /** resize() refuses to grow a shared anonymous mapping on Linux (3.14; 3.13.8+). */
   readonly refuseSharedAnonGrow: boolean;
   /** None accepted for find/rfind start and end, madvise length, flush offset and size
-   *  (3.14). 3.15: flush(offset=0, size=None, *, flags=MS_SYNC), size() of anonymous maps
+   *  (3.14). 3.15: flush(offset=0, size=-1, /, *, flags=MS_SYNC) (None refused again, 3.15.0rc1), size() of anonymous maps
    *  is len, size() with trackfd=False raises ValueError, set_name(). */
   readonly flushFlags: boolean;
   /** size() of an anonymous map is its length (3.15). */
@@ -125,6 +133,8 @@ function gate(version: Version, ssizeBits: 32 | 64 = 64): Gate {
     qualifiedNoArgs: minor >= 9,
     qualifiedKw: minor >= 11,
     clinic: minor >= 14,
+    validBeforeWritable: minor >= 14,
+    sliceIndexMessage: minor >= 15 ? MSG.sliceIndices315 : MSG.sliceIndices,
     wrapperSingular: minor >= 8,
     pickleMessage: minor >= 8 ? "cannot pickle 'mmap.mmap' object" : "can't pickle mmap.mmap objects",
     bufferDunders: minor >= 12,

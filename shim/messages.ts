@@ -44,6 +44,7 @@ export const MSG = {
   sliceWrongSize: 'mmap slice assignment is wrong size',
   sliceStepZero: 'slice step cannot be zero',
   sliceIndices: 'slice indices must be integers or None or have an __index__ method',
+  sliceIndices315: 'slice indices must be integers or have an __index__ method',
   notWritable: 'Object is not writable.',
   setNameType: (t: string) => `set_name() argument must be str, not ${t}`,
   embeddedNul: 'embedded null character',

@@ -213,8 +213,8 @@ export class mmap {
     const offset = offsetArg ?? 0;
     let size: number;
     if (g.flushFlags) {
-      // flush(offset): to the end, nothing when the offset lies past it
-      size = sizeArg != null ? sizeArg : sizeArg === undefined && offset > m.len ? 0 : m.len - offset;
+      // flush(offset) and flush(offset, -1): to the end, nothing when the offset lies past it
+      size = sizeArg != null && sizeArg !== -1 ? sizeArg : offset > m.len ? 0 : m.len - offset;
     } else {
       // flush(offset, None) (3.14): from offset to the end; flush(offset): the whole map's size
       size = sizeArg != null ? sizeArg : sizeArg === null ? m.len - offset : m.len;
@@ -249,6 +249,7 @@ export class mmap {
   move(dest: Index, src: Index, count: Index): null;
   move(...args: unknown[]): null {
     const [dest, src, cnt] = parseArgs(SIGNATURES.move, this.#g, args, this.#m) as number[];
+    if (this.#g.validBeforeWritable) this.#check();
     this.#writable();
     this.#check();
     const size = this.#m.len;
@@ -403,6 +404,7 @@ export class mmap {
     const held: unknown[] = [];
     try {
       const [data] = parseArgs(SIGNATURES.write, this.#g, args, this.#m, held) as [Uint8Array];
+      if (this.#g.validBeforeWritable) this.#check();
       this.#writable();
       this.#check();
       const n = data.length;
@@ -420,6 +422,7 @@ export class mmap {
   write_byte(byte: Index): null;
   write_byte(...args: unknown[]): null {
     const [value] = parseArgs(SIGNATURES.write_byte, this.#g, args, this.#m) as [number];
+    if (this.#g.validBeforeWritable) this.#check();
     this.#writable();
     this.#check();
     if (this.#pos >= this.#m.len) throw new ValueError(MSG.writeByteRange);
@@ -478,7 +481,7 @@ export class mmap {
   }
 
   #sliceIndices(key: slice): [number, number, number, number] {
-    return sliceIndices(key, () => this.#m.len, () => new PyTypeError(MSG.sliceIndices), () => new ValueError(MSG.sliceStepZero));
+    return sliceIndices(key, () => this.#m.len, () => new PyTypeError(this.#g.sliceIndexMessage), () => new ValueError(MSG.sliceStepZero));
   }
 
   /** `m[i] = byte`: stores one byte (an int in range(256)). */

@@ -99,7 +99,8 @@ function ensureAuditHook(): void {
 
 function loadModule(version: string, options: InstallMmapOptions): MmapModule<unknown> {
   if (options.module) return options.module;
-  return moduleFor((versions as readonly string[]).includes(version) ? version : '3.15');
+  // Pyodide's Python is 32-bit (wasm32): Py_ssize_t and C long overflow at 2**31 there
+  return moduleFor((versions as readonly string[]).includes(version) ? version : '3.15', { ssizeBits: 32 });
 }
 
 function bridgeSource(): [string, string] {
@@ -176,8 +177,10 @@ function carrierLayout(release: string): {
   }
 }
 
-/** None from Pyodide < 0.28 (see api.none), and its conversion. */
-const NONE = Object.freeze({ pymmapNone: true });
+/** None from Pyodide < 0.28 (see api.none), and its conversion (a class instance: never taken
+ *  for a trailing keyword object). */
+class PyNone {}
+const NONE = Object.freeze(new PyNone());
 const nn = <T>(v: T): T | null => ((v as unknown) === NONE ? null : v);
 
 function protoNames(cls: any): string[] {

@@ -39,6 +39,12 @@ export interface KnownDivergence {
   shimError?: string; // exception type on the shim side
   pythonMessage?: string; // regex
   shimMessage?: string; // regex
+  sameErrno?: boolean; // both sides raised an OSError of the same errno name (only the text differs)
+  pythonValue?: boolean; // the CPython side gave a value (no error)
+  shimValue?: boolean; // the shim side gave a value (no error)
+  /** Every later divergence of the same sequence is a consequence (the states differ from here
+   *  on) and is reported as this known divergence too. */
+  coversRest?: boolean;
 }
 
 export function loadKnown(file = path.join(__dirname, 'known-divergences.json')): KnownDivergence[] {
@@ -85,6 +91,11 @@ export function matchKnown(d: Divergence, known: KnownDivergence[]): KnownDiverg
     if (k.shimError && se?.type !== k.shimError) return false;
     if (k.pythonMessage && !(pe?.message !== undefined && new RegExp(k.pythonMessage).test(pe.message))) return false;
     if (k.shimMessage && !(se?.message !== undefined && new RegExp(k.shimMessage).test(se.message))) return false;
+    if (k.sameErrno && !(pe?.type === se?.type && (pe as any)?.errno !== undefined &&
+      (pe as any).errno === (se as any).errno)) return false;
+    const isValue = (r: unknown) => !!r && typeof r === 'object' && 'value' in (r as any);
+    if (k.pythonValue && !isValue(d.python)) return false;
+    if (k.shimValue && !isValue(d.shim)) return false;
     return true;
   });
 }
@@ -144,9 +155,11 @@ export function compare(seqs: Sequence[], py: OracleOutput, js: OracleOutput, ve
       res.divergences.push({ sequence: seq.id, version, kind: 'runner', python: a ?? 'missing', shim: b ?? 'missing' });
       continue;
     }
+    let covering: KnownDivergence | undefined;
     compareSequence(seq, a, b, version).forEach((d, i) => {
       if (i > 0) d.cascade = true;
-      const k = matchKnown(d, known);
+      const k = covering ?? matchKnown(d, known);
+      if (k?.coversRest) covering = k;
       if (k) res.known.push({ ...d, known: k.id });
       else res.divergences.push(d);
     });

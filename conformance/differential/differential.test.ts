@@ -1,11 +1,14 @@
 // Differential test: CPython's mmap (python/oracle.py under every installed CPython 3.7-3.13)
 // vs the shim, on the regressions (regressions/*.json), the generated sequences of a fixed seed
 // (the same every run) and those of a fresh seed (new every run, printed, so that a divergence
-// it finds can be replayed).
+// it finds can be replayed). And CPython 3.14 and 3.15 as Pyodide 314 and 315 compile them
+// (oracle.py inside Pyodide: its built-in mmap is CPython's mmapmodule.c over Emscripten's
+// emulation) vs moduleFor('3.14' / '3.15', { ssizeBits: 32 }), on the same sequences; what the
+// emulated system calls do differently is in known-divergences.json (pyodide-*).
 // Budget knobs: PYMMAP_DIFF_COUNT (default 30, fixed seed), PYMMAP_DIFF_SEED (default 20240601),
 // PYMMAP_DIFF_FRESH_COUNT (default 20), PYMMAP_DIFF_FRESH_SEED (default: random; set it to replay).
 import { randomInt } from 'crypto';
-import { probePythons } from './python';
+import { probePythons, probePyodide, PYODIDE_ORACLES } from './python';
 import { generateMany } from './generator';
 import { describe as describeDivergence, loadKnown } from './compare';
 import { differential, loadRegressions } from './differential';
@@ -27,7 +30,7 @@ const generated = [...generateMany(SEED, COUNT), ...generateMany(FRESH_SEED, FRE
 process.stderr.write(`differential: fixed seed ${SEED} (${COUNT} sequences), fresh seed ${FRESH_SEED} (${FRESH_COUNT}); replay: ${REPLAY}\n`);
 
 describe('differential: CPython mmap vs shim', () => {
-  for (const p of probes) {
+  for (const p of [...probes, ...PYODIDE_ORACLES.map(probePyodide)]) {
     const it = p.interpreter;
     const name = `${p.minor}${it ? ` (CPython ${it.full})` : ''}: ${regressions.length} regressions + ${COUNT} generated (seed ${SEED}) ` +
       `+ ${FRESH_COUNT} generated (fresh seed ${FRESH_SEED})`;

@@ -2,7 +2,9 @@
 //
 // Options:
 //   --version V     a minor version (repeatable, or comma separated); default: every CPython
-//                   3.7-3.13 found (see python.ts: $PYMMAP_PYTHON_3_12, pyenv, python3.12)
+//                   3.7-3.13 found (see python.ts: $PYMMAP_PYTHON_3_12, pyenv, python3.12);
+//                   pyodide-3.14, pyodide-3.15: python/oracle.py inside Pyodide 314 / 315
+//                   against moduleFor('3.14' / '3.15', { ssizeBits: 32 })
 //   --count N       sequences per version (default 1000)
 //   --seed S        generator seed (default 1); sequence ids are g<seed>-<index>
 //   --start I       first sequence index (default 0)
@@ -20,7 +22,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Sequence } from './ops';
 import { generateMany } from './generator';
-import { probePythons, MINORS } from './python';
+import { probePythons, probePyodide, MINORS, PYODIDE_ORACLES } from './python';
 import { loadKnown, describe, Divergence } from './compare';
 import { differential, loadRegressions } from './differential';
 import { shimChildMain } from './run-shim';
@@ -96,7 +98,11 @@ export async function main(argv: string[]): Promise<number> {
   const args = parse(argv);
   const known = loadKnown();
   const wanted = args.versions.length ? args.versions : MINORS;
-  const probes = probePythons(wanted);
+  // "pyodide-3.14", "pyodide-3.15": the oracle inside Pyodide vs moduleFor(v, { ssizeBits: 32 })
+  const probes = wanted.map((v) => {
+    const o = PYODIDE_ORACLES.find((x) => x.version === v);
+    return o ? probePyodide(o) : probePythons([v])[0];
+  });
   const fixed: Sequence[] = [
     ...(args.replay.length ? loadReplay(args.replay) : []),
     ...(args.regressions ? loadRegressions() : []),

@@ -29,9 +29,33 @@ export function probePythons(minors: string[] = MINORS): Probe[] {
   return pyenv.findPythons(minors);
 }
 
-/** Runs the oracle over a batch; a sequence that crashes CPython comes back with crashed set. */
+/** The oracle inside Pyodide (pyodide-oracle.js): CPython's mmapmodule.c on wasm32, over
+ *  Emscripten's emulated mmap. */
+export const PYODIDE_ORACLE = path.resolve(__dirname, 'pyodide-oracle.js');
+
+/** The Pyodides held against moduleFor(v, { ssizeBits: 32 }): version key (the shim side,
+ *  run-shim.ts loadShim) and package. */
+export const PYODIDE_ORACLES: { version: string; minor: string; pkg: string }[] = [
+  { version: 'pyodide-3.14', minor: '3.14', pkg: 'pyodide' },
+  { version: 'pyodide-3.15', minor: '3.15', pkg: 'pyodide-315' },
+];
+
+/** A Pyodide oracle as an Interpreter (exe "pyodide:PACKAGE"), or the reason it is missing. */
+export function probePyodide(o: { version: string; minor: string; pkg: string }): Probe {
+  let v: string;
+  try {
+    v = require(`${o.pkg}/package.json`).version;
+  } catch {
+    return { minor: o.version, reason: `${o.pkg} is not installed (a devDependency: npm install)` };
+  }
+  return { minor: o.version, interpreter: { minor: o.version, full: `${o.minor} in Pyodide ${v}`, exe: `pyodide:${o.pkg}` } };
+}
+
+/** Runs the oracle over a batch; a sequence that crashes CPython comes back with crashed set.
+ *  exe "pyodide:PACKAGE" runs it inside that Pyodide. */
 export function runOracle(exe: string, input: OracleInput): OracleOutput {
-  const r = spawnSync(exe, [ORACLE], {
+  const [cmd, args] = exe.startsWith('pyodide:') ? [process.execPath, [PYODIDE_ORACLE, exe.slice(8)]] : [exe, [ORACLE]];
+  const r = spawnSync(cmd, args, {
     input: JSON.stringify(input), encoding: 'utf8', maxBuffer: 512 * 1024 * 1024,
     timeout: 60_000 + 30_000 * input.sequences.length,
   });

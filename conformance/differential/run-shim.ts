@@ -24,10 +24,13 @@ export interface Shim {
 
 const SHIM_DIR = path.resolve(__dirname, '..', '..', 'shim');
 
-/** The module of a Python version: moduleFor(version) from shim/versions. */
+/** The module of a Python version: moduleFor(version) from shim/versions; "pyodide-3.14" is
+ *  moduleFor('3.14', { ssizeBits: 32 }) (held against the oracle inside Pyodide). */
 export function loadShim(version: string): Shim {
   const B = require(path.join(SHIM_DIR, 'builtins'));
   const { moduleFor } = require(path.join(SHIM_DIR, 'versions'));
+  const p = /^pyodide-(\d+\.\d+)$/.exec(version);
+  if (p) return { M: moduleFor(p[1], { ssizeBits: 32 }), B, version, source: `moduleFor('${p[1]}', { ssizeBits: 32 })` };
   return { M: moduleFor(version), B, version, source: `moduleFor('${version}')` };
 }
 

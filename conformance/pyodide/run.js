@@ -6,7 +6,7 @@
  * run time from the CPython installed on this machine, run inside each Pyodide of versions.js
  * (0.26, 0.27, 0.28, 0.29, 314, 315: npm aliases in node_modules)
  *   - with pymmap's bridge (installMmap, zero-copy: the default)        "bridge"
- *   - with the bridge's copying path (installMmap(py, {zeroCopy: false})) "copy"   (--modes)
+ *   - with the bridge's copying path (installMmap(py, {zeroCopy: false})) "copy"
  *   - with Pyodide's built-in mmap, the anchor (an emulation)           "builtin"
  * each with the test file of its own Python ($(pyenv root)/versions/3.12.<n>/lib/python3.12/
  * test/test_mmap.py for 0.26/0.27, 3.13's for 0.28/0.29; 314 and 315 take 3.13's, the newest
@@ -20,7 +20,7 @@
  * of conformance/manifest.json (the "targets"/"rows" shape of its importTarget()).
  *
  *   node conformance/pyodide/run.js [options]
- *     --modes LIST     bridge,copy,builtin (default: bridge,builtin)
+ *     --modes LIST     bridge,copy,builtin (default: all three)
  *     --pyodide LIST   0.26,0.27,0.28,0.29,314,315 (default: all)
  *     --no-checks      skip the checks of checks.js
  *     --jobs N         Pyodide instances at a time (default: 2, at most the CPU count)
@@ -202,7 +202,7 @@ function targetFor(run, mode, rt) {
 async function runAll(opts = {}) {
   const rt = runtimes.runtime(opts.runtime || 'node');
   if (rt.skip) throw new Error(`${rt.name} cannot run here: ${rt.skip}`);
-  const modes = opts.modes || ['bridge', 'builtin'];
+  const modes = opts.modes || ['bridge', 'copy', 'builtin'];
   const log = opts.log || (() => {});
   const manifest = JSON.parse(fs.readFileSync(MANIFEST, 'utf8'));
   const { runs, missing } = findRuns(opts.pyodides || ALL_PYODIDES);
@@ -376,7 +376,7 @@ function renderSummary(s, { table = true } = {}) {
 }
 
 function parseArgs(argv) {
-  const o = { modes: ['bridge', 'builtin'], pyodides: ALL_PYODIDES, checks: true, jobs: 2, out: DEFAULT_OUT, only: '', quiet: false };
+  const o = { modes: ['bridge', 'copy', 'builtin'], pyodides: ALL_PYODIDES, checks: true, jobs: 2, out: DEFAULT_OUT, only: '', quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--modes') o.modes = argv[++i].split(',').filter(Boolean);

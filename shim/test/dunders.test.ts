@@ -73,8 +73,8 @@ describe('__getitem__', () => {
     expect(g(true, 3)).toBe('12');
     expect(Buffer.isBuffer(m.__getitem__(new slice(0, 4)))).toBe(true);
     raises(() => g(null, null, 0), 'ValueError', 'slice step cannot be zero');
-    raises(() => g('a', 1), 'TypeError', 'slice indices must be integers or None or have an __index__ method');
-    raises(() => g(null, null, 1.5), 'TypeError', 'slice indices must be integers or None or have an __index__ method');
+    raises(() => g('a', 1), 'TypeError', 'slice indices must be integers or have an __index__ method' /* 3.15 (the default module); 3.14 and before say 'or None or' */);
+    raises(() => g(null, null, 1.5), 'TypeError', 'slice indices must be integers or have an __index__ method' /* 3.15 (the default module); 3.14 and before say 'or None or' */);
   });
 
   test('the result is a copy', () => {
@@ -131,7 +131,7 @@ describe('__setitem__ / __delitem__', () => {
     // step zero is found before the value is looked at
     raises(() => m.__setitem__(new slice(null, null, 0), 'str'), 'ValueError', 'slice step cannot be zero');
     raises(() => m.__setitem__(new slice('a', 1), b('x')), 'TypeError',
-      'slice indices must be integers or None or have an __index__ method');
+      'slice indices must be integers or have an __index__ method' /* 3.15 (the default module); 3.14 and before say 'or None or' */);
     m.__setitem__(new slice(0, 2), new Uint8Array([0x61, 0x62]));
     expect(m.__getitem__(new slice(0, 2))).toEqual(b('ab'));
   });
