@@ -28,6 +28,16 @@ const FC: Uint32Array | null = (() => {
   }
 })();
 
+/** The control block of the one-argument hot-path calls (readlineC, copyC), or null where the
+ *  runtime forbids external buffers (the five-argument calls are used then). */
+const CTL: Float64Array | null = (() => {
+  try {
+    return native.control();
+  } catch {
+    return null;
+  }
+})();
+
 const EMPTY = Buffer.alloc(0);
 
 /** Slabs that results share must not be moved to another thread by a transfer list: that would
@@ -250,7 +260,16 @@ export class Mapping {
     if (n <= 0) return Buffer.alloc(0);
     if (n <= POOL_MAX) {
       room(n);
-      native.copyToPool(this.id, start, n, poolOff, pool); // guarded: no fault counter to check
+      const c = CTL;
+      if (c !== null) {
+        c[0] = this.id;
+        c[1] = start;
+        c[2] = n;
+        c[3] = poolOff;
+        native.copyC(pool); // guarded: no fault counter to check
+      } else {
+        native.copyToPool(this.id, start, n, poolOff, pool);
+      }
       return take(n);
     }
     const out = alloc(n);
@@ -306,7 +325,18 @@ export class Mapping {
     // left (or than POOL_MAX) takes the general path.
     room(256);
     const fits = POOL_SIZE - poolOff;
-    const got = native.readlineToPool(this.id, pos, poolOff, fits < POOL_MAX ? fits : POOL_MAX, pool);
+    const c = CTL;
+    let got: number;
+    if (c !== null) {
+      c[0] = this.id;
+      c[1] = pos;
+      c[2] = poolOff;
+      c[3] = fits < POOL_MAX ? fits : POOL_MAX;
+      native.readlineC(pool);
+      got = c[3];
+    } else {
+      got = native.readlineToPool(this.id, pos, poolOff, fits < POOL_MAX ? fits : POOL_MAX, pool);
+    }
     if (got > 0) return take(got);
     const v = this.view();
     let eol: number;
