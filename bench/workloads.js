@@ -67,7 +67,10 @@ function workloadChild(M, slice, cfg) {
   const m = new M.mmap(fd, 0, { access: M.ACCESS_READ });
   const size = m.__len__();
   const idx = w === 'random4k' ? xorshiftOffsets(cfg.n_random, size - 4096, cfg.seed) : null;
-  const t0 = process.hrtime.bigint();
+  const now = cfg.clock === 'cpu'
+    ? () => { const c = process.cpuUsage(); return (c.user + c.system) / 1e6; }
+    : () => Number(process.hrtime.bigint()) / 1e9;
+  const t0 = now();
   let result;
   if (w === 'count_lines') {
     let n = 0;
@@ -110,7 +113,7 @@ function workloadChild(M, slice, cfg) {
   } else {
     throw new Error(`unknown workload ${w}`);
   }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const seconds = now() - t0;
   const status = procStatus();
   m.close();
   fs.closeSync(fd);
@@ -168,9 +171,9 @@ function ensureWorkloadFiles(baseText, gib, log) {
  * ({key, label, exe}; the host Node first), each run in a fresh process. childArgs(payload)
  * gives the argv of a JS workload child (run.js --workload-child ...).
  */
-function runWorkloads({ files, pythons, runtimes, repeats, childArgs, log, only }) {
+function runWorkloads({ files, pythons, runtimes, repeats, childArgs, log, only, clock }) {
   const cfg = { text: files.text, records: files.records, record_size: RECORD_SIZE,
-    n_random: 500000, seed: 0x2545f491, word: WORD };
+    n_random: 500000, seed: 0x2545f491, word: WORD, clock: clock || 'wall' };
   const raw = {}; // raw[impl][workload] = [{result, seconds, status}]
   const wls = only ? WORKLOADS.filter((w) => only.includes(w.id)) : WORKLOADS;
   const push = (impl, w, v) => { ((raw[impl] ||= {})[w] ||= []).push(v); };
