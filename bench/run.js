@@ -1120,22 +1120,28 @@ const WHY = [
   '  finalizers run from the event loop, and a WeakRef keeps its target alive until the current job ends.',
   '  A pool recycling blocks "when their last Buffer is collected" therefore gets nothing back inside a',
   '  loop, and would hold every block the loop made until it yields (unbounded RSS) or fall back to fresh',
-  '  memory. Tried here and measured in CPU time per result: fresh 4 KiB-page memory 1.0 GB/s, the same',
-  '  fresh memory with huge pages (MADV_HUGEPAGE on a 36 MiB slab) 3.4 GB/s, glibc reusing what V8 freed',
-  '  (the current path) 1-7 GB/s depending on when the GC runs, CPython 15-17 GB/s. The huge-page slab was',
-  '  not kept: one retained 1 MiB result would pin 36 MiB, and it is still a quarter of CPython. The engine',
-  '  floor column (Buffer.allocUnsafe + one native copy) shows this cost is the engine\'s: pymmap is at',
-  '  its floor there. For slices, the source is cold (random offsets into 256 MiB) for both; what differs',
-  '  is the destination (a warm reused block for CPython, fresh slab memory here: about 500 ns of 1400 per',
-  '  4 KiB slice).',
+  '  memory; it was not built. What was found instead: V8 frees dead results into glibc in batches, and',
+  '  glibc returned a whole batch to the OS whenever nothing alive sat above it in the heap, so the next',
+  '  results page-faulted on fresh memory (1-2 GB/s, depending on the shape of the caller\'s loop). The shim',
+  '  now keeps its most recent large result (up to 4 MiB) referenced until the next one: the freed',
+  '  batch stays below it and is reused (read(1 MiB) over 256 MiB: 4x less CPU, 10x fewer page faults; no',
+  '  process-wide setting). What remains is V8\'s: a new ArrayBuffer per result, freed only at the next',
+  '  scavenge, against CPython\'s one warm block (the engine floor column: Buffer.allocUnsafe + one native',
+  '  copy). Huge pages for fresh result memory (MADV_HUGEPAGE on a private slab) were measured too (3.4',
+  '  GB/s) and not kept: one retained 1 MiB result would pin the whole slab. For 4 KiB slices the source',
+  '  is cold for both (random offsets into 256 MiB); what differs is the destination: fresh slab memory',
+  '  that calloc must zero (about 15% of the time) against the block CPython just freed.',
   '- **readline and 16-byte slices.** Per line: one Node-API call (about 60-70 ns of CPU here, Bun 120 ns)',
-  '  and one Buffer object (15-20 ns on Node, 60 ns on Bun), against CPython\'s 100-115 ns per line under',
-  '  the same load. The call now takes its integers from a control block instead of five arguments (15%',
-  '  less per line). What is left would need fewer calls per line, i.e. lines found or copied ahead of',
-  '  the call, which could return a line the file no longer has: not done (each readline reads the file',
-  '  as it is when called).',
+  '  and one Buffer object (15-20 ns on Node), against CPython\'s 60-115 ns per line. The call now takes its',
+  '  integers from a control block instead of five arguments (15% less per line), and pymmap is at its',
+  '  engine floor. What is left would need fewer calls per line, i.e. lines found or copied ahead of the',
+  '  call, which could return a line the file no longer has: not done (each readline reads the file as',
+  '  it is when called).',
   '- **map + close.** The same five system calls as CPython (fstat, dup, mmap, munmap, close); the kernel',
-  '  is about 70% of the time, so this row is a coin toss around 1x on a loaded machine.',
+  '  is about 70% of the time. The shim adds about 1 us of CPU (argument parsing, the FinalizationRegistry',
+  '  that unmaps a map nobody closed): 0.8x of CPython where the kernel part is equal.',
+  '- **byte get through native.getByte** is a diagnostic row (one Node-API call per byte, the path of maps',
+  '  that have no view); m[i] reads the view and is 10-20x CPython.',
 ];
 
 // Bun: what was found about its rows (measured while writing them; the repro is a 10-line
@@ -1313,7 +1319,8 @@ function report(res, pyLabels) {
       'medians in MiB. Streaming the whole file with read(1 MiB) or readline keeps anonymous memory bounded: ' +
       'results are collected as the loop runs. Small results share a 256 KiB slab (one is current at a time; a ' +
       'slab is freed when its last result is); results over 16 KiB are Buffers of their own. There is no pool of ' +
-      'recycled result memory (see below), so there is no pool cap to report: nothing is held but the current slab.');
+      'recycled result memory (see below): what the shim holds beyond the caller\'s results is the current slab ' +
+      '(256 KiB) and a reference to the most recent large result (at most 4 MiB), so at most 4.25 MiB.');
     L.push('');
     const mc = ['workload', ...pyLabels.map((l) => `${l} peak / anon`), ...wl.runtimes.map((rt) => `${rt.label} peak / anon`)];
     L.push(`| ${mc.join(' | ')} |`);
