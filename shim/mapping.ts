@@ -40,25 +40,6 @@ const CTL: Float64Array | null = (() => {
 
 const EMPTY = Buffer.alloc(0);
 
-/**
- * Where small results are their own copies, cut from the view by Uint8Array.prototype.slice,
- * instead of slab copies made by a Node-API call. Bun (JavaScriptCore) makes a small typed
- * array with its own storage for less than a Node-API call or a typed array over the slab costs
- * there (measured per line: Node-API call 120 ns, view over the slab 60-70 ns, a copy of its own
- * 50-70 ns; on Node the slab path is the cheaper one). Each such result owns its memory.
- */
-const SLICE_COPIES = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
-const BUFFER_PROTO = Buffer.prototype;
-const copyBytesFrom = (Buffer as { copyBytesFrom?: (v: Uint8Array, offset: number, length: number) => Buffer }).copyBytesFrom;
-/** bytes [a, b) of u (a plain Uint8Array over the view) as a Buffer of its own: Bun's
- *  Buffer.copyBytesFrom (a real Buffer), else a slice given Buffer's prototype. */
-function sliceCopy(u: Uint8Array, a: number, b: number): Buffer {
-  if (copyBytesFrom !== undefined) return copyBytesFrom(u, a, b - a);
-  const out = u.slice(a, b);
-  Object.setPrototypeOf(out, BUFFER_PROTO);
-  return out as Buffer;
-}
-
 /** Slabs that results share must not be moved to another thread by a transfer list: that would
  *  empty every earlier result. Node marks its own Buffer pool the same way (structuredClone and
  *  postMessage then refuse it; Node 24 also refuses transfer()). Only for buffers JS allocated:
@@ -179,8 +160,6 @@ export class Mapping {
   len: number;
   /** The zero-copy view (empty until made, and where none can be made). */
   v: Buffer = EMPTY;
-  /** The same memory as a plain Uint8Array (SLICE_COPIES runtimes only; else empty). */
-  vu: Uint8Array = EMPTY;
   /** The fault count last seen (see FC). */
   fc: number;
   /** No view can be made: every access goes through native calls. */
@@ -216,7 +195,6 @@ export class Mapping {
     if (id < 0) return;
     this.id = -1;
     this.v = EMPTY;
-    this.vu = EMPTY;
     finalizer.unregister(this);
     native.close(id);
   }
@@ -228,7 +206,6 @@ export class Mapping {
     if (this.noView || this.len === 0 || FC === null || this.id < 0) return null;
     try {
       this.v = Buffer.from(native.view(this.id));
-      if (SLICE_COPIES) this.vu = new Uint8Array(this.v.buffer, this.v.byteOffset, this.v.length);
       this.fc = FC[0];
       return this.v;
     } catch (e) {
@@ -245,7 +222,6 @@ export class Mapping {
   disableView(): void {
     this.noView = true;
     this.v = EMPTY;
-    this.vu = EMPTY;
   }
 
   /** The view for code outside the shim (a PEP 688 export): flagged as handed out, so teardown
@@ -297,11 +273,6 @@ export class Mapping {
   /** A copy of [start, start+n) (n >= 0, in range). */
   copy(start: number, n: number): Buffer {
     if (n <= 0) return Buffer.alloc(0);
-    if (SLICE_COPIES && n <= POOL_MAX && (this.vu.length !== 0 || (this.view() !== null && this.vu.length !== 0))) {
-      const out = sliceCopy(this.vu, start, start + n);
-      if (FC![0] !== this.fc) this.faulted();
-      return out;
-    }
     if (n <= POOL_MAX) {
       room(n);
       const c = CTL;
@@ -365,15 +336,6 @@ export class Mapping {
 
   /** The line at pos (through the first '\n', or to the end; pos < len). */
   readLine(pos: number): Buffer {
-    if (SLICE_COPIES && (this.vu.length !== 0 || (this.view() !== null && this.vu.length !== 0))) {
-      const u = this.vu;
-      const eol = u.indexOf(10, pos);
-      const end = eol < 0 ? u.length : eol + 1;
-      const out = end - pos <= POOL_MAX ? sliceCopy(u, pos, end) : null;
-      if (FC![0] !== this.fc) this.faulted();
-      if (out !== null) return out;
-      return this.copy(pos, end - pos);
-    }
     // One native call finds the line and copies it into the slab; a line longer than the room
     // left (or than POOL_MAX) takes the general path.
     room(256);
@@ -421,7 +383,6 @@ export class Mapping {
    *  remapping: a failed remap there leaves no mapping, and the mapping is then closed. */
   resize(newsize: number): void {
     this.v = EMPTY;
-    this.vu = EMPTY;
     try {
       native.resize(this.id, newsize);
     } catch (e) {
