@@ -37,7 +37,7 @@ function chart({ title, subtitle, series, rows }) {
     out.push(`<text x="${lx + 14}" y="53">${esc(s.label)}</text>`);
     lx += 24 + s.label.length * 6.2;
   });
-  out.push(`<line x1="${lx + 4}" y1="49" x2="${lx + 18}" y2="49" stroke="black" stroke-width="2"/><text x="${lx + 22}" y="53">floor</text>`);
+  out.push(`<line x1="${lx + 4}" y1="49" x2="${lx + 18}" y2="49" stroke="#ff7f0e" stroke-width="3"/><text x="${lx + 22}" y="53">floor</text>`);
   // grid
   for (const g of [0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50]) {
     const gx = x(g).toFixed(1);
@@ -56,7 +56,7 @@ function chart({ title, subtitle, series, rows }) {
     });
     if (Number.isFinite(r.floor)) {
       const fx = x(r.floor).toFixed(1);
-      out.push(`<line x1="${fx}" y1="${y0 - 1}" x2="${fx}" y2="${y0 + series.length * barH}" stroke="black" stroke-width="2"/>`);
+      out.push(`<line x1="${fx}" y1="${y0 - 2}" x2="${fx}" y2="${y0 + series.length * barH + 1}" stroke="#ff7f0e" stroke-width="3"/>`);
     }
   });
   out.push('</svg>');
