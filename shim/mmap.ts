@@ -260,13 +260,17 @@ export class mmap {
     return null;
   }
 
+  #readArgs(...args: unknown[]): unknown[] {
+    return parseArgs(SIGNATURES.read, this.#g, args, this.#m);
+  }
+
   /** `read([n])`: up to `n` bytes from the position (all the rest for None or a negative n),
    *  advancing it. */
   read(n?: Index | None): Buffer;
   read(n?: unknown): Buffer {
     const g = this.#g;
     if (arguments.length > 1 || (arguments.length === 1 && isKwargs(n))) {
-      [n] = parseArgs(SIGNATURES.read, g, arguments, this.#m);
+      [n] = this.#readArgs.apply(this, arguments as unknown as unknown[]); // see __getitem__
     } else {
       if (!g.clinic) this.#check();
       if (arguments.length === 1) n = readSize(n, this.#g);
@@ -293,9 +297,13 @@ export class mmap {
     return b;
   }
 
+  #readlineArgs(...args: unknown[]): void {
+    this.#noArgs('readline', args);
+  }
+
   /** `readline()`: the bytes from the position through the next newline (or to the end). */
   readline(): Buffer {
-    if (arguments.length) this.#noArgs('readline', arguments);
+    if (arguments.length) this.#readlineArgs.apply(this, arguments as unknown as unknown[]); // see __getitem__
     this.#check();
     const pos = this.#pos;
     if (pos >= this.#m.len) return Buffer.alloc(0);
@@ -455,10 +463,12 @@ export class mmap {
         }
       }
     }
-    return this.#getitem(arguments);
+    // Forwarded with apply: JavaScriptCore (Bun) materialises `arguments` on every call when it
+    // is passed as a value, even on paths not taken, and m[i] then costs 4x; apply() it forwards.
+    return this.#getitem.apply(this, arguments as unknown as unknown[]);
   }
 
-  #getitem(args: ArrayLike<unknown>): number | Buffer {
+  #getitem(...args: unknown[]): number | Buffer {
     const key = args.length === 1 ? args[0] : parseArgs(SIGNATURES.__getitem__, this.#g, args, null)[0];
     this.#check();
     const m = this.#m;

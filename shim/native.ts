@@ -42,6 +42,13 @@ export interface NativeAddon {
   copyToPool(id: number, start: number, n: number, poolOffset: number, pool: ArrayBuffer): void;
   /** The line at pos copied to pool[poolOffset:] if it fits in room: its length, else -length. */
   readlineToPool(id: number, pos: number, poolOffset: number, room: number, pool: ArrayBuffer): number;
+  /** The context's control block (Float64Array(8)) for readlineC and copyC: the hot paths
+   *  write their integers here instead of passing them (each argument costs a few ns). */
+  control(): Float64Array;
+  /** control = [id, pos, poolOffset, room]: as readlineToPool, result in control[3]. */
+  readlineC(pool: ArrayBuffer): void;
+  /** control = [id, start, n, poolOffset]: as copyToPool. */
+  copyC(pool: ArrayBuffer): void;
   faultCounter(): Uint32Array;
   repair(id: number): number;
   /** POSIX: mmap(fd) MAP_FIXED over [offset, offset+length) of `target` (page aligned). */

@@ -137,6 +137,9 @@ struct Ctx {
   std::vector<uint32_t> free_ids;
   int fns_alive = 0;
   bool released = false;  // every entry released (teardown or collection)
+  // The control block of the hot-path calls (see control()): JS writes their arguments here
+  // and reads their results back, so that a call passes one argument instead of five.
+  double* ctl = nullptr;
 };
 
 struct Addon {
@@ -961,6 +964,111 @@ bool big_view_possible(napi_env env, Addon* a, uint8_t* mem, size_t len) {
   return st == napi_ok;
 }
 
+// ---------------------------------------------------------------- control-block calls
+// The hot paths (readline, small copies) called once per line or slice: a Node-API call costs
+// a few ns per argument read and per number returned, as much as the copy of a short line.
+// These calls take only the caller's slab; the integers go through the context's control block
+// (control(): a Float64Array(kCtlSlots) over memory the context owns), written by JS just
+// before the call and read back just after. Nothing runs in between, so nothing else can
+// write it; each copy of the shim has its own context and so its own block.
+constexpr int kCtlSlots = 8;
+
+// A control slot as an integer in [0, 2^53): false (and a RangeError-like "range" tag) if
+// not one.
+inline bool ctl_int(double d, int64_t* out) {
+  if (!(d >= 0 && d <= 9007199254740991.0)) return false;
+  int64_t v = (int64_t)d;
+  if ((double)v != d) return false;
+  *out = v;
+  return true;
+}
+
+// The open entry whose id is in ctl[0] (settled), and the slab argument.
+bool ctl_args(napi_env env, napi_callback_info info, Ctx** ctx, Entry** e, uint8_t** pool,
+              size_t* pool_len) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, (void**)ctx);
+  if (argc < 1) return fail_type(env, "pymmap native: missing arguments");
+  if (!(*ctx)->ctl) return fail_type(env, "pymmap native: no control block");
+  if (!read_arraybuffer(env, argv[0], pool, pool_len)) return false;
+  int64_t id;
+  Ctx* c = *ctx;
+  if (!ctl_int(c->ctl[0], &id)) {
+    throw_tag(env, c, "closed");
+    return false;
+  }
+  int64_t slot = id & kSlotMask;
+  if ((size_t)slot >= c->table.size() || !c->table[slot] || c->gens[slot] != (uint64_t)id >> kSlotBits) {
+    throw_tag(env, c, "closed");
+    return false;
+  }
+  *e = c->table[slot];
+  settle(*e);
+  return true;
+}
+
+// control() -> the context's control block, a Float64Array(8) (made once per context).
+napi_value Control(napi_env env, napi_callback_info info) {
+  ARGS(0);
+  if (!ctx->ctl) {
+    ctx->ctl = new (std::nothrow) double[kCtlSlots]();
+    if (!ctx->ctl) return throw_error(env, ctx, errno_error(ENOMEM));
+  }
+  napi_value ab, arr;
+  // No finalizer: the memory belongs to the context (freed with it), and only the shim that
+  // owns the context holds this array. Never marked untransferable (see faultCounter).
+  if (napi_create_external_arraybuffer(env, ctx->ctl, sizeof(double) * kCtlSlots, nullptr, nullptr, &ab) !=
+      napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value ex;
+      napi_get_and_clear_last_exception(env, &ex);
+    }
+    return throw_tag(env, ctx, "noexternal");
+  }
+  napi_create_typedarray(env, napi_float64_array, kCtlSlots, ab, 0, &arr);
+  return arr;
+}
+
+// readlineC(pool): ctl = [id, pos, poolOffset, room] -> ctl[3] = n, as readlineToPool returns.
+napi_value ReadlineC(napi_env env, napi_callback_info info) {
+  Ctx* ctx;
+  Entry* e;
+  uint8_t* pool;
+  size_t pool_len;
+  if (!ctl_args(env, info, &ctx, &e, &pool, &pool_len)) return nullptr;
+  int64_t pos, off, room;
+  double* c = ctx->ctl;
+  if (!ctl_int(c[1], &pos) || !ctl_int(c[2], &off) || !ctl_int(c[3], &room) ||
+      (uint64_t)pos > e->m.length || (size_t)off > pool_len || (size_t)room > pool_len - (size_t)off)
+    return throw_tag(env, ctx, "range");
+  int64_t n;
+  OsError err = g_line_out(e->m.addr + pos, e->m.length - (uint64_t)pos, pool + off, (uint64_t)room, &n);
+  if (!err.ok()) return throw_error(env, ctx, err);
+  c[3] = (double)n;
+  return nullptr;
+}
+
+// copyC(pool): ctl = [id, start, n, poolOffset]: pool[poolOffset:+n] = mapping[start:start+n].
+napi_value CopyC(napi_env env, napi_callback_info info) {
+  Ctx* ctx;
+  Entry* e;
+  uint8_t* pool;
+  size_t pool_len;
+  if (!ctl_args(env, info, &ctx, &e, &pool, &pool_len)) return nullptr;
+  int64_t start, n, off;
+  double* c = ctx->ctl;
+  if (!ctl_int(c[1], &start) || !ctl_int(c[2], &n) || !ctl_int(c[3], &off) ||
+      (uint64_t)start > e->m.length || (uint64_t)n > e->m.length - (uint64_t)start ||
+      (size_t)off > pool_len || (size_t)n > pool_len - (size_t)off)
+    return throw_tag(env, ctx, "range");
+  OsError err = g_copy_out(e->m.addr + start, pool + off, (uint64_t)n);
+  if (!err.ok()) return throw_error(env, ctx, err);
+  return nullptr;
+}
+
 // view(id[, exported]) -> ArrayBuffer over the mapping (writable maps) or over a private
 // shadow mapping of the same pages (maps that are not writable: stores never reach the file nor
 // fault). Created once per mapping; detached on close and resize. `exported`: the caller hands
@@ -1220,6 +1328,7 @@ void fn_finalize(napi_env env, void* data, void*) {
       if (v[i] == ctx) { v.erase(v.begin() + (long)i); break; }
   }
   forget_ctx(ctx);
+  delete[] ctx->ctl;
   delete ctx;
 }
 
@@ -1234,6 +1343,7 @@ const struct { const char* name; napi_callback cb; } kFunctions[] = {
     {"view", View},           {"copyToPool", CopyToPool}, {"readlineToPool", ReadlineToPool},
     {"faultCounter", FaultCounter}, {"repair", Repair}, {"mapFixed", MapFixed},
     {"unmapFixed", UnmapFixed}, {"fdOf", FdOf}, {"markExit", MarkExit},
+    {"control", Control},     {"readlineC", ReadlineC}, {"copyC", CopyC},
 };
 
 // open(makeError) -> a fresh object with every function, bound to a new context whose errors
