@@ -51,9 +51,25 @@ _HAS = set(_api.methods())          # methods and attributes of the JS mmap of t
 _MAXSIZE = _sys.maxsize
 
 # mmap.__new__ is audited by pymmap, which calls Python's sys.audit (as CPython's C code calls
-# PySys_Audit, whatever sys.audit is rebound to later).
+# PySys_Audit, whatever sys.audit is rebound to later). An exception a hook raises does not
+# travel through JS (Pyodide < 0.28 does not reliably restore a Python exception that went
+# through JS and back: "SystemError: error return without exception set"): it is kept here, JS
+# is told to abort, and _pyerr hands it back.
 from pyodide.ffi import create_proxy as _create_proxy
-_api.setAudit(_create_proxy(_sys.audit))
+_sys_audit = _sys.audit
+_audit_raised = [None]
+
+
+def _audit_from_js(*args):
+    try:
+        _sys_audit(*args)
+    except BaseException as e:
+        _audit_raised[0] = e
+        return False
+    return True
+
+
+_api.setAudit(_create_proxy(_audit_from_js))
 # Numbers between Python and _api (construct's results, constructInts' arguments): an array of
 # doubles both sides read and write in place (each JS value crossing into Python, and each
 # argument crossing out, costs more than the whole array; array.array's items cost less than
@@ -80,7 +96,12 @@ def _pyerr(e):
     pymmap's errors carry Python's type name (``name``), CPython's ``str(exc)`` (``message``)
     and, for OSError, the symbolic errno (``code``).  Errno numbers differ between the host
     and Emscripten, so they are mapped by name.  Anything that is not a pymmap error is
-    returned unchanged (a JS bug must stay visible)."""
+    returned unchanged (a JS bug must stay visible).  An exception an audit hook raised under
+    JS is the one handed back."""
+    held = _audit_raised[0]
+    if held is not None:
+        _audit_raised[0] = None
+        return held
     try:
         kind = _api.errorKind(e)
     except BaseException:
@@ -1277,6 +1298,8 @@ def _zc_exit(self, *args, **kw):
 
 
 def _zc_del(self):
+    if _placed is None:             # the interpreter is tearing the module down
+        return
     _anon.pop(id(self), None)
     if id(self) in _placed:
         _release(self, True)
@@ -1403,7 +1426,7 @@ if _ZERO_COPY:
     # (a JsProxy attribute lookup costs as much as the call: bound once)
     _construct_ints = _api.constructInts
     _anon_new = _api.anonNew
-    _audit = _sys.audit
+    _audit = _sys_audit
     _release_js = _api.release
 
     class _cptr(_ctypes._SimpleCData):

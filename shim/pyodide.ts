@@ -83,7 +83,11 @@ class PyForeign {
 
 // The audit hook is process-wide (pymmap's sys hooks cannot be removed): one hook, which
 // forwards the event to the Python sys.audit of the constructor call in progress.
-interface AuditCtx { audit: ((...a: unknown[]) => void) | null; fd: unknown }
+interface AuditCtx { audit: ((...a: unknown[]) => unknown) | null; fd: unknown }
+/** A Python audit hook raised for mmap.__new__ (the bridge raises the hook's exception). */
+class AuditRaised extends Error {
+  constructor() { super('pymmap: a Python audit hook raised'); }
+}
 let auditCtx: AuditCtx | null = null;
 let hookInstalled = false;
 function ensureAuditHook(): void {
@@ -93,7 +97,9 @@ function ensureAuditHook(): void {
     const c = auditCtx;
     if (c === null || event !== 'mmap.__new__') return;
     auditCtx = null; // once per constructor call
-    if (c.audit) c.audit(event, c.fd, ...args.slice(1));
+    // The bridge's function returns false when a Python hook raised (the exception stays in
+    // Python, which raises it): abort the constructor.
+    if (c.audit && c.audit(event, c.fd, ...args.slice(1)) === false) throw new AuditRaised();
   });
 }
 

@@ -224,11 +224,16 @@ ev == [(fd, 0, mmap.ACCESS_WRITE, 0), (-1, 100, mmap.ACCESS_DEFAULT, 0)] or repr
     code: `
 class Stop(Exception): pass
 def hook(e, a):
-    if e == 'mmap.__new__' and a[1] == 12345: raise Stop('no')
+    if e == 'mmap.__new__' and a[1] in (12345, 7): raise Stop('no %d' % a[1])
 sys.addaudithook(hook)
-try: mmap.mmap(-1, 12345); r = 'not raised'
-except Stop as e: r = str(e)
-r == 'no' or repr(r)`,
+mk('ah', b'1234567')
+f = open('/h/ah', 'r+b')
+r = []
+for args in ((-1, 12345), (f.fileno(), 7), (f.fileno(), 7, mmap.MAP_SHARED), (-1, 12345)):
+    try: mmap.mmap(*args); r.append('not raised')
+    except Stop as e: r.append((str(e), e.__context__))
+m = mmap.mmap(f.fileno(), 6); r.append(m[:]); m.close(); f.close()
+r == [('no 12345', None), ('no 7', None), ('no 7', None), ('no 12345', None), b'123456'] or repr(r)`,
   },
   {
     name: 'pickling refused, weakref, subclass',
