@@ -1063,8 +1063,11 @@ def _nodev_error(fd, args, kw):
 # allocates the object with PyType_GenericAlloc over it (no built-in constructor: no second
 # audit event, no Emscripten copy of the file); its fields (layout in shim/pyodide.ts) are
 # verified by behaviour below before zero-copy is used.
-# An anonymous map: CPython's own constructor (the map lives in wasm memory, where nothing
-# else could share it); resize, which Emscripten cannot do (no mremap), moves it to new pages.
+# An anonymous map: zeroed page-aligned wasm memory under a new object (nothing outside the
+# process could share it); the plain call is checked and audited here as CPython's C code does
+# (the built-in constructor's audit event carries a garbage offset on Pyodide's 3.12 and 3.13
+# builds), any other goes through pymmap's checks. resize, which Emscripten cannot do (no
+# mremap), moves a map to new pages.
 # A file without a host fd (MEMFS, devices): CPython's own constructor over Emscripten's
 # emulation (or OSError(ENODEV) with the strict option).
 # The placement of a map goes back to fresh anonymous pages before its wasm memory is freed,
@@ -1073,7 +1076,6 @@ def _nodev_error(fd, args, kw):
 
 _placed = set()         # id() of the maps whose pages pymmap placed (mirrors _api's table)
 _anon = {}              # id() of the anonymous maps -> shared (3.12/3.13 objects have no flags)
-_DEFAULTS = None        # (flags, prot) defaults, host values
 
 
 def _adopt(ptr):
