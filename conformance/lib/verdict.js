@@ -108,4 +108,17 @@ function count(results, platform, rows) {
   return c;
 }
 
-module.exports = { firstLine, stripAnsi, portResult, combine, runtimeSkipReason, readSideChannel, count };
+/**
+ * portResult for the in-process harness (conformance/windows/harness.js, used for wine and for
+ * Bun/Deno): the record of `file`'s test `suite` > `name` in the harness's raw results, with the
+ * recorded skip of that test, or why there is none.
+ */
+function harnessResult(raw, skips, file, suite, name) {
+  const js = file.replace(/\.ts$/, '.js');
+  const t = raw.tests.find((x) => x.file === js && x.suites[0] === suite && x.name === name);
+  const missing = raw.files[js] ? `test file failed to load: ${raw.files[js]}`
+    : !(js in raw.files) ? `${file} was not run` : `not defined in ${file}`;
+  return portResult(t ? { status: t.status, message: t.message } : null, skips.get(`${file}::${suite}::${name}`), missing);
+}
+
+module.exports = { firstLine, stripAnsi, portResult, harnessResult, combine, runtimeSkipReason, readSideChannel, count };

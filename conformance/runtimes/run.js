@@ -57,13 +57,7 @@ function parseArgs(argv) {
   return o;
 }
 
-function portResult(raw, skips, file, suite, name) {
-  const js = file.replace(/\.ts$/, '.js');
-  const t = raw.tests.find((x) => x.file === js && x.suites[0] === suite && x.name === name);
-  const missing = raw.files[js] ? `test file failed to load: ${raw.files[js]}`
-    : !(js in raw.files) ? `${file} was not run` : `not defined in ${file}`;
-  return verdict.portResult(t ? { status: t.status, message: t.message } : null, skips.get(`${file}::${suite}::${name}`), missing);
-}
+const portResult = verdict.harnessResult;
 
 function main() {
   const o = parseArgs(process.argv.slice(2));
