@@ -15,6 +15,19 @@ import time
 perf = time.perf_counter
 
 
+def offsets(n, limit, s):
+    """n pseudo-random offsets in [0, limit): xorshift32 from s, as xorshiftOffsets in
+    bench/workloads.js (workloads.py imports this one)."""
+    x = s & 0xFFFFFFFF
+    out = []
+    for _ in range(n):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        out.append(x % limit)
+    return out
+
+
 def median(xs):
     s = sorted(xs)
     n = len(s)
@@ -36,16 +49,6 @@ def main():
     n_map = cfg["n_map_close"]
     k_scan = cfg["k_scan"]
     seed = cfg["seed"]
-    # Same pseudo-random offsets as run.js (xorshift32, see makeOffsets there).
-    def offsets(n, limit, s):
-        x = s & 0xFFFFFFFF
-        out = []
-        for _ in range(n):
-            x ^= (x << 13) & 0xFFFFFFFF
-            x ^= x >> 17
-            x ^= (x << 5) & 0xFFFFFFFF
-            out.append(x % limit)
-        return out
 
     res = {}
 

@@ -110,18 +110,7 @@ const NEEDLES = {
   rnear: { text: 'e rneedle near the start of the file', near: 'start', back: 8192 },
 };
 
-function xorshiftOffsets(n, limit, seed) {
-  // Same generator as cpython_bench.py (xorshift32).
-  let x = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    out[i] = x % limit;
-  }
-  return out;
-}
+const { xorshiftOffsets } = WL; // (the same generator as cpython_bench.py)
 
 function generateFile(file, size) {
   const t0 = Date.now();

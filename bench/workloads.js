@@ -36,6 +36,7 @@ const TS_CODE = {
   stream_read1m: 'for (;;) { const c = m.read(1 << 20); if (c.length === 0) break; total += c[c.length - 1]; }',
 };
 
+/** n offsets in [0, limit): xorshift32 from seed, the generator of cpython_bench.py and workloads.py. */
 function xorshiftOffsets(n, limit, seed) {
   let x = seed >>> 0;
   const out = new Float64Array(n);
@@ -246,4 +247,4 @@ function cleanup(files, log) {
   }
 }
 
-module.exports = { WORKLOADS, TS_CODE, RECORD_SIZE, WORD, workloadChild, ensureWorkloadFiles, runWorkloads, summarize, cleanup };
+module.exports = { xorshiftOffsets, WORKLOADS, TS_CODE, RECORD_SIZE, WORD, workloadChild, ensureWorkloadFiles, runWorkloads, summarize, cleanup };

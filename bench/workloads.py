@@ -10,6 +10,8 @@ import struct
 import sys
 import time
 
+from cpython_bench import offsets  # (bench/ is sys.path[0] when run as a script)
+
 
 def status():
     out = {}
@@ -21,17 +23,6 @@ def status():
                     out[k] = int(v.split()[0])  # KiB
     except OSError:
         pass
-    return out
-
-
-def offsets(n, limit, s):
-    x = s & 0xFFFFFFFF
-    out = []
-    for _ in range(n):
-        x ^= (x << 13) & 0xFFFFFFFF
-        x ^= x >> 17
-        x ^= (x << 5) & 0xFFFFFFFF
-        out.append(x % limit)
     return out
 
 
