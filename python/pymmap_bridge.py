@@ -49,6 +49,7 @@ _STRICT = bool(_api.options.strict)
 _ZERO_COPY = bool(_api.zeroCopy)
 _HAS = set(_api.methods())          # methods and attributes of the JS mmap of this version
 _MAXSIZE = _sys.maxsize
+_MSG = _api.messages().to_py()      # pymmap's one table of CPython's messages
 
 # mmap.__new__ is audited by pymmap, which calls Python's sys.audit (as CPython's C code calls
 # PySys_Audit, whatever sys.audit is rebound to later). An exception a hook raises does not
@@ -384,8 +385,6 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
     def madvise(self, *args, **kw):
         k = self._pm_kind
         if k == 'host':
-            if not kw and len(args) == 3 and _is_int(args[1]) and _is_int(args[2]):
-                _madvise_32(self, args[1], args[2])
             return _jscall(self._pm_obj, 'madvise', args, kw, _I)
         return self._pm_obj.madvise(*args, **kw)
 
@@ -784,19 +783,6 @@ def _opaque_arg(x):
     return (_jsnull, _NULL_VIA_API) if x is None else (_api.foreign(_tpname(type(x))), False)
 
 
-def _is_int(x):
-    return type(x) is int
-
-
-def _madvise_32(self, start, length):
-    # pymmap computes with a 64-bit Py_ssize_t; Python here is 32-bit.
-    # TODO: drop once pymmap's module takes the ABI (Py_ssize_t / long sizes) as a parameter.
-    if start > _MAXSIZE or length > _MAXSIZE:
-        raise OverflowError('Python int too large to convert to C ssize_t')
-    if 0 <= start < len(self) and length >= 0 and _MAXSIZE - start < length:
-        raise OverflowError('madvise length too large')
-
-
 def _retype(r, t):
     if t is mmap:
         return r
@@ -979,25 +965,22 @@ def _construct(args, kw):
         fd = ckw.get('fileno', _MISSING) if ckw else _MISSING
     translate = False
     if type(fd) is int:
-        # Python here is 32-bit: the length is a Py_ssize_t.
-        length = cargs[1] if len(cargs) > 1 else (ckw.get('length', None) if ckw else None)
-        if type(length) is int and length > _MAXSIZE:
-            raise OverflowError('Python int too large to convert to C ssize_t')
         translate = -(1 << 31) <= fd < (1 << 31)
+    _audit_raised[0] = None
     try:
         h = _api.construct(translate, 0, *cargs, **ckw) if ckw else \
             _api.construct(translate, 0, *cargs)
     except _JsException as e:
         err = _pyerr(e)
     else:
-        if h is None:                               # a file with no host fd (MEMFS, devices)
+        if h == -1:
+            err = _js_error()
+        elif h is None:                             # a file with no host fd (MEMFS, devices)
             if not _STRICT:
                 return 'builtin', _new_builtin(args, kw), None
             return _construct_nodev(fd, cargs, ckw)
-        if _INFO[0] > _MAXSIZE:
-            h.close()
-            raise ValueError('mmap length is too large')
-        return 'host', h, None
+        else:
+            return 'host', h, None
     try:
         raise err
     finally:
@@ -1011,16 +994,22 @@ def _construct_nodev(fd, cargs, ckw):
         cargs[0] = -2
     else:
         ckw['fileno'] = -2
+    _audit_raised[0] = None
     try:
         h = _api.construct(False, False, *cargs, **ckw) if ckw else \
             _api.construct(False, False, *cargs)
     except _JsException as e:
-        err = _pyerr(e)
+        h = _pyerr(e)
+    if h == -1:
+        h = _js_error()
+    if isinstance(h, BaseException):
+        err = h
         if isinstance(err, OSError) and err.errno == _errno.EBADF:
             err = _nodev_error(fd, cargs, ckw or {})
     else:                                           # cannot happen: fd -2 never maps
         h.close()
         err = OSError(_errno.ENODEV, _os.strerror(_errno.ENODEV))
+    h = None
     try:
         raise err
     finally:
@@ -1040,13 +1029,13 @@ def _nodev_error(fd, args, kw):
         size = st.st_size
         if length == 0:
             if size == 0:
-                return ValueError('cannot mmap an empty file')
+                return ValueError(_MSG['emptyFile'])
             if offset >= size:
-                return ValueError('mmap offset is greater than file size')
+                return ValueError(_MSG['offsetTooBig'])
             if size - offset > _MAXSIZE:
-                return ValueError('mmap length is too large')
+                return ValueError(_MSG['lengthTooLarge'])
         elif offset > size or size - offset < length:
-            return ValueError('mmap length is greater than file size')
+            return ValueError(_MSG['lengthTooBig'])
     return OSError(_errno.ENODEV, _os.strerror(_errno.ENODEV))
 
 
@@ -1153,6 +1142,7 @@ _HAS_TRACKFD = _sys.version_info >= (3, 13)
 
 
 def _zc_new(cls, *args, **kw):
+    _audit_raised[0] = None
     v = _plain(args, kw)
     try:
         if v is not None and v[0] == -1 and v[1] and not v[5] and \
@@ -1175,15 +1165,12 @@ def _zc_new(cls, *args, **kw):
                 kw = dict(kw)
                 kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
             cargs, ckw, _ = _convert(args, kw, _I)
-            if type(fd) is int:
-                # Python here is 32-bit: the length is a Py_ssize_t.
-                length = cargs[1] if len(cargs) > 1 else (ckw.get('length', None) if ckw else None)
-                if type(length) is int and length > _MAXSIZE:
-                    raise OverflowError('Python int too large to convert to C ssize_t')
             c = _api.constructZc(id(cls), *cargs, **ckw) if ckw else \
                 _api.constructZc(id(cls), *cargs)
     except _JsException as e:
         c = _pyerr(e)
+    if c == -1:
+        c = _js_error()
     if isinstance(c, BaseException):
         try:
             raise c
@@ -1204,6 +1191,17 @@ def _zc_new(cls, *args, **kw):
     return c
 
 
+def _js_error():
+    """The Python exception for the error a zero-copy entry point of _api kept when it returned
+    -1 (they do not throw into Python: Pyodide < 0.28 sometimes loses a JS error on its way
+    back, as "SystemError: error return without exception set")."""
+    e = _api.takeError()
+    err = _pyerr(e)
+    if not isinstance(err, BaseException):     # not a pymmap error: a bug, kept visible
+        err = SystemError('pymmap bridge: %s' % (e,))
+    return err
+
+
 def _release(self, force):
     """Gives the map's placed pages back and closes its host side (see _api.release)."""
     if not _release_js(id(self), force):
@@ -1216,9 +1214,13 @@ def _host(self, name, *args):
     """The host side of a placed file map (CPython's checks already passed in C); a fault
     under the placement is reported first (OSError(EFAULT))."""
     try:
-        return _api.hostCall(id(self), name, *args)
+        r = _api.hostCall(id(self), name, *args)
     except _JsException as e:
         err = _pyerr(e)
+    else:
+        if r != -1:
+            return r
+        err = _js_error()
     try:
         raise err
     finally:
@@ -1280,7 +1282,7 @@ def _zc_size(self, *args, **kw):
 def _zc_close(self, *args, **kw):
     if not args and not kw and id(self) in _placed:
         if not _release(self, False):
-            raise BufferError('cannot close exported pointers exist')
+            raise BufferError(_MSG['closeExported'])
         return None
     return _T.close(self, *args, **kw)
 
@@ -1333,13 +1335,15 @@ def _zc_resize(self, *args, **kw):
         # CPython 3.13.8+ on Linux refuses to grow a shared anonymous map (the new pages would
         # be past the shared memory's end); the built-in's C code has no such branch
         # (Emscripten is not Linux).
-        raise ValueError("mmap: can't expand a shared anonymous mapping on Linux")
+        raise ValueError(_MSG['resizeSharedAnon'])
     try:
-        if placed and not anon:
-            _api.hostCall(id(self), 'resize', newsize)
-        old = _api.replace(id(self), newsize)
+        old = _api.hostCall(id(self), 'resize', newsize) if placed and not anon else None
+        if old != -1:
+            old = _api.replace(id(self), newsize)
     except _JsException as e:
         old = _pyerr(e)
+    if old == -1:
+        old = _js_error()
     if isinstance(old, BaseException):
         try:
             raise old

@@ -451,6 +451,22 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   }
 
 
+  // The constructors and the zero-copy entry points do not throw into Python: Pyodide < 0.28 sometimes loses a JS
+  // error on its way back ("SystemError: error return without exception set", seen on
+  // constructor errors). They return FAILED and keep the error for takeError().
+  const FAILED = -1;
+  let lastError: unknown = null;
+  function noThrow<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => R | typeof FAILED {
+    return (...a: A) => {
+      try {
+        return fn(...a);
+      } catch (e) {
+        lastError = e;
+        return FAILED;
+      }
+    };
+  }
+
   const api = {
     /** Python's None where Pyodide has no jsnull (< 0.28, where None reaches JS as undefined,
      *  "left out"): conv() and the slice functions turn it into null. */
@@ -458,6 +474,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     options: { strict: !!options.strict },
     zeroCopy,
     pickleMessage,
+    /** pymmap's messages table (CPython's words): the bridge raises a few itself. */
+    messages: () => Object.fromEntries(Object.entries(MSG).filter(([, v]) => typeof v === 'string')),
     constants: () => constants,
     methods: () => methods,
     foreign: (name: string) => new PyForeign(name),
@@ -575,13 +593,11 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     /** new M.mmap(...args) (copying path), the mmap.__new__ audit event going to Python's
      *  sys.audit with the Emscripten fd (as Python reports it). With `translate`, the fileno
      *  argument is first turned into the host fd (hostFd); a file without one returns
-     *  undefined (None) and nothing is done. Leaves the length at the info address. */
+     *  undefined (None) and nothing is done. */
     construct(translate: boolean, _zc: number, ...args: unknown[]): any {
       const held: any[] = [];
       try {
-        const m = newMap(translate, convAll(args, held));
-        if (m !== undefined) Module.HEAPF64[infoAddr / 8] = mappingOf(m).len;
-        return m;
+        return newMap(translate, convAll(args, held));
       } finally {
         release(held);
       }
@@ -669,6 +685,14 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
   };
 
+  const zcApi = api as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const k of ['construct', 'constructZc', 'constructInts', 'anonNew', 'hostCall', 'replace']) zcApi[k] = noThrow(zcApi[k]);
+  /** The error a zero-copy entry point kept when it returned FAILED (-1). */
+  zcApi.takeError = () => {
+    const e = lastError;
+    lastError = null;
+    return e;
+  };
   pyodide.registerJsModule('_pymmap_js', api);
   const [file, src] = bridgeSource();
   const useCache = options.cache !== false;
