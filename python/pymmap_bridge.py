@@ -1155,7 +1155,15 @@ def _zc_new(cls, *args, **kw):
             shared = access == ACCESS_DEFAULT and flags == MAP_SHARED or \
                 access == ACCESS_READ or access == ACCESS_WRITE
             c = _anon_new(id(cls), length, shared, access, trackfd)
-        elif v is not None and v[0] != -1:
+        elif v is not None and v[0] != -1 and \
+                (v[4] == ACCESS_DEFAULT or
+                 ACCESS_READ <= v[4] <= ACCESS_COPY and v[2] == MAP_SHARED and v[3] == _PROT_RW):
+            # A file map whose arguments pass CPython's checks before its audit event: the
+            # event with the access CPython derives, then the map (pymmap's checks after it)
+            fd, length, flags, prot, access, offset, trackfd = v
+            if access == ACCESS_DEFAULT and not (prot & _PROT_RW == _PROT_RW):
+                access = ACCESS_WRITE if prot & PROT_WRITE else ACCESS_READ
+            _audit('mmap.__new__', fd, length, access, offset)
             info = _INFO
             info[0], info[1], info[2], info[3], info[4], info[5], info[6] = v
             c = _construct_ints(id(cls))

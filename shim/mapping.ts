@@ -126,10 +126,11 @@ function alloc(n: number): Buffer {
   return b;
 }
 
-/** Native ids of mappings nobody closed, unmapped when their Mapping is collected. */
+/** Native ids of mappings nobody closed, unmapped when their Mapping is collected (a placed
+ *  mapping's memory is left to its owner, who may have freed it by then). */
 const finalizer = new FinalizationRegistry<number>((id) => {
   try {
-    native.close(id);
+    native.close(id, true);
   } catch {
     /* already closed */
   }
@@ -138,6 +139,38 @@ const finalizer = new FinalizationRegistry<number>((id) => {
 /** Lengths and offsets past 2**53 go to the addon as bigints. */
 function big(n: number): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(Math.min(n, SSIZE_MAX_N));
+}
+
+/**
+ * Memory a file mapping is placed over instead of where the OS chooses (the Pyodide bridge: the
+ * wasm memory, so that Python's own mmap object works on the file's pages). The mapping is
+ * made over it (MAP_FIXED), its pages are guarded as a view's are, it has no view, closing it
+ * puts fresh zeroed pages back and gives the memory back (free), and a resize moves it to new
+ * memory. POSIX only.
+ */
+export interface Placer {
+  /** Page-aligned memory of `span` bytes (a multiple of the page size) in `buffer`, at byte
+   *  `offset`; `token` is what free() takes back. Throws (MemoryError/OSError) if there is none. */
+  alloc(span: number): Placement;
+  free(p: Placement): void;
+}
+export interface Placement {
+  readonly buffer: ArrayBuffer;
+  readonly offset: number;
+  readonly span: number;
+  readonly token: number;
+}
+
+const NC = native.constants();
+const PAGE: number = NC.PAGESIZE;
+/** A placed mapping's pages stay writable memory of their owner: write-through only for a
+ *  writable shared map, else private (a store, which Python's checks refuse anyway, stays in
+ *  this process instead of faulting it). */
+function placedFlagsProt(mode: MapMode): [number, number] {
+  return [mode.shared && mode.writable ? NC.MAP_SHARED : NC.MAP_PRIVATE, NC.PROT_READ | NC.PROT_WRITE];
+}
+function spanOf(length: number): number {
+  return Math.ceil(Math.max(length, 1) / PAGE) * PAGE;
 }
 
 /** What to map: an fd (-1: anonymous) and a range of it, with the mode the caller normalised. */
@@ -150,6 +183,8 @@ export interface MapRequest {
   readonly mode: MapMode;
   /** Windows: the mapping's name (shared between maps of the same name). */
   readonly tagname?: string | null;
+  /** Place a file mapping over this memory (see Placer); ignored for anonymous maps. */
+  readonly placer?: Placer | null;
 }
 
 /** One OS mapping: its bytes and its lifetime. */
@@ -172,11 +207,31 @@ export class Mapping {
   readonly writable: boolean;
   readonly tagname: string | null;
 
+  /** Where a placed mapping is (see Placer), else null. */
+  placement: Placement | null = null;
+  readonly placer: Placer | null;
+
   constructor(req: MapRequest) {
     this.fc = FC !== null ? FC[0] : 0;
     this.anon = req.fd === -1;
-    this.id = native.map(req.fd, big(req.length), req.mode.flags, req.mode.prot, big(req.offset),
-      !this.anon && req.keepFd, req.tagname ?? null, req.mode.access);
+    const placer = !this.anon && req.placer ? req.placer : null;
+    this.placer = placer;
+    if (placer !== null) {
+      const p = placer.alloc(spanOf(req.length));
+      try {
+        const [flags, prot] = placedFlagsProt(req.mode);
+        this.id = native.map(req.fd, req.length, flags, prot, req.offset, req.keepFd, null, req.mode.access,
+          p.buffer, p.offset);
+      } catch (e) {
+        placer.free(p);
+        throw e;
+      }
+      this.placement = p;
+      this.noView = true;
+    } else {
+      this.id = native.map(req.fd, big(req.length), req.mode.flags, req.mode.prot, big(req.offset),
+        !this.anon && req.keepFd, req.tagname ?? null, req.mode.access);
+    }
     this.len = req.length;
     this.offset = req.offset;
     this.keepsFd = req.keepFd;
@@ -196,7 +251,17 @@ export class Mapping {
     this.id = -1;
     this.v = EMPTY;
     finalizer.unregister(this);
-    native.close(id);
+    const p = this.placement;
+    if (p === null) {
+      native.close(id);
+      return;
+    }
+    this.placement = null;
+    try {
+      native.close(id);
+    } finally {
+      this.placer!.free(p);
+    }
   }
 
   /** The zero-copy view, made on first use; null where none can be made. */
@@ -383,6 +448,10 @@ export class Mapping {
    *  remapping: a failed remap there leaves no mapping, and the mapping is then closed. */
   resize(newsize: number): void {
     this.v = EMPTY;
+    if (this.placement !== null) {
+      this.resizePlaced(newsize);
+      return;
+    }
     try {
       native.resize(this.id, newsize);
     } catch (e) {
@@ -397,6 +466,22 @@ export class Mapping {
       throw e;
     }
     this.len = newsize;
+  }
+
+  /** resize() of a placed mapping: to new memory, the old given back. */
+  private resizePlaced(newsize: number): void {
+    const placer = this.placer!;
+    const p = placer.alloc(spanOf(newsize));
+    try {
+      native.resize(this.id, newsize, p.buffer, p.offset);
+    } catch (e) {
+      placer.free(p);
+      throw e;
+    }
+    const old = this.placement!;
+    this.placement = p;
+    this.len = newsize;
+    placer.free(old);
   }
 
   setName(name: string): void {

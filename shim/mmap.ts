@@ -13,7 +13,7 @@ import {
 } from './convert';
 import { openWindows } from './ctor_win';
 import { defaultVersion, GATES, type Gate } from './gates';
-import { Mapping } from './mapping';
+import { Mapping, type Placer } from './mapping';
 import { MSG } from './messages';
 import { native } from './native';
 import * as sys from './sys';
@@ -40,8 +40,22 @@ export function exportsOf(m: mmap): number {
   return exportsOfImpl(m);
 }
 
+/** The placer of the next construction (constructPlaced), taken by its constructor. */
+let placerForNext: Placer | null = null;
+
+/** Module-internal (the Pyodide bridge): `new cls(...args)` with its file mapping placed by
+ *  `placer` (see mapping.ts). */
+export function constructPlaced<T>(cls: new (...a: any[]) => T, placer: Placer, args: unknown[]): T {
+  placerForNext = placer;
+  try {
+    return new cls(...args);
+  } finally {
+    placerForNext = null;
+  }
+}
+
 /** Maps an fd (POSIX): the constructor's arguments read, checked and mapped in CPython's order. */
-function openPosix(g: Gate, args: ArrayLike<unknown>): Mapping {
+function openPosix(g: Gate, args: ArrayLike<unknown>, placer: Placer | null): Mapping {
   const [fileno, lengthArg, flags, prot, access, offsetArg, trackfd] =
     parseArgs(SIGNATURES.new, g, args, null) as [number, number, number?, number?, number?, number?, boolean?];
   let length = lengthArg;
@@ -68,7 +82,7 @@ function openPosix(g: Gate, args: ArrayLike<unknown>): Mapping {
       }
     }
   }
-  return new Mapping({ fd: fileno, length, offset, keepFd: trackfd ?? true, mode });
+  return new Mapping({ fd: fileno, length, offset, keepFd: trackfd ?? true, mode, placer });
 }
 
 /**
@@ -104,7 +118,9 @@ export class mmap {
     const g = (new.target as unknown as { [GATE]?: Gate })[GATE] ?? GATES[defaultVersion];
     this.#g = g;
     this.#addr = 0x7f0000000000 + (++addrCounter) * 0x40;
-    this.#m = native.backend === 'win32' ? openWindows(g, args) : openPosix(g, args);
+    const placer = placerForNext;
+    placerForNext = null; // (not for a map an audit hook makes)
+    this.#m = native.backend === 'win32' ? openWindows(g, args) : openPosix(g, args, placer);
   }
 
   // ------------------------------------------------------------------ helpers

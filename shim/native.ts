@@ -16,14 +16,18 @@ export interface NativeAddon {
   constants(): Record<string, number>;
   fstat(fd: number): [number, boolean];
   regularSize(fd: number): number; // st_size of a regular file, -1 for anything else
+  /** With target/targetOffset: a placed mapping over that page-aligned memory (POSIX; see
+   *  mapping.ts's Placer). */
   map(fd: number, length: number | bigint, flags: number, prot: number, offset: number | bigint, dupFd: boolean,
-    tagname?: string | null, access?: number): number;
-  close(id: number): void;
+    tagname?: string | null, access?: number, target?: ArrayBuffer, targetOffset?: number): number;
+  /** abandon: a placed mapping's memory is left as it is (the collector's close). */
+  close(id: number, abandon?: boolean): void;
   fdSize(id: number): number;
   length(id: number): number;
   flush(id: number, offset: number, length: number, flags: number): void;
   advise(id: number, start: number, length: number, advice: number): void;
-  resize(id: number, length: number): void;
+  /** A placed mapping needs the new memory (target, targetOffset). */
+  resize(id: number, length: number, target?: ArrayBuffer, targetOffset?: number): void;
   setName(id: number, name: string): void;
   getByte(id: number, i: number): number;
   setByte(id: number, i: number, v: number): void;

@@ -31,8 +31,8 @@ import { ACCESS_READ } from './access';
 import * as builtins from './builtins';
 import type { SliceBound } from './builtins';
 import { gateFor, versions } from './gates';
-import { mappingOf, type mmap } from './mmap';
-import type { Mapping } from './mapping';
+import { constructPlaced, mappingOf, type mmap } from './mmap';
+import type { Mapping, Placement as MapPlacement, Placer } from './mapping';
 import { MSG } from './messages';
 import { moduleFor, type MmapModule } from './module';
 import { native as nat } from './native';
@@ -237,52 +237,33 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const MAP_PRIVATE: number = M.MAP_PRIVATE;
   const PROT_RW: number = M.PROT_READ | M.PROT_WRITE;
 
-  // ---- zero-copy placement: page-aligned wasm memory, with the file mapped over it
-  interface Placement { ptr: number; addr: number; span: number; anon: boolean; shared: boolean }
-  function placeAlloc(h: mmap, length: number): Placement {
-    const span = Math.ceil(length / P) * P;
-    const ptr: number = wasmMalloc(span + P);
-    if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
-    const addr = Math.ceil(ptr / P) * P;
-    const m = mappingOf(h);
-    // Written through to the file: a shared map that allows stores.
-    const shared = !m.anon && m.mode.shared && m.mode.writable;
-    return { ptr, addr, span, anon: m.anon, shared };
-  }
-  function placeMap(h: mmap, p: Placement, fd: number): void {
-    const buf: ArrayBuffer = Module.HEAPU8.buffer;
-    if (p.anon) nat.unmapFixed(buf, p.addr, p.span); // fresh zero pages
-    // Read-only and copy-on-write maps get a private mapping: stores (there should be none)
-    // stay in this process instead of faulting the whole process. Guarded as the pymmap
-    // mapping's own pages: a page past a truncated end is repaired and reported (EFAULT).
-    else {
-      const mp = mappingOf(h);
-      nat.mapFixed(buf, p.addr, p.span, fd, PROT_RW, p.shared ? MAP_SHARED : MAP_PRIVATE, mp.offset, mp.id);
-    }
-  }
-  function placeFree(p: Placement): void {
-    wasmFree(p.ptr);
-  }
-  /** Gives a placement back: a file's pages become fresh zeroed private pages (anonymous
-   *  ones are wasm memory already), then the memory is freed; closes the host side `h`. */
-  function unplaceP(h: any, p: Placement): void {
+  // ---- zero-copy placement: page-aligned wasm memory. A file map is pymmap's own mapping
+  // placed there (mapping.ts's Placer: one mmap(MAP_FIXED), guarded as the mapping's pages, put
+  // back to zeroed pages by its close); an anonymous map is plain wasm memory, zeroed.
+  const wasmPlacer: Placer = {
+    alloc(span: number): WasmPlacement {
+      const ptr: number = wasmMalloc(span + P);
+      if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
+      // (read after malloc, which may have grown the memory: a new buffer)
+      return { buffer: Module.HEAPU8.buffer, offset: Math.ceil(ptr / P) * P, span, token: ptr };
+    },
+    free(p: WasmPlacement): void {
+      wasmFree(p.token);
+    },
+  };
+  type WasmPlacement = MapPlacement;
+  /** Page-aligned wasm memory for an anonymous map, zeroed: fresh pages for large ones (one
+   *  call, no touching), a fill for small ones. */
+  function anonAlloc(length: number): WasmPlacement {
+    const p = wasmPlacer.alloc(Math.ceil(Math.max(length, 1) / P) * P);
     try {
-      if (!p.anon) {
-        const id = h ? mappingOf(h).id : -1;
-        if (id >= 0) nat.unmapFixed(Module.HEAPU8.buffer, p.addr, p.span, id);
-        else nat.unmapFixed(Module.HEAPU8.buffer, p.addr, p.span);
-      }
-      wasmFree(p.ptr);
-    } finally {
-      if (h) h.close();
+      if (p.span > 1 << 16) nat.unmapFixed(p.buffer, p.offset, p.span);
+      else Module.HEAPU8.fill(0, p.offset, p.offset + p.span);
+    } catch (e) {
+      wasmPlacer.free(p);
+      throw e;
     }
-  }
-  /** Page-aligned wasm memory for an anonymous map (fresh zero pages once placeMap ran). */
-  function anonAlloc(length: number): Placement {
-    const span = Math.ceil(length / P) * P;
-    const ptr: number = wasmMalloc(span + P);
-    if (!ptr) throw builtins.OSError.fromErrno(12, MSG.strerrorENOMEM, 'ENOMEM');
-    return { ptr, addr: Math.ceil(ptr / P) * P, span, anon: true, shared: false };
+    return p;
   }
 
   // ---- zero-copy carriers: built-in mmap objects over a placement (python/pymmap_bridge.py).
@@ -362,9 +343,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   let auditFn: any = null;
   let infoAddr = 0;
 
-  /** new M.mmap(...conv) with the audit event and (translate) the host fd; undefined for a
-   *  file without a host fd. */
-  function newMap(translate: boolean, conv: unknown[]): any {
+  /** new M.mmap(...conv) with the audit event and (translate) the host fd, its file mapping
+   *  placed by `placer` if given; undefined for a file without a host fd. */
+  function newMap(translate: boolean, conv: unknown[], placer: Placer | null = null): any {
     const n = conv.length;
     const kw = n > 0 && isPlain(conv[n - 1]) ? (conv[n - 1] as Record<string, unknown>) : null;
     const npos = kw ? n - 1 : n;
@@ -378,20 +359,21 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const prev = auditCtx;
     try {
       auditCtx = { audit: auditFn, fd };
-      return new M.mmap(...conv);
+      return placer ? constructPlaced(M.mmap, placer, conv) : new M.mmap(...conv);
     } finally {
       auditCtx = prev;
     }
   }
 
-  // Zero-copy maps by object address: pymmap's map of the file (the host side: flush, size,
-  // madvise, resize) and the placement of the same pages in wasm memory.
-  interface Placed { h: any; p: Placement }
+  // Zero-copy maps by object address: a file map's pymmap map (placed in wasm memory; the host
+  // side of flush, size, madvise, resize), or an anonymous map's wasm memory.
+  type Placed = { h: mmap; p: null } | { h: null; p: WasmPlacement };
   const placed = new Map<number, Placed>();
 
-  /** Places pymmap map `m` in wasm memory under a new object of type `cls`; returns its address
-   *  (a new reference). Python's Py_ssize_t is 32-bit here: a longer map is refused. */
-  function placeNew(cls: number, m: any, fd: number): number {
+  /** A carrier of type `cls` over pymmap map `m` (placed, or anonymous: then closed and replaced
+   *  by wasm memory); returns its address (a new reference). Python's Py_ssize_t is 32-bit
+   *  here: a longer map is refused. */
+  function placeNew(cls: number, m: mmap): number {
     const mp = mappingOf(m);
     if (mp.len > 0x7fffffff) {
       m.close();
@@ -406,22 +388,16 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       m.close();
       return anonNew(cls, len, shared, access, trackfd);
     }
-    let p: Placement;
+    const p = mp.placement!;
+    let c: number;
     try {
-      p = placeAlloc(m, mp.len);
+      c = makeCarrier(cls, p.offset, mp.len, 0, mp.offset, mp.keepsFd, mp.mode.shared && mp.mode.writable, false,
+        mp.mode.access);
     } catch (e) {
       m.close();
       throw e;
     }
-    let c: number;
-    try {
-      placeMap(m, p, fd); // (the caller's fd: with trackfd=False the map keeps none)
-      c = makeCarrier(cls, p.addr, mp.len, 0, mp.offset, mp.keepsFd, p.shared, p.anon, mp.mode.access);
-    } catch (e) {
-      unplaceP(m, p);
-      throw e;
-    }
-    placed.set(c, { h: m, p });
+    placed.set(c, { h: m, p: null });
     Module.HEAPF64[infoAddr / 8 + 7] = 0;
     return c;
   }
@@ -429,13 +405,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   /** An anonymous map of `cls` over fresh zeroed wasm memory (no host side); returns its
    *  address (a new reference) and leaves 1 (private) or 2 (shared) at info[7]. */
   function anonNew(cls: number, length: number, shared: boolean, access: number, trackfd: boolean): number {
-    const p = anonAlloc(Math.max(length, 1));
+    const p = anonAlloc(length);
     let c: number;
     try {
-      zeroPages(p);
-      c = makeCarrier(cls, p.addr, length, 0, 0, trackfd, shared, true, access);
+      c = makeCarrier(cls, p.offset, length, 0, 0, trackfd, shared, true, access);
     } catch (e) {
-      placeFree(p);
+      wasmPlacer.free(p);
       throw e;
     }
     placed.set(c, { h: null, p });
@@ -443,11 +418,11 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     return c;
   }
 
-  /** Zeroes an anonymous placement: fresh pages for large ones (one call, no touching), a fill
-   *  for small ones. */
-  function zeroPages(p: Placement): void {
-    if (p.span > 1 << 16) nat.unmapFixed(Module.HEAPU8.buffer, p.addr, p.span);
-    else Module.HEAPU8.fill(0, p.addr, p.addr + p.span);
+  /** Ends a zero-copy map's host side: the file map closed (its pages zeroed, its memory freed),
+   *  or the anonymous map's memory freed. */
+  function endPlaced(r: Placed): void {
+    if (r.h !== null) r.h.close();
+    else wasmPlacer.free(r.p);
   }
 
 
@@ -526,11 +501,11 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
     /** A method of the host side of zero-copy map `o` (ints only), after reporting a fault
      *  under its placement (OSError(EFAULT)): flush, size, madvise, resize. */
-    hostCall(o: number, name: string, ...args: number[]): number | undefined {
+    hostCall(o: number, name: 'flush' | 'size' | 'madvise' | 'resize', ...args: number[]): number | undefined {
       const r = placed.get(o);
-      if (!r) throw new builtins.ValueError(MSG.closed);
+      if (!r || r.h === null) throw new builtins.ValueError(MSG.closed);
       mappingOf(r.h).checkFaults();
-      const v = r.h[name](...args);
+      const v = (r.h as unknown as Record<typeof name, (...a: number[]) => unknown>)[name](...args);
       return typeof v === 'number' ? v : undefined;
     },
     /** Whether `o` is a map this bridge placed (and has not released). */
@@ -548,40 +523,36 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       if (!force && Module.HEAP32[(o + MO.exports) >> 2] > 0) return false;
       placed.delete(o);
       Module.HEAP32[(o + MO.data) >> 2] = 0;
-      unplaceP(r.h, r.p);
+      endPlaced(r);
       return true;
     },
-    /** Moves the pages of map object `o` to a new placement of `newsize` bytes: its host side
-     *  (already resized) mapped again, or, for an anonymous map, fresh pages with the old bytes
-     *  copied (as are a private map's). The old placement is given back; where there was none
-     *  (pages Emscripten allocated), returns a built-in mmap object over them (a new
-     *  reference) whose deallocation frees them; else 0. */
+    /** After a resize: map object `o` over its pages' new place. A file map's host side moved
+     *  them already (its resize); an anonymous map gets fresh zeroed memory with the old bytes
+     *  copied, and its old memory is freed. Where there was no placement (pages Emscripten
+     *  allocated), returns a built-in mmap object over them (a new reference) whose
+     *  deallocation frees them; else 0. */
     replace(o: number, newsize: number): number {
       const r = placed.get(o);
-      const h = r ? r.h : null;
       const H32 = Module.HEAP32;
+      if (r && r.h !== null) {
+        H32[(o + MO.data) >> 2] = mappingOf(r.h).placement!.offset;
+        H32[(o + MO.size) >> 2] = newsize;
+        return 0;
+      }
       const oldAddr: number = H32[(o + MO.data) >> 2];
       const oldSize: number = H32[(o + MO.size) >> 2];
-      const p = h ? placeAlloc(h, Math.max(newsize, 1)) : anonAlloc(Math.max(newsize, 1));
-      try {
-        placeMap(h as mmap, p, h ? mappingOf(h).fd() : -1);
-      } catch (e) {
-        placeFree(p);
-        throw e;
-      }
-      if (!h || !p.shared) {
-        const n = Math.min(oldSize, newsize);
-        if (n > 0) Module.HEAPU8.copyWithin(p.addr, oldAddr, oldAddr + n);
-      }
+      const p = anonAlloc(newsize);
+      const n = Math.min(oldSize, newsize);
+      if (n > 0) Module.HEAPU8.copyWithin(p.offset, oldAddr, oldAddr + n);
       let old = 0;
       if (r) {
-        unplaceP(null, r.p);
+        wasmPlacer.free(r.p);
       } else if (oldAddr) {
         old = makeCarrier(carrierType, oldAddr, oldSize, 0, 0, false, false, true, 2);
       }
-      Module.HEAP32[(o + MO.data) >> 2] = p.addr;
-      Module.HEAP32[(o + MO.size) >> 2] = newsize;
-      placed.set(o, { h, p });
+      H32[(o + MO.data) >> 2] = p.offset;
+      H32[(o + MO.size) >> 2] = newsize;
+      placed.set(o, { h: null, p });
       return old;
     },
     /** Where construct() leaves its numbers (a Python-owned double[10] in the wasm heap: cheaper
@@ -609,21 +580,19 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     constructZc(cls: number, ...args: unknown[]): number | undefined {
       const held: any[] = [];
       try {
-        const conv = convAll(args, held);
-        const m = newMap(true, conv);
+        const m = newMap(true, convAll(args, held), wasmPlacer);
         if (m === undefined) return undefined;
-        const n = conv.length;
-        const kw = n > 0 && isPlain(conv[n - 1]) ? (conv[n - 1] as Record<string, unknown>) : null;
-        return placeNew(cls, m, (kw && (kw.fileno !== undefined) && (kw ? n - 1 : n) === 0 ? kw.fileno : conv[0]) as number);
+        return placeNew(cls, m);
       } finally {
         release(held);
       }
     },
 
-    /** constructZc for the plain call: every argument an int, in CPython's positional order
-     *  (the defaults of the ones not given are CPython's, whose checks compare values), left by
-     *  Python at the info address: fd, length, flags, prot, access, offset, trackfd (each
-     *  JS argument crossing from Python costs more than the whole array). */
+    /** constructZc for the plain file call: every argument an int, in CPython's positional
+     *  order (the defaults of the ones not given are CPython's, whose checks compare values),
+     *  left by Python at the info address: fd, length, flags, prot, access, offset, trackfd
+     *  (each JS argument crossing from Python costs more than the whole array). Python has
+     *  raised the audit event (its checks before the event pass for these arguments). */
     constructInts(cls: number): number | undefined {
       const F = Module.HEAPF64;
       const at = infoAddr / 8;
@@ -631,16 +600,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       const access = F[at + 4], offset = F[at + 5], trackfd = F[at + 6] !== 0;
       const hostfd = api.hostFd(fd);
       if (hostfd === undefined) return undefined;
-      const prev = auditCtx;
-      let m: any;
-      try {
-        auditCtx = { audit: auditFn, fd };
-        m = trackfd ? new M.mmap(hostfd, length, flags, prot, access, offset)
-          : new M.mmap(hostfd, length, flags, prot, access, offset, { trackfd: false });
-      } finally {
-        auditCtx = prev;
-      }
-      return placeNew(cls, m, hostfd);
+      const m = constructPlaced<mmap>(M.mmap, wasmPlacer, trackfd ? [hostfd, length, flags, prot, access, offset]
+        : [hostfd, length, flags, prot, access, offset, { trackfd: false }]);
+      return placeNew(cls, m);
     },
 
     /** m[name](...args) with PyProxy arguments converted (bytes-like: zero-copy views). */
@@ -670,10 +632,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
     delslice(m: any, a: SliceBound, b: SliceBound, c: SliceBound): unknown {
       return m.__delitem__(new builtins.slice(nn(a), nn(b), nn(c)));
-    },
-    /** Gives placed wasm pages back (fresh zeroed pages, then free) and closes `h` if given. */
-    unplace(h: any, ptr: number, addr: number, span: number): void {
-      unplaceP(h, { ptr, addr, span, anon: false, shared: false });
     },
     /** memoryview(m) for the copy-based path: the export pins the map (close/resize raise
      *  BufferError) until release(); check() raises OSError(EFAULT) if a page faulted under

@@ -189,8 +189,8 @@ napi_value throw_tag(napi_env env, Ctx* ctx, const char* tag, int code = 0) {
 // TypeError (or RangeError) naming what was expected, and returns false.
 
 struct Args {
-  napi_value argv[8];
-  size_t argc = 8;
+  napi_value argv[10];
+  size_t argc = 10;
   Ctx* ctx = nullptr;
 };
 
@@ -527,14 +527,16 @@ bool release_view(napi_env env, Entry* e, bool for_close, bool js) {
 }
 
 // Closes slot `slot` of ctx: the view first (see release_view), then the mapping and its fd.
-void close_slot(napi_env env, Ctx* ctx, uint32_t slot, bool js) {
+// abandon: a placed mapping's memory is left as it is (its owner may have freed it already:
+// collection, teardown); only an explicit close puts zeroed pages back there.
+void close_slot(napi_env env, Ctx* ctx, uint32_t slot, bool js, bool abandon = false) {
   Entry* e = ctx->table[slot];
   if (!e) return;
   bool main_region = e->region && !e->region->shadow;
   release_view(env, e, true, js);
   unguard_placed(e);
   // A main-memory region took care of the memory (unmapped it, or left it to the view).
-  os_unmap(&e->m, /*keep_memory=*/main_region);
+  os_unmap(&e->m, /*keep_memory=*/main_region || (e->m.fixed && abandon));
   delete e;
   ctx->table[slot] = nullptr;
   ctx->gens[slot]++;
@@ -546,10 +548,12 @@ void close_slot(napi_env env, Ctx* ctx, uint32_t slot, bool js) {
 void release_ctx(napi_env env, Ctx* ctx, bool js) {
   if (ctx->released) return;
   ctx->released = true;
-  for (uint32_t slot = 0; slot < ctx->table.size(); slot++) close_slot(env, ctx, slot, js);
+  for (uint32_t slot = 0; slot < ctx->table.size(); slot++) close_slot(env, ctx, slot, js, true);
 }
 
 // ---------------------------------------------------------------- functions
+
+uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t length);
 
 napi_value Constants(napi_env env, napi_callback_info) {
   napi_value obj;
@@ -592,8 +596,13 @@ napi_value RegularSize(napi_env env, napi_callback_info info) {
   return num(env, reg ? (double)size : -1.0);
 }
 
-// map(fd, length, flags, prot, offset, dupFd[, tagname, access]) -> id
-// tagname (string or null) and access (ACCESS_*) are read by the Windows backend only.
+// map(fd, length, flags, prot, offset, dupFd[, tagname, access[, target, targetOffset]]) -> id
+// tagname (string or null) and access (ACCESS_*) are read by the Windows backend only. With
+// target (an ArrayBuffer) the file is mapped over [targetOffset, targetOffset + length rounded
+// up to pages) of it, which must be page aligned and inside it (POSIX; the Pyodide bridge's
+// wasm memory): a placed mapping. Its pages are guarded (a page past a truncated end is
+// repaired, counted and reported by repair(id)); close puts fresh zeroed pages back there; it
+// has no view; resize moves it to a new target range (resize's target arguments).
 napi_value Map(napi_env env, napi_callback_info info) {
   ARGS(6);
   MapRequest req;
@@ -606,6 +615,21 @@ napi_value Map(napi_env env, napi_callback_info info) {
     return nullptr;
   if (!tagname.empty()) req.tagname = tagname.data();
   if (ctx->released) return throw_tag(env, ctx, "closed");
+  GuardRange* guard = nullptr;
+  if (A.argc > 9) {
+    int64_t off;
+    if (!read_i64(env, A.argv[9], &off)) return nullptr;
+    uint64_t ps = os_pagesize();
+    if (req.fd == -1 || req.length == 0 || req.length > (uint64_t)INT64_MAX - ps) {
+      napi_throw_range_error(env, nullptr, "pymmap native: a placed mapping needs a file and a length");
+      return nullptr;
+    }
+    int64_t span = (int64_t)((req.length + ps - 1) / ps * ps);
+    req.fixed = placed_range(env, A.argv[8], off, span);
+    if (!req.fixed) return nullptr;
+    guard = os_guard_add(req.fixed, (uint64_t)span);  // before the file is there
+    if (!guard) return throw_error(env, ctx, errno_error(ENOMEM));
+  }
   uint32_t slot;
   if (!ctx->free_ids.empty()) {
     slot = ctx->free_ids.back();
@@ -614,11 +638,21 @@ napi_value Map(napi_env env, napi_callback_info info) {
     slot = (uint32_t)ctx->table.size();
   }
   Entry* e = new (std::nothrow) Entry();
-  if (!e) return throw_error(env, ctx, errno_error(ENOMEM));
+  if (!e) {
+    os_guard_remove(guard);
+    return throw_error(env, ctx, errno_error(ENOMEM));
+  }
   OsError err = os_map(req, &e->m);
   if (!err.ok()) {
     delete e;
+    os_guard_remove(guard);
     return throw_error(env, ctx, err);
+  }
+  if (guard) {
+    e->placed = guard;
+    e->placed_addr = req.fixed;
+    e->placed_prot = req.prot;
+    e->placed_flags = req.flags;
   }
   if (!ctx->free_ids.empty()) {
     ctx->free_ids.pop_back();
@@ -630,15 +664,17 @@ napi_value Map(napi_env env, napi_callback_info info) {
   return num(env, (double)ctx->gens[slot] * (double)(1LL << kSlotBits) + (double)slot);
 }
 
-// close(id): closing a closed (or never opened) id does nothing.
+// close(id[, abandon]): closing a closed (or never opened) id does nothing. abandon (the
+// collector's close): a placed mapping's memory is left as it is (see close_slot).
 napi_value Close(napi_env env, napi_callback_info info) {
   ARGS(1);
   int64_t id;
-  if (!read_index(env, A.argv[0], &id)) return nullptr;
+  bool abandon = false;
+  if (!read_index(env, A.argv[0], &id) || (A.argc > 1 && !read_bool(env, A.argv[1], &abandon))) return nullptr;
   int64_t slot = id & kSlotMask;
   if (id >= 0 && (size_t)slot < ctx->table.size() && ctx->table[slot] &&
       ctx->gens[slot] == (uint64_t)id >> kSlotBits)
-    close_slot(env, ctx, (uint32_t)slot, true);
+    close_slot(env, ctx, (uint32_t)slot, true, abandon);
   return undef(env);
 }
 
@@ -676,6 +712,32 @@ napi_value RangeCall(napi_env env, napi_callback_info info) {
 napi_value Flush(napi_env env, napi_callback_info info) { return RangeCall<os_sync>(env, info); }
 napi_value Advise(napi_env env, napi_callback_info info) { return RangeCall<os_advise>(env, info); }
 
+// A placed mapping's resize(id, newLength, target, targetOffset): to a new range of target (see
+// map), guarded before the file is there; the old range is no longer guarded.
+napi_value ResizePlaced(napi_env env, Ctx* ctx, Entry* e, uint64_t len, napi_value target, napi_value off_v) {
+  int64_t off;
+  if (!target || !read_i64(env, off_v, &off)) {
+    if (!target) napi_throw_range_error(env, nullptr, "pymmap native: a placed mapping resizes to a new target");
+    return nullptr;
+  }
+  uint64_t ps = os_pagesize();
+  if (len > (uint64_t)INT64_MAX - ps) return throw_error(env, ctx, errno_error(ENOMEM));
+  int64_t span = len ? (int64_t)((len + ps - 1) / ps * ps) : (int64_t)ps;
+  uint8_t* addr = placed_range(env, target, off, span);
+  if (!addr) return nullptr;
+  GuardRange* g = os_guard_add(addr, (uint64_t)span);
+  if (!g) return throw_error(env, ctx, errno_error(ENOMEM));
+  OsError err = os_resize_fixed(&e->m, len, addr);
+  if (!err.ok()) {
+    os_guard_remove(g);
+    return throw_error(env, ctx, err);
+  }
+  os_guard_remove(e->placed);
+  e->placed = g;
+  e->placed_addr = addr;
+  return undef(env);
+}
+
 // resize(id, newLength): the view is detached first (it becomes length 0); a view that was
 // transferred away refuses the resize ("exported").
 napi_value Resize(napi_env env, napi_callback_info info) {
@@ -683,6 +745,7 @@ napi_value Resize(napi_env env, napi_callback_info info) {
   ENTRY(e, 0);
   uint64_t len;
   if (!read_u64(env, A.argv[1], &len)) return nullptr;
+  if (e->m.fixed) return ResizePlaced(env, ctx, e, len, A.argc > 3 ? A.argv[2] : nullptr, A.argc > 3 ? A.argv[3] : nullptr);
   if (!release_view(env, e, false, true)) return throw_tag(env, ctx, "exported");
   bool had_memory = e->m.addr != nullptr;
   OsError err = os_resize(&e->m, len);
@@ -1088,7 +1151,7 @@ napi_value View(napi_env env, napi_callback_info info) {
     return throw_tag(env, ctx, "transferred");
   }
   Addon* addon = ctx->addon;
-  if (!addon || !e->m.addr || e->m.length == 0) return throw_tag(env, ctx, "noview");
+  if (!addon || !e->m.addr || e->m.length == 0 || e->m.fixed) return throw_tag(env, ctx, "noview");
   if (!big_view_possible(env, addon, e->m.addr, (size_t)e->m.length)) return throw_tag(env, ctx, "viewtoolarge");
   bool readable = (e->m.prot & 1 /*PROT_READ*/) || e->m.writable;  // (Windows: prot 1 or 3)
   if (!readable) return throw_tag(env, ctx, "noview");

@@ -61,6 +61,10 @@ struct MapRequest {
   int prot = 0;           // PROT_* (POSIX)
   uint64_t offset = 0;
   bool dup_fd = true;     // keep a duplicate of fd (false: keep no fd at all)
+  // POSIX: map at this page-aligned address (MAP_FIXED) over memory the caller owns (the
+  // Pyodide bridge's wasm memory), instead of where the OS chooses. Unmapping puts fresh
+  // zeroed private pages back there (os_unmap_fixed). Windows refuses ("noview").
+  uint8_t* fixed = nullptr;
   // Windows only
   int access = 0;         // ACCESS_* (0 default, 1 read, 2 write, 3 copy)
   const char16_t* tagname = nullptr;
@@ -78,6 +82,7 @@ struct Mapping {
   // A second, private, writable mapping of the same pages, used only to give out a view of
   // a mapping that is not writable (stores through it never reach the file nor fault).
   uint8_t* shadow = nullptr;
+  bool fixed = false;       // placed over the caller's memory (MapRequest::fixed)
 };
 
 // ---- lifetime
@@ -89,6 +94,11 @@ OsError os_unmap_range(uint8_t* addr, uint64_t length);
 // On failure the mapping is unchanged, or (Windows, which unmaps before it remaps) gone: addr
 // is then nullptr.
 OsError os_resize(Mapping* m, uint64_t new_length);
+// A placed mapping (MapRequest::fixed) resized to new_length at new_addr (page aligned, caller's
+// memory): the file is truncated as by os_resize, the file range is mapped at new_addr, a
+// private mapping's bytes are copied over (guarded: tag "fault"), and the old range gets fresh
+// zeroed pages. On failure the mapping is unchanged (new_addr's range is zeroed pages again).
+OsError os_resize_fixed(Mapping* m, uint64_t new_length, uint8_t* new_addr);
 OsError os_sync(Mapping* m, uint64_t offset, uint64_t length, int flags);
 OsError os_advise(Mapping* m, uint64_t offset, uint64_t length, int advice);
 OsError os_set_name(Mapping* m, const char* name);

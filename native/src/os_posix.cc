@@ -138,7 +138,11 @@ OsError os_map(const MapRequest& req, Mapping* out) {
       return room;
     }
   }
-  void* p = mmap(nullptr, (size_t)req.length, req.prot, flags,
+  if (req.fixed && !req.length) {
+    if (fd != -1) close(fd);
+    return errno_error(EINVAL);
+  }
+  void* p = mmap(req.fixed, (size_t)req.length, req.prot, req.fixed ? flags | MAP_FIXED : flags,
                  req.fd == -1 ? -1 : (int)req.fd, (off_t)req.offset);
   if (p == MAP_FAILED) {
     int e = errno;
@@ -153,6 +157,7 @@ OsError os_map(const MapRequest& req, Mapping* out) {
   out->flags = flags;
   out->prot = req.prot;
   out->writable = (req.prot & PROT_WRITE) != 0;
+  out->fixed = req.fixed != nullptr;
   return {};
 }
 
@@ -165,7 +170,13 @@ OsError os_unmap_range(uint8_t* addr, uint64_t length) {
 
 OsError os_unmap(Mapping* m, bool keep_memory) {
   OsError err;
-  if (!keep_memory) err = os_unmap_range(m->addr, m->length);
+  if (m->fixed && m->addr) {
+    // the memory is the caller's: zeroed pages back (or, kept, left to its owner)
+    if (!keep_memory) err = os_unmap_fixed(m->addr, m->length);
+    if (err.ok()) os_count_mapping(-1);
+  } else if (!keep_memory) {
+    err = os_unmap_range(m->addr, m->length);
+  }
   m->addr = nullptr;
   m->shadow = nullptr;  // the shadow belongs to its view (see binding)
   if (m->fd >= 0) {
@@ -224,6 +235,30 @@ OsError os_resize(Mapping* m, uint64_t new_length) {
   if (p) os_count_mapping(1);
 #endif
   m->addr = (uint8_t*)p;
+  m->length = new_length;
+  return {};
+}
+
+OsError os_resize_fixed(Mapping* m, uint64_t new_length, uint8_t* new_addr) {
+  if (m->fd >= 0) {
+    if (ftruncate((int)m->fd, (off_t)(m->offset + new_length)) != 0) return errno_error(errno);
+  }
+  // (as mremap: a new length of 0 fails with EINVAL, after the truncation)
+  if (new_length == 0 || new_length > (uint64_t)SIZE_MAX) return errno_error(new_length ? ENOMEM : EINVAL);
+  void* p = mmap(new_addr, (size_t)new_length, m->prot, m->flags | MAP_FIXED,
+                 m->fd >= 0 ? (int)m->fd : -1, (off_t)m->offset);
+  if (p == MAP_FAILED) return errno_error(errno);
+  if (!(m->flags & MAP_SHARED)) {
+    // private pages (this map's stores) go with the map, as mremap moves them
+    uint64_t n = m->length < new_length ? m->length : new_length;
+    OsError err = g_copy_out(m->addr, new_addr, n);
+    if (!err.ok()) {
+      os_unmap_fixed(new_addr, new_length);
+      return err;
+    }
+  }
+  os_unmap_fixed(m->addr, m->length);
+  m->addr = new_addr;
   m->length = new_length;
   return {};
 }

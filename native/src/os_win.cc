@@ -220,6 +220,7 @@ OsError os_fd_size(Mapping* m, uint64_t* size) {
 
 OsError os_map(const MapRequest& req, Mapping* out) {
   *out = Mapping{};
+  if (req.fixed) return tag_error("noview");
   DWORD protect, view_access;
   switch (req.access) {
     case kAccessRead: protect = PAGE_READONLY; view_access = FILE_MAP_READ; break;
@@ -467,6 +468,7 @@ OsError os_set_name(Mapping*, const char*) { return errno_error(ENOSYS); }
 
 // Files are not placed over memory the caller owns here (the Pyodide bridge copies instead).
 OsError os_map_fixed(uint8_t*, uint64_t, int, int, int64_t, uint64_t) { return tag_error("noview"); }
+OsError os_resize_fixed(Mapping*, uint64_t, uint8_t*) { return tag_error("noview"); }
 OsError os_unmap_fixed(uint8_t*, uint64_t) { return tag_error("noview"); }
 
 const char kBackend[] = "win32";
