@@ -1190,7 +1190,17 @@ def _zc_new(cls, *args, **kw):
             cargs, ckw, _ = _convert(args, kw, _I)
             return _construct_nodev(fd, cargs, ckw)
         args, kw = _em_args(args, kw)
-        return _T.__new__(cls, *args, **kw)
+        slot = _TP_NEW
+        if slot is None:
+            return _T.__new__(cls, *args, **kw)
+        # The built-in's __new__ refuses a class whose tp_new is not Python's slot_tp_new
+        # ("not safe"): the class's own tp_new is put back for the call.
+        p, orig, ours = slot
+        p.value = orig
+        try:
+            return _T.__new__(cls, *args, **kw)
+        finally:
+            p.value = ours
     c = _adopt(c)
     _placed.add(id(c))
     kind = _INFO[7]
@@ -1429,7 +1439,95 @@ def _zc_init():
     del o
     if not (ok and w() is None):        # one reference, which was Python's: deallocated
         return None
+    _c_install(cls, T)
     return cls
+
+
+_EVENT = 'mmap.__new__'
+
+
+def _c_install(cls, T):
+    """C-level tp_new, close, __exit__ and tp_finalize for `cls` (JS functions in the wasm
+    function table: see _api.cInstall), kept if they pass a self-test; else the Python ones
+    above stay."""
+    global _TP_NEW
+    slot = _cptr.from_address(id(cls) + 156)        # PyTypeObject.tp_new on wasm32
+    orig = slot.value
+    wrap = (('flush', _zc_flush), ('madvise', _zc_madvise), ('size', _zc_size),
+            ('resize', _zc_resize))
+    if not _api.cInstall(id(cls), id(T), id(int), id(None), id(_placed), id(_anon), id(_zc_new),
+                         id(_js_error), id(_sys_audit), id(_EVENT), id(True), id(False),
+                         id(T.close), id(T.__exit__), id(_strip_tb),
+                         ','.join(k for k, _ in wrap), *[id(f) for _, f in wrap]):
+        return False
+    descrs = [_adopt(int(_INFO[i])) for i in range(len(wrap))]
+    close = _adopt(int(_INFO[7]))
+    exit_ = _adopt(int(_INFO[8]))
+    cls.close = close
+    cls.__exit__ = exit_
+    for (k, _), d in zip(wrap, descrs):
+        setattr(cls, k, d)
+    _TP_NEW = (slot, orig, slot.value)
+    ok = False
+    try:
+        n = _api.cCount()
+        m = cls(-1, 16)
+        m[3] = 7
+        ok = (type(m) is cls and id(m) in _placed and _anon.get(id(m)) is True and m[3] == 7 and
+              _api.cCount() == n + 1)
+        mv = memoryview(m)
+        try:
+            m.close()
+            ok = False
+        except BufferError:
+            pass
+        mv.release()
+        m.close()
+        ok = ok and m.closed and id(m) not in _placed and id(m) not in _anon
+        with cls(-1, 16, MAP_SHARED, _PROT_RW, ACCESS_COPY) as m:
+            ok = ok and _anon.get(id(m)) is False
+        ok = ok and m.closed and _api.cCount() == n + 2
+        k = id(cls(-1, 16))                 # dropped without close: tp_finalize
+        ok = ok and k not in _placed and k not in _anon
+        try:
+            cls(-1, 16, flags=MAP_PRIVATE, access=ACCESS_READ)    # (the Python __new__)
+            ok = False
+        except ValueError:
+            pass
+        try:
+            cls(0x7ffffff0, 16)                                   # an error tp_new raises
+            ok = False
+        except OSError as e:
+            ok = ok and e.errno == _errno.EBADF and e.__traceback__.tb_next is None
+    except Exception:
+        ok = False
+    if not ok:
+        _api.cUninstall()
+        _TP_NEW = None
+        cls.close = _zc_close
+        cls.__exit__ = _zc_exit
+        for k, f in wrap:
+            setattr(cls, k, f)
+    return ok
+
+
+def _strip_tb(e):
+    """Drops the bridge's own frames from exception e's traceback (called by the C-level entry
+    points: a C function shows none; frames of user code it ran, e.g. __index__, stay)."""
+    keep = []
+    tb = e.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename != '<pymmap>':
+            keep.append(tb)
+        tb = tb.tb_next
+    for a, b in zip(keep, keep[1:]):
+        a.tb_next = b
+    if keep:
+        keep[-1].tb_next = None
+    e.__traceback__ = keep[0] if keep else None
+
+
+_TP_NEW = None      # (tp_new's slot, the class's own tp_new, the C-level one) once installed
 
 
 _T = None

@@ -643,6 +643,300 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
   };
 
+  // ---- C-level entry points (zero-copy). The bridge's class gets tp_new, close and __exit__
+  // (and tp_finalize) that are JS functions in the wasm function table, which CPython calls as
+  // the C functions they stand for: no Python frame (a C module's errors show none), and no
+  // Pyodide conversion layer (a call from Python into a JsProxy costs 0.3-0.7 us; one through
+  // the table, 30-50 ns). They take and return object addresses, use CPython's C API exported
+  // by every Pyodide, and never let a JS exception unwind through C: an error becomes the
+  // Python exception the bridge's one mapping function (_js_error) makes, set with
+  // PyErr_SetObject, and the function returns NULL. tp_new handles the plain call (2 to 6 ints
+  // in range, no keywords); every other call goes to the bridge's Python __new__ (_zc_new).
+  // PyTypeObject on wasm32 (3.12-3.15): tp_new at 156, tp_finalize at 196, tp_vectorcall at
+  // 200; Py_TYPE at 4 (tuples change: 3.14 caches their hash; the C API reads them). Python
+  // checks all of it by behaviour.
+  const TP_NEW = 156;
+  const TP_FINALIZE = 196;
+  const TP_VECTORCALL = 200;
+  interface CRefs {
+    intType: number; none: number; placedSet: number; anonDict: number; slowNew: number;
+    jsError: number; audit: number; eventStr: number; trueObj: number; falseObj: number;
+    baseClose: number; baseExit: number; args: number;
+    /** The constructor's keyword names as interned str objects, by position. */
+    kwNames: number[];
+    /** The bridge's _strip_tb(exc). */
+    strip: number;
+  }
+  let C: CRefs | null = null;
+  let cFastNews = 0;
+  const cNames: number[] = []; // C strings kept for the method table (never freed)
+  /** Sets the Python exception for JS error `e` (through the bridge's _js_error) and returns 0
+   *  (NULL). */
+  function cRaise(e: unknown): 0 {
+    try {
+      lastError = e;
+      const exc: number = Module._PyObject_CallNoArgs(C!.jsError);
+      if (exc) {
+        Module._PyErr_SetObject(Module.HEAP32[(exc + 4) >> 2], exc);
+        Module._Py_DecRef(exc);
+      }
+    } catch {
+      Module._PyErr_NoMemory(); // (the mapping function itself failed: something must be set)
+    }
+    return 0;
+  }
+  function pyInt(n: number): number {
+    return Module._PyLong_FromLong(n);
+  }
+  /** Python's `_placed.add(id(o))` (and `_anon[id(o)] = shared` for an anonymous map), or
+   *  `_placed.discard(id(o))` and `_anon.pop(id(o), None)`. */
+  function cMark(o: number, add: boolean, anonShared?: boolean): void {
+    const k = pyInt(o);
+    if (add) {
+      Module._PySet_Add(C!.placedSet, k);
+      if (anonShared !== undefined) Module._PyDict_SetItem(C!.anonDict, k, anonShared ? C!.trueObj : C!.falseObj);
+    } else {
+      Module._PySet_Discard(C!.placedSet, k);
+      if (Module._PyDict_DelItem(C!.anonDict, k) < 0) Module._PyErr_Clear(); // (KeyError: not anonymous)
+    }
+    Module._Py_DecRef(k);
+  }
+  /** sys.audit('mmap.__new__', fd, length, access, offset): < 0 when a hook raised. */
+  function cAudit(fd: number, length: number, access: number, offset: number): number {
+    const a = C!.args;
+    const H32 = Module.HEAP32;
+    H32[a >> 2] = C!.eventStr;
+    const objs = [pyInt(fd), pyInt(length), pyInt(access), pyInt(offset)];
+    for (let i = 0; i < 4; i++) H32[(a >> 2) + 1 + i] = objs[i];
+    const r: number = Module._PyObject_Vectorcall(C!.audit, a, 5, 0);
+    for (const o of objs) Module._Py_DecRef(o);
+    if (!r) return -1;
+    Module._Py_DecRef(r);
+    return 0;
+  }
+  /** The bridge's Python __new__ with (type, *args) and kwds. */
+  function cSlowNew(type: number, args: number, kwds: number): number {
+    const n: number = Module._PyTuple_Size(args);
+    const t: number = Module._PyTuple_New(n + 1);
+    if (!t) return 0;
+    Module._Py_IncRef(type);
+    Module._PyTuple_SetItem(t, 0, type);
+    for (let i = 0; i < n; i++) {
+      const it: number = Module._PyTuple_GetItem(args, i);
+      Module._Py_IncRef(it);
+      Module._PyTuple_SetItem(t, i + 1, it);
+    }
+    const r: number = Module._PyObject_Call(C!.slowNew, t, kwds);
+    Module._Py_DecRef(t);
+    if (!r) cStrip();
+    return r;
+  }
+  /** The exception being raised loses the bridge's frames from its traceback (the Python code
+   *  behind a C-level entry point; a C function adds none). */
+  function cStrip(): void {
+    const exc: number = Module._PyErr_GetRaisedException();
+    if (!exc) return;
+    const r: number = Module._PyObject_CallOneArg(C!.strip, exc);
+    if (r) Module._Py_DecRef(r);
+    else Module._PyErr_Clear();
+    Module._PyErr_SetRaisedException(exc);
+  }
+  /** A C-level method (METH_VARARGS | METH_KEYWORDS) that calls Python function `impl` with
+   *  (self, *args, **kwds): the bridge's host-reaching methods, without their frames. */
+  function cWrapped(impl: number) {
+    return (self: number, args: number, kwds: number): number => {
+      try {
+        const n: number = Module._PyTuple_Size(args);
+        const t: number = Module._PyTuple_New(n + 1);
+        if (!t) return 0;
+        Module._Py_IncRef(self);
+        Module._PyTuple_SetItem(t, 0, self);
+        for (let i = 0; i < n; i++) {
+          const it: number = Module._PyTuple_GetItem(args, i);
+          Module._Py_IncRef(it);
+          Module._PyTuple_SetItem(t, i + 1, it);
+        }
+        const r: number = Module._PyObject_Call(impl, t, kwds);
+        Module._Py_DecRef(t);
+        if (!r) cStrip();
+        return r;
+      } catch (e) {
+        return cRaise(e);
+      }
+    };
+  }
+  const cVals = [0, 0, 0, 0, 0, 0];
+  /** tp_new(type, args, kwds). */
+  function cNew(type: number, args: number, kwds: number): number {
+    try {
+      const H32 = Module.HEAP32;
+      const n: number = Module._PyTuple_Size(args);
+      const nk: number = kwds ? Module._PyDict_Size(kwds) : 0;
+      if (n > 6 || n + nk < 2) return cSlowNew(type, args, kwds);
+      const v = cVals;
+      v[2] = MAP_SHARED; v[3] = PROT_RW; v[4] = 0; v[5] = 0;
+      let found = 0;
+      for (let i = 0; i < 6; i++) {
+        let it: number;
+        if (i < n) {
+          it = Module._PyTuple_GetItem(args, i);
+        } else {
+          if (found === nk) {
+            if (i < 2) return cSlowNew(type, args, kwds); // (fileno or length missing)
+            break;
+          }
+          it = Module._PyDict_GetItem(kwds, C!.kwNames[i]); // (borrowed; NULL when absent)
+          if (!it) {
+            if (i < 2) return cSlowNew(type, args, kwds);
+            continue;
+          }
+          found++;
+        }
+        if (H32[(it + 4) >> 2] !== C!.intType) return cSlowNew(type, args, kwds);
+        const x: number = Module._PyLong_AsLong(it);
+        if (x === -1 && Module._PyErr_Occurred()) {
+          Module._PyErr_Clear();
+          return cSlowNew(type, args, kwds);
+        }
+        v[i] = x;
+      }
+      // (a keyword that is not one of these, trackfd, or one given twice: the Python __new__)
+      if (found !== nk) return cSlowNew(type, args, kwds);
+      const [fd, length, flags, prot, access, offset] = v;
+      if (length < 0 || offset < 0) return cSlowNew(type, args, kwds);
+      // CPython's checks before its audit event pass (access excludes flags and prot)
+      const plainAccess = access === 0 || access >= ACCESS_READ && access <= 3 && flags === MAP_SHARED && prot === PROT_RW;
+      if (!plainAccess) return cSlowNew(type, args, kwds);
+      if (fd === -1) {
+        // an anonymous map whose pages are read-write memory, as _zc_new's fast path
+        if (!length || offset || !(access === 0 ? prot === PROT_RW && (flags === MAP_SHARED || flags === MAP_PRIVATE) : true)) {
+          return cSlowNew(type, args, kwds);
+        }
+        if (cAudit(-1, length, access, 0) < 0) return 0;
+        const shared = access === 0 ? flags === MAP_SHARED : access !== 3;
+        const c = anonNew(type, length, shared, access, true);
+        cMark(c, true, shared);
+        cFastNews++;
+        return c;
+      }
+      const hostfd = api.hostFd(fd);
+      if (hostfd === undefined) return cSlowNew(type, args, kwds); // MEMFS, devices: the built-in
+      let dacc = access;
+      if (access === 0 && (prot & PROT_RW) !== PROT_RW) dacc = prot & M.PROT_WRITE ? 2 : ACCESS_READ;
+      if (cAudit(fd, length, dacc, offset) < 0) return 0;
+      const m = constructPlaced<mmap>(M.mmap, wasmPlacer, [hostfd, length, flags, prot, access, offset]);
+      const c = placeNew(type, m);
+      cMark(c, true);
+      cFastNews++;
+      return c;
+    } catch (e) {
+      return cRaise(e);
+    }
+  }
+  /** close() and __exit__(*args): the C type's own for maps the bridge did not place. */
+  function cClose(self: number, base: number): number {
+    try {
+      const r = placed.get(self);
+      if (!r) return Module._PyObject_CallOneArg(base, self);
+      if (Module.HEAP32[(self + MO.exports) >> 2] > 0) throw new builtins.BufferError(MSG.closeExported);
+      placed.delete(self);
+      Module.HEAP32[(self + MO.data) >> 2] = 0;
+      cMark(self, false);
+      endPlaced(r);
+      Module._Py_IncRef(C!.none);
+      return C!.none;
+    } catch (e) {
+      return cRaise(e);
+    }
+  }
+  /** tp_finalize: a map dropped without close gives its pages back (never raises; the
+   *  exception being raised, if any, is kept). */
+  function cFinalize(self: number): void {
+    const r = placed.get(self);
+    if (!r) return;
+    placed.delete(self);
+    Module.HEAP32[(self + MO.data) >> 2] = 0;
+    const exc: number = Module._PyErr_GetRaisedException();
+    try {
+      cMark(self, false);
+      endPlaced(r);
+    } catch { /* (nothing can be reported from a finalizer) */ }
+    Module._PyErr_SetRaisedException(exc);
+  }
+  /** A PyMethodDef {name, meth, flags, doc} in wasm memory for fn. */
+  function methodDef(name: string, fn: number, flags: number, doc: number): number {
+    const d: number = wasmMalloc(16);
+    const nb = Buffer.from(name + '\0', 'utf8');
+    const np: number = wasmMalloc(nb.length);
+    Module.HEAPU8.set(nb, np);
+    cNames.push(np);
+    const H32 = Module.HEAP32;
+    H32[d >> 2] = np;
+    H32[(d >> 2) + 1] = fn;
+    H32[(d >> 2) + 2] = flags;
+    H32[(d >> 2) + 3] = doc;
+    return d;
+  }
+  /** Installs the C-level entry points on class `cls` (a subclass of base type `T`); leaves the
+   *  close and __exit__ method descriptors (new references) at info[7] and info[8]. The
+   *  other arguments are object addresses (see CRefs). */
+  function cInstall(cls: number, T: number, intType: number, none: number, placedSet: number, anonDict: number,
+    slowNew: number, jsError: number, audit: number, eventStr: number, trueObj: number, falseObj: number,
+    baseClose: number, baseExit: number, strip: number, wrapNames: string, ...impls: number[]): boolean {
+    if (typeof Module.addFunction !== 'function') return false;
+    const args: number = wasmMalloc(4 * 8);
+    const kwNames = ['fileno', 'length', 'flags', 'prot', 'access', 'offset'].map((k) => {
+      const b = Buffer.from(k + '\0', 'utf8');
+      const p: number = wasmMalloc(b.length);
+      Module.HEAPU8.set(b, p);
+      const o: number = Module._PyUnicode_InternFromString(p);
+      wasmFree(p);
+      return o;
+    });
+    if (kwNames.some((o) => !o)) {
+      Module._PyErr_Clear();
+      return false;
+    }
+    C = { intType, none, placedSet, anonDict, slowNew, jsError, audit, eventStr, trueObj, falseObj, baseClose, baseExit, args, kwNames, strip };
+    for (const o of [slowNew, jsError, audit, eventStr, baseClose, baseExit, strip, ...impls]) Module._Py_IncRef(o); // kept for good
+    const H32 = Module.HEAP32;
+    if (H32[(cls + TP_VECTORCALL) >> 2] !== 0) return false; // (a class call would not reach tp_new)
+    const newFn: number = Module.addFunction(cNew, 'iiii');
+    const closeFn: number = Module.addFunction((self: number) => cClose(self, C!.baseClose), 'iii');
+    const exitFn: number = Module.addFunction((self: number) => cClose(self, C!.baseExit), 'iii');
+    const finFn: number = Module.addFunction(cFinalize, 'vi');
+    const METH_VARARGS = 1;
+    const METH_NOARGS = 4;
+    const closeDescr: number = Module._PyDescr_NewMethod(T, methodDef('close', closeFn, METH_NOARGS, 0));
+    const exitDescr: number = Module._PyDescr_NewMethod(T, methodDef('__exit__', exitFn, METH_VARARGS, 0));
+    // the wrapped methods' descriptors go to info[0..] (Python takes them before anything else
+    // writes there)
+    const names = wrapNames.split(',');
+    const wrapped = names.map((name, i) =>
+      Module._PyDescr_NewMethod(T, methodDef(name, Module.addFunction(cWrapped(impls[i]), 'iiii'), METH_VARARGS | 2, 0)));
+    if (!closeDescr || !exitDescr || wrapped.some((d) => !d)) {
+      Module._PyErr_Clear();
+      return false;
+    }
+    wrapped.forEach((d, i) => { Module.HEAPF64[infoAddr / 8 + i] = d; });
+    cSaved = { cls, tpNew: H32[(cls + TP_NEW) >> 2], tpFinalize: H32[(cls + TP_FINALIZE) >> 2] };
+    H32[(cls + TP_NEW) >> 2] = newFn;
+    H32[(cls + TP_FINALIZE) >> 2] = finFn;
+    Module.HEAPF64[infoAddr / 8 + 7] = closeDescr;
+    Module.HEAPF64[infoAddr / 8 + 8] = exitDescr;
+    return true;
+  }
+  let cSaved: { cls: number; tpNew: number; tpFinalize: number } | null = null;
+  /** Puts back the class's own tp_new and tp_finalize (the bridge's self-test failed). */
+  function cUninstall(): void {
+    if (cSaved === null) return;
+    Module.HEAP32[(cSaved.cls + TP_NEW) >> 2] = cSaved.tpNew;
+    Module.HEAP32[(cSaved.cls + TP_FINALIZE) >> 2] = cSaved.tpFinalize;
+    cSaved = null;
+  }
+  /** How many maps tp_new made itself (the bridge's self-test). */
+  const cCount = () => cFastNews;
+
   const zcApi = api as unknown as Record<string, (...a: unknown[]) => unknown>;
   for (const k of ['construct', 'constructZc', 'constructInts', 'anonNew', 'hostCall', 'replace']) zcApi[k] = noThrow(zcApi[k]);
   /** The error a zero-copy entry point kept when it returned FAILED (-1). */
@@ -651,6 +945,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     lastError = null;
     return e;
   };
+  zcApi.cInstall = cInstall as (...a: unknown[]) => unknown;
+  zcApi.cCount = cCount;
+  zcApi.cUninstall = cUninstall;
   pyodide.registerJsModule('_pymmap_js', api);
   const [file, src] = bridgeSource();
   const useCache = options.cache !== false;

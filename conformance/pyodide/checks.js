@@ -271,6 +271,46 @@ m.close(); a.close(); f.close()
 r == want or repr(r)`,
   },
   {
+    name: "zero-copy: construction, close, __exit__, flush, size, madvise, resize and collection are C-level (no bridge frame in a traceback), as CPython's own",
+    bridgeOnly: true,
+    code: `
+import traceback
+mk('cl', b'0123456789' * 500)
+f = open('/h/cl', 'r+b'); fd = f.fileno()
+T = mmap.mmap
+r = [type(T.__dict__['close']).__name__, type(T.__dict__['__exit__']).__name__]
+def frames(fn):
+    try: fn(); return 'not raised'
+    except Exception as e:
+        # (the copying path is a Python class: its frames are known, only the errors are checked)
+        return (type(e).__name__, [fr.filename for fr in traceback.extract_tb(e.__traceback__)
+                                   if fr.filename == '<pymmap>' and MODE == 'bridge'])
+r.append(frames(lambda: mmap.mmap(fd, 99999)))                    # ValueError (pymmap's checks)
+r.append(frames(lambda: mmap.mmap(0x7ffffff0, 10)))                # OSError EBADF from the host
+r.append(frames(lambda: mmap.mmap(fd, 10, offset=3)))              # keyword: EINVAL
+m = mmap.mmap(fd, 0, access=mmap.ACCESS_WRITE); mv = memoryview(m)
+r.append(frames(m.close))                                          # BufferError
+r.append(frames(lambda: m.__exit__(None, None, None)))
+mv.release()
+with m: m[0:3] = b'abc'
+r.append((m.closed, open('/h/cl', 'rb').read(3)))
+r.append(frames(lambda: m.close(1)))                               # the C method's own check
+w = [mmap.mmap(fd, 0) for _ in range(3)]
+del w                                                              # collection releases them
+r.append(frames(lambda: mmap.mmap(-1, 16, 5, 3, 1)))               # access with flags: ValueError
+m = mmap.mmap(fd, 0)
+r.append([frames(lambda: m.flush(1, 2)), frames(lambda: m.flush(0, 99999)), frames(lambda: m.resize(-1)),
+          frames(lambda: m.madvise(mmap.MADV_NORMAL, 99999)), frames(lambda: m.size(1))])
+r.append((m.size(), m.flush(), m.madvise(mmap.MADV_NORMAL)))
+m.close(); f.close()
+want = ['method_descriptor' if MODE == 'bridge' else 'function'] * 2 + [
+        ('ValueError', []), ('OSError', []), ('OSError', []), ('BufferError', []), ('BufferError', []),
+        (True, b'abc'), ('TypeError', []), ('ValueError', []),
+        [('OSError', []), ('ValueError', []), ('ValueError', []), ('ValueError', []), ('TypeError', [])],
+        (5000, None, None)]
+r == want or repr(r)`,
+  },
+  {
     name: 'copying path, file truncated under the map: m[i] and memoryview(m) both raise OSError(EFAULT), then both see the regrown file',
     copyOnly: true,
     code: `
