@@ -222,6 +222,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const NODEFS = FS.filesystems?.NODEFS;
   const PyProxy = pyodide.ffi?.PyProxy;
   const Module = pyodide._module;
+  // CPython's C API as Pyodide exports it, looked up once: Module has thousands of properties,
+  // and a property load on it costs more than the call on the hot paths.
+  const CAPI: Record<string, (...a: number[]) => number> = Object.fromEntries(
+    ['PyDescr_NewMethod', 'PyDict_DelItem', 'PyDict_GetItem', 'PyDict_SetItem', 'PyDict_Size', 'PyErr_Clear', 'PyErr_GetRaisedException', 'PyErr_NoMemory', 'PyErr_Occurred', 'PyErr_SetObject', 'PyErr_SetRaisedException', 'PyLong_AsLong', 'PyLong_FromLong', 'PyObject_Call', 'PyObject_CallNoArgs', 'PyObject_CallOneArg', 'PyObject_Vectorcall', 'PySet_Add', 'PySet_Discard', 'PyTuple_GetItem', 'PyTuple_New', 'PyTuple_SetItem', 'PyTuple_Size', 'PyType_GenericAlloc', 'PyUnicode_InternFromString', 'Py_DecRef', 'Py_IncRef'].map((k) => [k, typeof Module?.['_' + k] === 'function' ? Module['_' + k] : undefined]));
   // Pyodide 0.26-0.29 do not export malloc/free to JS (314 does): Python's raw allocator is
   // malloc/free in them, and is exported by all.
   const [wasmMalloc, wasmFree] = typeof Module?._malloc === 'function' ? [Module._malloc, Module._free]
@@ -276,9 +280,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
    *  no Emscripten mapping) with its fields set; returns its address (a new reference). */
   function makeCarrier(type: number, addr: number, size: number, pos: number, offset: number,
     trackfd: boolean, shared: boolean, anon: boolean, access: number): number {
-    const o: number = Module._PyType_GenericAlloc(type || carrierType, 0);
+    const o: number = CAPI.PyType_GenericAlloc(type || carrierType, 0);
     if (!o) {
-      if (typeof Module._PyErr_Clear === 'function') Module._PyErr_Clear();
+      if (typeof Module._PyErr_Clear === 'function') CAPI.PyErr_Clear();
       throw new builtins.MemoryError();
     }
     const H32 = Module.HEAP32;
@@ -493,7 +497,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     },
     carrier: makeCarrier,
     /** Py_DECREF of an object address (after Python took its own reference). */
-    decref: (o: number) => { Module._Py_DecRef(o); },
+    decref: (o: number) => { CAPI.Py_DecRef(o); },
     exportsOf: (o: number) => Module.HEAP32[(o + layout!.exports) >> 2],
     setData(o: number, addr: number, size: number): void {
       Module.HEAP32[(o + layout!.data) >> 2] = addr;
@@ -675,31 +679,31 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cRaise(e: unknown): 0 {
     try {
       lastError = e;
-      const exc: number = Module._PyObject_CallNoArgs(C!.jsError);
+      const exc: number = CAPI.PyObject_CallNoArgs(C!.jsError);
       if (exc) {
-        Module._PyErr_SetObject(Module.HEAP32[(exc + 4) >> 2], exc);
-        Module._Py_DecRef(exc);
+        CAPI.PyErr_SetObject(Module.HEAP32[(exc + 4) >> 2], exc);
+        CAPI.Py_DecRef(exc);
       }
     } catch {
-      Module._PyErr_NoMemory(); // (the mapping function itself failed: something must be set)
+      CAPI.PyErr_NoMemory(); // (the mapping function itself failed: something must be set)
     }
     return 0;
   }
   function pyInt(n: number): number {
-    return Module._PyLong_FromLong(n);
+    return CAPI.PyLong_FromLong(n);
   }
   /** Python's `_placed.add(id(o))` (and `_anon[id(o)] = shared` for an anonymous map), or
    *  `_placed.discard(id(o))` and `_anon.pop(id(o), None)`. */
   function cMark(o: number, add: boolean, anonShared?: boolean): void {
     const k = pyInt(o);
     if (add) {
-      Module._PySet_Add(C!.placedSet, k);
-      if (anonShared !== undefined) Module._PyDict_SetItem(C!.anonDict, k, anonShared ? C!.trueObj : C!.falseObj);
+      CAPI.PySet_Add(C!.placedSet, k);
+      if (anonShared !== undefined) CAPI.PyDict_SetItem(C!.anonDict, k, anonShared ? C!.trueObj : C!.falseObj);
     } else {
-      Module._PySet_Discard(C!.placedSet, k);
-      if (Module._PyDict_DelItem(C!.anonDict, k) < 0) Module._PyErr_Clear(); // (KeyError: not anonymous)
+      CAPI.PySet_Discard(C!.placedSet, k);
+      if (CAPI.PyDict_DelItem(C!.anonDict, k) < 0) CAPI.PyErr_Clear(); // (KeyError: not anonymous)
     }
-    Module._Py_DecRef(k);
+    CAPI.Py_DecRef(k);
   }
   /** sys.audit('mmap.__new__', fd, length, access, offset): < 0 when a hook raised. */
   function cAudit(fd: number, length: number, access: number, offset: number): number {
@@ -708,56 +712,56 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     H32[a >> 2] = C!.eventStr;
     const objs = [pyInt(fd), pyInt(length), pyInt(access), pyInt(offset)];
     for (let i = 0; i < 4; i++) H32[(a >> 2) + 1 + i] = objs[i];
-    const r: number = Module._PyObject_Vectorcall(C!.audit, a, 5, 0);
-    for (const o of objs) Module._Py_DecRef(o);
+    const r: number = CAPI.PyObject_Vectorcall(C!.audit, a, 5, 0);
+    for (const o of objs) CAPI.Py_DecRef(o);
     if (!r) return -1;
-    Module._Py_DecRef(r);
+    CAPI.Py_DecRef(r);
     return 0;
   }
   /** The bridge's Python __new__ with (type, *args) and kwds. */
   function cSlowNew(type: number, args: number, kwds: number): number {
-    const n: number = Module._PyTuple_Size(args);
-    const t: number = Module._PyTuple_New(n + 1);
+    const n: number = CAPI.PyTuple_Size(args);
+    const t: number = CAPI.PyTuple_New(n + 1);
     if (!t) return 0;
-    Module._Py_IncRef(type);
-    Module._PyTuple_SetItem(t, 0, type);
+    CAPI.Py_IncRef(type);
+    CAPI.PyTuple_SetItem(t, 0, type);
     for (let i = 0; i < n; i++) {
-      const it: number = Module._PyTuple_GetItem(args, i);
-      Module._Py_IncRef(it);
-      Module._PyTuple_SetItem(t, i + 1, it);
+      const it: number = CAPI.PyTuple_GetItem(args, i);
+      CAPI.Py_IncRef(it);
+      CAPI.PyTuple_SetItem(t, i + 1, it);
     }
-    const r: number = Module._PyObject_Call(C!.slowNew, t, kwds);
-    Module._Py_DecRef(t);
+    const r: number = CAPI.PyObject_Call(C!.slowNew, t, kwds);
+    CAPI.Py_DecRef(t);
     if (!r) cStrip();
     return r;
   }
   /** The exception being raised loses the bridge's frames from its traceback (the Python code
    *  behind a C-level entry point; a C function adds none). */
   function cStrip(): void {
-    const exc: number = Module._PyErr_GetRaisedException();
+    const exc: number = CAPI.PyErr_GetRaisedException();
     if (!exc) return;
-    const r: number = Module._PyObject_CallOneArg(C!.strip, exc);
-    if (r) Module._Py_DecRef(r);
-    else Module._PyErr_Clear();
-    Module._PyErr_SetRaisedException(exc);
+    const r: number = CAPI.PyObject_CallOneArg(C!.strip, exc);
+    if (r) CAPI.Py_DecRef(r);
+    else CAPI.PyErr_Clear();
+    CAPI.PyErr_SetRaisedException(exc);
   }
   /** A C-level method (METH_VARARGS | METH_KEYWORDS) that calls Python function `impl` with
    *  (self, *args, **kwds): the bridge's host-reaching methods, without their frames. */
   function cWrapped(impl: number) {
     return (self: number, args: number, kwds: number): number => {
       try {
-        const n: number = Module._PyTuple_Size(args);
-        const t: number = Module._PyTuple_New(n + 1);
+        const n: number = CAPI.PyTuple_Size(args);
+        const t: number = CAPI.PyTuple_New(n + 1);
         if (!t) return 0;
-        Module._Py_IncRef(self);
-        Module._PyTuple_SetItem(t, 0, self);
+        CAPI.Py_IncRef(self);
+        CAPI.PyTuple_SetItem(t, 0, self);
         for (let i = 0; i < n; i++) {
-          const it: number = Module._PyTuple_GetItem(args, i);
-          Module._Py_IncRef(it);
-          Module._PyTuple_SetItem(t, i + 1, it);
+          const it: number = CAPI.PyTuple_GetItem(args, i);
+          CAPI.Py_IncRef(it);
+          CAPI.PyTuple_SetItem(t, i + 1, it);
         }
-        const r: number = Module._PyObject_Call(impl, t, kwds);
-        Module._Py_DecRef(t);
+        const r: number = CAPI.PyObject_Call(impl, t, kwds);
+        CAPI.Py_DecRef(t);
         if (!r) cStrip();
         return r;
       } catch (e) {
@@ -770,8 +774,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cNew(type: number, args: number, kwds: number): number {
     try {
       const H32 = Module.HEAP32;
-      const n: number = Module._PyTuple_Size(args);
-      const nk: number = kwds ? Module._PyDict_Size(kwds) : 0;
+      const n: number = CAPI.PyTuple_Size(args);
+      const nk: number = kwds ? CAPI.PyDict_Size(kwds) : 0;
       if (n > 6 || n + nk < 2) return cSlowNew(type, args, kwds);
       const v = cVals;
       v[2] = MAP_SHARED; v[3] = PROT_RW; v[4] = 0; v[5] = 0;
@@ -779,13 +783,13 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       for (let i = 0; i < 6; i++) {
         let it: number;
         if (i < n) {
-          it = Module._PyTuple_GetItem(args, i);
+          it = CAPI.PyTuple_GetItem(args, i);
         } else {
           if (found === nk) {
             if (i < 2) return cSlowNew(type, args, kwds); // (fileno or length missing)
             break;
           }
-          it = Module._PyDict_GetItem(kwds, C!.kwNames[i]); // (borrowed; NULL when absent)
+          it = CAPI.PyDict_GetItem(kwds, C!.kwNames[i]); // (borrowed; NULL when absent)
           if (!it) {
             if (i < 2) return cSlowNew(type, args, kwds);
             continue;
@@ -793,9 +797,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
           found++;
         }
         if (H32[(it + 4) >> 2] !== C!.intType) return cSlowNew(type, args, kwds);
-        const x: number = Module._PyLong_AsLong(it);
-        if (x === -1 && Module._PyErr_Occurred()) {
-          Module._PyErr_Clear();
+        const x: number = CAPI.PyLong_AsLong(it);
+        if (x === -1 && CAPI.PyErr_Occurred()) {
+          CAPI.PyErr_Clear();
           return cSlowNew(type, args, kwds);
         }
         v[i] = x;
@@ -837,13 +841,13 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cClose(self: number, base: number): number {
     try {
       const r = placed.get(self);
-      if (!r) return Module._PyObject_CallOneArg(base, self);
+      if (!r) return CAPI.PyObject_CallOneArg(base, self);
       if (Module.HEAP32[(self + MO.exports) >> 2] > 0) throw new builtins.BufferError(MSG.closeExported);
       placed.delete(self);
       Module.HEAP32[(self + MO.data) >> 2] = 0;
       cMark(self, false);
       endPlaced(r);
-      Module._Py_IncRef(C!.none);
+      CAPI.Py_IncRef(C!.none);
       return C!.none;
     } catch (e) {
       return cRaise(e);
@@ -856,12 +860,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     if (!r) return;
     placed.delete(self);
     Module.HEAP32[(self + MO.data) >> 2] = 0;
-    const exc: number = Module._PyErr_GetRaisedException();
+    const exc: number = CAPI.PyErr_GetRaisedException();
     try {
       cMark(self, false);
       endPlaced(r);
     } catch { /* (nothing can be reported from a finalizer) */ }
-    Module._PyErr_SetRaisedException(exc);
+    CAPI.PyErr_SetRaisedException(exc);
   }
   /** A PyMethodDef {name, meth, flags, doc} in wasm memory for fn. */
   function methodDef(name: string, fn: number, flags: number, doc: number): number {
@@ -883,22 +887,22 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cInstall(cls: number, T: number, intType: number, none: number, placedSet: number, anonDict: number,
     slowNew: number, jsError: number, audit: number, eventStr: number, trueObj: number, falseObj: number,
     baseClose: number, baseExit: number, strip: number, wrapNames: string, ...impls: number[]): boolean {
-    if (typeof Module.addFunction !== 'function') return false;
+    if (typeof Module.addFunction !== 'function' || Object.values(CAPI).some((f) => typeof f !== 'function')) return false;
     const args: number = wasmMalloc(4 * 8);
     const kwNames = ['fileno', 'length', 'flags', 'prot', 'access', 'offset'].map((k) => {
       const b = Buffer.from(k + '\0', 'utf8');
       const p: number = wasmMalloc(b.length);
       Module.HEAPU8.set(b, p);
-      const o: number = Module._PyUnicode_InternFromString(p);
+      const o: number = CAPI.PyUnicode_InternFromString(p);
       wasmFree(p);
       return o;
     });
     if (kwNames.some((o) => !o)) {
-      Module._PyErr_Clear();
+      CAPI.PyErr_Clear();
       return false;
     }
     C = { intType, none, placedSet, anonDict, slowNew, jsError, audit, eventStr, trueObj, falseObj, baseClose, baseExit, args, kwNames, strip };
-    for (const o of [slowNew, jsError, audit, eventStr, baseClose, baseExit, strip, ...impls]) Module._Py_IncRef(o); // kept for good
+    for (const o of [slowNew, jsError, audit, eventStr, baseClose, baseExit, strip, ...impls]) CAPI.Py_IncRef(o); // kept for good
     const H32 = Module.HEAP32;
     if (H32[(cls + TP_VECTORCALL) >> 2] !== 0) return false; // (a class call would not reach tp_new)
     const newFn: number = Module.addFunction(cNew, 'iiii');
@@ -907,15 +911,15 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const finFn: number = Module.addFunction(cFinalize, 'vi');
     const METH_VARARGS = 1;
     const METH_NOARGS = 4;
-    const closeDescr: number = Module._PyDescr_NewMethod(T, methodDef('close', closeFn, METH_NOARGS, 0));
-    const exitDescr: number = Module._PyDescr_NewMethod(T, methodDef('__exit__', exitFn, METH_VARARGS, 0));
+    const closeDescr: number = CAPI.PyDescr_NewMethod(T, methodDef('close', closeFn, METH_NOARGS, 0));
+    const exitDescr: number = CAPI.PyDescr_NewMethod(T, methodDef('__exit__', exitFn, METH_VARARGS, 0));
     // the wrapped methods' descriptors go to info[0..] (Python takes them before anything else
     // writes there)
     const names = wrapNames.split(',');
     const wrapped = names.map((name, i) =>
-      Module._PyDescr_NewMethod(T, methodDef(name, Module.addFunction(cWrapped(impls[i]), 'iiii'), METH_VARARGS | 2, 0)));
+      CAPI.PyDescr_NewMethod(T, methodDef(name, Module.addFunction(cWrapped(impls[i]), 'iiii'), METH_VARARGS | 2, 0)));
     if (!closeDescr || !exitDescr || wrapped.some((d) => !d)) {
-      Module._PyErr_Clear();
+      CAPI.PyErr_Clear();
       return false;
     }
     wrapped.forEach((d, i) => { Module.HEAPF64[infoAddr / 8 + i] = d; });
