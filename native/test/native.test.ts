@@ -1071,3 +1071,71 @@ describe('maps over 4 GiB (sparse file)', () => {
     native.resize(id, SIZE);
   });
 });
+
+// The Pyodide bridge's placed mappings: pymmap's own mapping made over memory the caller owns
+// (here a WebAssembly.Memory, as the bridge uses Pyodide's).
+describe('placed mappings (map with a target)', () => {
+  const notHere = native.backend === 'posix' ? null : 'Windows has no placed mappings (the Pyodide bridge takes its copying path there)';
+  function wasmMem(pages = 64): WebAssembly.Memory {
+    return new WebAssembly.Memory({ initial: pages }); // 64 KiB pages: page aligned for the host
+  }
+
+  testOn(notHere, 'the file is mapped over the target: reads and writes both ways, close gives zeroed pages back', () => {
+    const { fd, data, file } = mkfile(3 * PS + 100);
+    const mem = wasmMem();
+    const u8 = new Uint8Array(mem.buffer);
+    u8.fill(0xee, 8 * PS, 12 * PS);
+    const id = native.map(fd, data.length, C.MAP_SHARED, RW, 0, true, null, 0, mem.buffer, 8 * PS);
+    expect(Buffer.from(u8.subarray(8 * PS, 8 * PS + data.length)).equals(data)).toBe(true);
+    u8[8 * PS + 5] = 0x41;                                    // a store through the target
+    expect(fs.readFileSync(file)[5]).toBe(0x41);              // is the file's
+    native.setByte(id, 6, 0x42);                              // and the mapping's own calls
+    expect(u8[8 * PS + 6]).toBe(0x42);                        // see the same pages
+    expect(native.fdSize(id)).toBe(data.length);
+    expect(() => native.view(id)).toThrow(NativeViewError);   // no second view of them
+    native.close(id);
+    expect(u8.subarray(8 * PS, 12 * PS).every((b) => b === 0)).toBe(true);
+    u8[8 * PS] = 1;                                           // plain memory again
+    expect(fs.readFileSync(file)[0]).toBe(data[0]);
+    expect(u8[12 * PS]).toBe(0);                              // the neighbour untouched
+  });
+
+  testOn(notHere, 'the collector\'s close (abandon) leaves the memory as it is', () => {
+    const { fd, data } = mkfile(PS);
+    const mem = wasmMem();
+    const id = native.map(fd, PS, C.MAP_SHARED, RW, 0, true, null, 0, mem.buffer, 4 * PS);
+    native.close(id, true);
+    expect(new Uint8Array(mem.buffer)[4 * PS + 1]).toBe(data[1]);   // still the file's pages
+  });
+
+  testOn(notHere, 'resize moves it to new memory: shared maps the file there, private maps keep their stores', () => {
+    const { fd, data, file } = mkfile(2 * PS);
+    const mem = wasmMem();
+    const u8 = new Uint8Array(mem.buffer);
+    const id = native.map(fd, 2 * PS, C.MAP_SHARED, RW, 0, true, null, 0, mem.buffer, 4 * PS);
+    openIds.push(id);
+    native.resize(id, 3 * PS, mem.buffer, 16 * PS);
+    expect(fs.statSync(file).size).toBe(3 * PS);
+    expect(Buffer.from(u8.subarray(16 * PS, 18 * PS)).equals(data)).toBe(true);
+    expect(u8.subarray(4 * PS, 6 * PS).every((b) => b === 0)).toBe(true);   // the old range: zeroed
+    expect(native.length(id)).toBe(3 * PS);
+    expect(() => native.resize(id, PS)).toThrow(/resizes to a new target/);  // it needs new memory
+    const p = mkfile(PS);
+    const pid = native.map(p.fd, PS, C.MAP_PRIVATE, RW, 0, true, null, 0, mem.buffer, 24 * PS);
+    openIds.push(pid);
+    u8[24 * PS + 3] = 0x99;                                   // a private store
+    native.resize(pid, PS, mem.buffer, 28 * PS);
+    expect(u8[28 * PS + 3]).toBe(0x99);                       // moved with the map
+    expect(fs.readFileSync(p.file)[3]).toBe(p.data[3]);       // never the file's
+  });
+
+  testOn(notHere, 'a target that is not page aligned, outside the buffer, or an anonymous map is refused', () => {
+    const { fd } = mkfile(PS);
+    const mem = wasmMem(4);
+    const outside = /not page aligned or outside the buffer/;
+    expect(() => native.map(fd, PS, C.MAP_SHARED, RW, 0, true, null, 0, mem.buffer, 100)).toThrow(outside);
+    expect(() => native.map(fd, PS, C.MAP_SHARED, RW, 0, true, null, 0, mem.buffer, 4 * 65536)).toThrow(outside);
+    expect(() => native.map(fd, PS, C.MAP_SHARED, RW, 0, true, null, 0, new ArrayBuffer(8), 0)).toThrow(outside);
+    expect(() => native.map(-1, PS, C.MAP_SHARED, RW, 0, true, null, 0, mem.buffer, 0)).toThrow(/needs a file and a length/);
+  });
+});
