@@ -718,22 +718,27 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     CAPI.Py_DecRef(r);
     return 0;
   }
-  /** The bridge's Python __new__ with (type, *args) and kwds. */
-  function cSlowNew(type: number, args: number, kwds: number): number {
+  /** Python function `fn` called with (first, *args) and kwds; on an error, the bridge's frames
+   *  are dropped from the traceback (cStrip). The bridge's Python __new__ for tp_new's other
+   *  calls, and the bodies of the wrapped methods. */
+  function cCallWith(fn: number, first: number, args: number, kwds: number): number {
     const n: number = CAPI.PyTuple_Size(args);
     const t: number = CAPI.PyTuple_New(n + 1);
     if (!t) return 0;
-    CAPI.Py_IncRef(type);
-    CAPI.PyTuple_SetItem(t, 0, type);
+    CAPI.Py_IncRef(first);
+    CAPI.PyTuple_SetItem(t, 0, first);
     for (let i = 0; i < n; i++) {
       const it: number = CAPI.PyTuple_GetItem(args, i);
       CAPI.Py_IncRef(it);
       CAPI.PyTuple_SetItem(t, i + 1, it);
     }
-    const r: number = CAPI.PyObject_Call(C!.slowNew, t, kwds);
+    const r: number = CAPI.PyObject_Call(fn, t, kwds);
     CAPI.Py_DecRef(t);
     if (!r) cStrip();
     return r;
+  }
+  function cSlowNew(type: number, args: number, kwds: number): number {
+    return cCallWith(C!.slowNew, type, args, kwds);
   }
   /** The exception being raised loses the bridge's frames from its traceback (the Python code
    *  behind a C-level entry point; a C function adds none). */
@@ -750,20 +755,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cWrapped(impl: number) {
     return (self: number, args: number, kwds: number): number => {
       try {
-        const n: number = CAPI.PyTuple_Size(args);
-        const t: number = CAPI.PyTuple_New(n + 1);
-        if (!t) return 0;
-        CAPI.Py_IncRef(self);
-        CAPI.PyTuple_SetItem(t, 0, self);
-        for (let i = 0; i < n; i++) {
-          const it: number = CAPI.PyTuple_GetItem(args, i);
-          CAPI.Py_IncRef(it);
-          CAPI.PyTuple_SetItem(t, i + 1, it);
-        }
-        const r: number = CAPI.PyObject_Call(impl, t, kwds);
-        CAPI.Py_DecRef(t);
-        if (!r) cStrip();
-        return r;
+        return cCallWith(impl, self, args, kwds);
       } catch (e) {
         return cRaise(e);
       }
