@@ -56,9 +56,9 @@ export interface NativeAddon {
   faultCounter(): Uint32Array;
   repair(id: number): number;
   /** POSIX: mmap(fd) MAP_FIXED over [offset, offset+length) of `target` (page aligned). */
-  mapFixed(target: ArrayBuffer, targetOffset: number, length: number, fd: number, prot: number, flags: number, fileOffset: number, id?: number): void;
+  mapFixed(target: ArrayBuffer, targetOffset: number, length: number, fd: number, prot: number, flags: number, fileOffset: number): void;
   /** POSIX: put zeroed private pages back over [offset, offset+length) of `target`. */
-  unmapFixed(target: ArrayBuffer, targetOffset: number, length: number, id?: number): void;
+  unmapFixed(target: ArrayBuffer, targetOffset: number, length: number): void;
   /** The fd a mapping keeps (its dup), or -1. */
   fdOf(id: number): number;
   /** At process/worker exit: record which views are still in place (teardown cannot tell). */

@@ -111,10 +111,9 @@ struct Entry {
   Mapping m;
   ViewHold* vh = nullptr;
   Region* region = nullptr;  // the current view's region (also in vh)
-  // The Pyodide bridge's placement of the same file pages in wasm memory (mapFixed with this
-  // id): guarded like a view, repaired with the entry's fd.
+  // A placed mapping's guard (map with a target: the Pyodide bridge's wasm memory): guarded
+  // like a view, repaired with the entry's fd.
   GuardRange* placed = nullptr;
-  uint8_t* placed_addr = nullptr;
   int placed_prot = 0;
   int placed_flags = 0;
 };
@@ -123,7 +122,6 @@ struct Entry {
 void unguard_placed(Entry* e) {
   os_guard_remove(e->placed);
   e->placed = nullptr;
-  e->placed_addr = nullptr;
 }
 
 struct Addon;
@@ -650,7 +648,6 @@ napi_value Map(napi_env env, napi_callback_info info) {
   }
   if (guard) {
     e->placed = guard;
-    e->placed_addr = req.fixed;
     e->placed_prot = req.prot;
     e->placed_flags = req.flags;
   }
@@ -734,7 +731,6 @@ napi_value ResizePlaced(napi_env env, Ctx* ctx, Entry* e, uint64_t len, napi_val
   }
   os_guard_remove(e->placed);
   e->placed = g;
-  e->placed_addr = addr;
   return undef(env);
 }
 
@@ -1289,62 +1285,31 @@ uint8_t* placed_range(napi_env env, napi_value ab, int64_t offset, int64_t lengt
   return (uint8_t*)addr;
 }
 
-// mapFixed(target, targetOffset, length, fd, prot, flags, fileOffset[, id]): mmap(fd) with
-// MAP_FIXED over [targetOffset, targetOffset + length) of ArrayBuffer `target` (page aligned,
-// inside it). With the id of pymmap's own mapping of the same file range, the placement is
-// guarded as that mapping's (a page past a truncated end is repaired, counted, and reported by
-// repair(id), which puts the file's pages back with the mapping's fd); it replaces an earlier
-// placement of that id.
+// mapFixed(target, targetOffset, length, fd, prot, flags, fileOffset): mmap(fd) with MAP_FIXED
+// over [targetOffset, targetOffset + length) of ArrayBuffer `target` (page aligned, inside it).
+// Not guarded: a placed mapping (map with a target) is what the Pyodide bridge uses for files.
 napi_value MapFixed(napi_env env, napi_callback_info info) {
   ARGS(7);
   int64_t off, len, fd, foff, prot, flags;
   if (!read_i64(env, A.argv[1], &off) || !read_i64(env, A.argv[2], &len) || !read_i64(env, A.argv[3], &fd) ||
       !read_i64(env, A.argv[4], &prot) || !read_i64(env, A.argv[5], &flags) || !read_i64(env, A.argv[6], &foff))
     return nullptr;
-  Entry* e = nullptr;
-  if (A.argc > 7) {
-    e = entry(env, ctx, A.argv[7]);
-    if (!e) return nullptr;
-  }
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
-  GuardRange* g = nullptr;
-  if (e) {
-    g = os_guard_add(addr, (uint64_t)len);  // before the file is there: no unguarded moment
-    if (!g) return throw_error(env, ctx, errno_error(ENOMEM));
-  }
   OsError err = os_map_fixed(addr, (uint64_t)len, (int)prot, (int)flags, fd, (uint64_t)foff);
-  if (!err.ok()) {
-    os_guard_remove(g);
-    return throw_error(env, ctx, err);
-  }
-  if (e) {
-    unguard_placed(e);
-    e->placed = g;
-    e->placed_addr = addr;
-    e->placed_prot = (int)prot;
-    e->placed_flags = (int)flags;
-  }
+  if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }
 
-// unmapFixed(target, targetOffset, length[, id]): replaces the range with fresh zeroed private
-// anonymous read-write pages (what the wasm memory had before mapFixed); with the id given to
-// mapFixed, the range is no longer guarded as that mapping's (a closed id is fine).
+// unmapFixed(target, targetOffset, length): replaces the range with fresh zeroed private
+// anonymous read-write pages (what the wasm memory had before mapFixed; the bridge's anonymous
+// maps are zeroed so).
 napi_value UnmapFixed(napi_env env, napi_callback_info info) {
   ARGS(3);
   int64_t off, len;
   if (!read_i64(env, A.argv[1], &off) || !read_i64(env, A.argv[2], &len)) return nullptr;
   uint8_t* addr = placed_range(env, A.argv[0], off, len);
   if (!addr) return nullptr;
-  if (A.argc > 3) {
-    int64_t id;
-    if (!read_index(env, A.argv[3], &id)) return nullptr;
-    int64_t slot = id & kSlotMask;
-    if (id >= 0 && (size_t)slot < ctx->table.size() && ctx->table[slot] &&
-        ctx->gens[slot] == (uint64_t)id >> kSlotBits && ctx->table[slot]->placed_addr == addr)
-      unguard_placed(ctx->table[slot]);
-  }
   OsError err = os_unmap_fixed(addr, (uint64_t)len);
   if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
