@@ -40,24 +40,30 @@ export function exportsOf(m: mmap): number {
   return exportsOfImpl(m);
 }
 
-/** The placer of the next construction (constructPlaced), taken by its constructor. */
+/** The placer of the next construction (constructPlaced), taken by its constructor, and
+ *  whether its arguments are already CPython's six ints. */
 let placerForNext: Placer | null = null;
+let intsForNext = false;
 
 /** Module-internal (the Pyodide bridge): `new cls(...args)` with its file mapping placed by
- *  `placer` (see mapping.ts). */
-export function constructPlaced<T>(cls: new (...a: any[]) => T, placer: Placer, args: unknown[]): T {
+ *  `placer` (see mapping.ts). `ints`: args are fileno, length, flags, prot, access, offset, each
+ *  an int in range (the caller read them as CPython's converters would), so they are not read
+ *  again. */
+export function constructPlaced<T>(cls: new (...a: any[]) => T, placer: Placer, args: unknown[], ints = false): T {
   placerForNext = placer;
+  intsForNext = ints;
   try {
     return new cls(...args);
   } finally {
     placerForNext = null;
+    intsForNext = false;
   }
 }
 
 /** Maps an fd (POSIX): the constructor's arguments read, checked and mapped in CPython's order. */
-function openPosix(g: Gate, args: ArrayLike<unknown>, placer: Placer | null): Mapping {
-  const [fileno, lengthArg, flags, prot, access, offsetArg, trackfd] =
-    parseArgs(SIGNATURES.new, g, args, null) as [number, number, number?, number?, number?, number?, boolean?];
+function openPosix(g: Gate, args: ArrayLike<unknown>, placer: Placer | null, ints: boolean): Mapping {
+  const [fileno, lengthArg, flags, prot, access, offsetArg, trackfd] = (ints ? args
+    : parseArgs(SIGNATURES.new, g, args, null)) as [number, number, number?, number?, number?, number?, boolean?];
   let length = lengthArg;
   const offset = offsetArg ?? 0;
   if (length < 0) throw new OverflowError(MSG.lengthNegative);
@@ -119,8 +125,10 @@ export class mmap {
     this.#g = g;
     this.#addr = 0x7f0000000000 + (++addrCounter) * 0x40;
     const placer = placerForNext;
+    const ints = intsForNext;
     placerForNext = null; // (not for a map an audit hook makes)
-    this.#m = native.backend === 'win32' ? openWindows(g, args) : openPosix(g, args, placer);
+    intsForNext = false;
+    this.#m = native.backend === 'win32' ? openWindows(g, args) : openPosix(g, args, placer, ints);
   }
 
   // ------------------------------------------------------------------ helpers

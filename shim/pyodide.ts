@@ -693,15 +693,15 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     return CAPI.PyLong_FromLong(n);
   }
   /** Python's `_placed.add(id(o))` (and `_anon[id(o)] = shared` for an anonymous map), or
-   *  `_placed.discard(id(o))` and `_anon.pop(id(o), None)`. */
-  function cMark(o: number, add: boolean, anonShared?: boolean): void {
+   *  `_placed.discard(id(o))` (and `del _anon[id(o)]` for an anonymous map). */
+  function cMark(o: number, add: boolean, anon: boolean, shared = false): void {
     const k = pyInt(o);
     if (add) {
       CAPI.PySet_Add(C!.placedSet, k);
-      if (anonShared !== undefined) CAPI.PyDict_SetItem(C!.anonDict, k, anonShared ? C!.trueObj : C!.falseObj);
+      if (anon) CAPI.PyDict_SetItem(C!.anonDict, k, shared ? C!.trueObj : C!.falseObj);
     } else {
       CAPI.PySet_Discard(C!.placedSet, k);
-      if (CAPI.PyDict_DelItem(C!.anonDict, k) < 0) CAPI.PyErr_Clear(); // (KeyError: not anonymous)
+      if (anon && CAPI.PyDict_DelItem(C!.anonDict, k) < 0) CAPI.PyErr_Clear();
     }
     CAPI.Py_DecRef(k);
   }
@@ -811,7 +811,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
         if (cAudit(-1, length, access, 0) < 0) return 0;
         const shared = access === 0 ? flags === MAP_SHARED : access !== 3;
         const c = anonNew(type, length, shared, access, true);
-        cMark(c, true, shared);
+        cMark(c, true, true, shared);
         cFastNews++;
         return c;
       }
@@ -820,9 +820,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       let dacc = access;
       if (access === 0 && (prot & PROT_RW) !== PROT_RW) dacc = prot & M.PROT_WRITE ? 2 : ACCESS_READ;
       if (cAudit(fd, length, dacc, offset) < 0) return 0;
-      const m = constructPlaced<mmap>(M.mmap, wasmPlacer, [hostfd, length, flags, prot, access, offset]);
+      const m = constructPlaced<mmap>(M.mmap, wasmPlacer, [hostfd, length, flags, prot, access, offset], true);
       const c = placeNew(type, m);
-      cMark(c, true);
+      cMark(c, true, false);
       cFastNews++;
       return c;
     } catch (e) {
@@ -837,7 +837,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       if (Module.HEAP32[(self + MO.exports) >> 2] > 0) throw new builtins.BufferError(MSG.closeExported);
       placed.delete(self);
       Module.HEAP32[(self + MO.data) >> 2] = 0;
-      cMark(self, false);
+      cMark(self, false, r.h === null);
       endPlaced(r);
       CAPI.Py_IncRef(C!.none);
       return C!.none;
@@ -854,7 +854,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     Module.HEAP32[(self + MO.data) >> 2] = 0;
     const exc: number = CAPI.PyErr_GetRaisedException();
     try {
-      cMark(self, false);
+      cMark(self, false, r.h === null);
       endPlaced(r);
     } catch { /* (nothing can be reported from a finalizer) */ }
     CAPI.PyErr_SetRaisedException(exc);
