@@ -10,7 +10,9 @@ module.  ``mmap.mmap`` is one of two classes, each with one method set:
   pages where pymmap mapped the host file (MAP_FIXED into wasm memory), anonymous maps in wasm
   memory, and, for files without a host fd (MEMFS, devices), the built-in emulation itself.
 * copying (``zeroCopy: false``): a Python class whose every operation is a call into a pymmap
-  (JS) map, or, for files without a host fd, a built-in (emulated) map it delegates to.
+  (JS) map; a map of a file without a host fd is of its private subclass _Emulated, whose every
+  operation is that of a built-in (emulated) map.  Their methods are made C-level (see
+  _c_methods) and their calls into JS never throw into Python (see _failed).
 
 JS exceptions become Python built-in exceptions in exactly one place: ``_pyerr``.
 """
