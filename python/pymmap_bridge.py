@@ -10,7 +10,9 @@ module.  ``mmap.mmap`` is one of two classes, each with one method set:
   pages where pymmap mapped the host file (MAP_FIXED into wasm memory), anonymous maps in wasm
   memory, and, for files without a host fd (MEMFS, devices), the built-in emulation itself.
 * copying (``zeroCopy: false``): a Python class whose every operation is a call into a pymmap
-  (JS) map, or, for files without a host fd, a built-in (emulated) map it delegates to.
+  (JS) map; a map of a file without a host fd is of its private subclass _Emulated, whose every
+  operation is that of a built-in (emulated) map.  Their methods are made C-level (see
+  _c_methods) and their calls into JS never throw into Python (see _failed).
 
 JS exceptions become Python built-in exceptions in exactly one place: ``_pyerr``.
 """
@@ -26,13 +28,11 @@ import _pymmap_js as _api
 
 # None for pymmap is JS null (undefined means "left out").  Pyodide < 0.28 has no jsnull and
 # turns None into undefined: there, None is _api.none, a JS object that _api's own functions
-# turn into null, so arguments holding it take the _api.call path (_NULL_VIA_API).
+# turn into null (every call of the copying path goes through them: _jscall).
 try:
     from pyodide.ffi import jsnull as _jsnull
-    _NULL_VIA_API = False
 except ImportError:
     _jsnull = _api.none
-    _NULL_VIA_API = True
 
 _HEAPTYPE = 1 << 9
 _MISSING = object()
@@ -78,7 +78,7 @@ _api.setAudit(_create_proxy(_audit_from_js))
 import _ctypes
 from array import array as _array
 
-_INFO = _array('d', bytes(8 * 9))
+_INFO = _array('d', bytes(8 * 10))     # [9]: the copying path's error flag (_failed)
 _api.setInfo(_INFO.buffer_info()[0])
 
 
@@ -137,7 +137,7 @@ def _args_of(e):
 
 def _tpname(t):
     """Py_TYPE(o)->tp_name, as CPython's messages spell a type."""
-    if t is mmap:
+    if t is mmap or _exact(t):
         return 'mmap.mmap'
     if t.__flags__ & _HEAPTYPE:
         return t.__name__
@@ -153,35 +153,35 @@ def _tpname(t):
 # __index__ runs at the same point as in CPython.
 
 def _int_arg(x):
-    """An argument in an integer position -> (JS value, needs JS-side conversion)."""
+    """An argument in an integer position -> its JS value."""
     t = type(x)
     if t is int or t is bool or t is str:
-        return x, False
+        return x
     if x is None:
-        return _jsnull, _NULL_VIA_API
+        return _jsnull
     if t is float:
-        return _NAN, False          # a non-integer JS number: pymmap names it 'float'
+        return _NAN                 # a non-integer JS number: pymmap names it 'float'
     if hasattr(t, '__index__'):
-        return _operator.index(x), False
-    return _api.foreign(_tpname(t)), False
+        return _operator.index(x)
+    return _api.foreign(_tpname(t))
 
 
 def _buf_arg(x):
     """An argument in a bytes-like position."""
     t = type(x)
     if t is bytes or t is bytearray or t is memoryview:
-        return x, True              # a PyProxy; _api.call turns it into a Uint8Array view
+        return x                    # a PyProxy; _api.call turns it into a Uint8Array view
     if t is int or t is bool or t is str:
-        return x, False
+        return x
     if x is None:
-        return _jsnull, _NULL_VIA_API
-    if isinstance(x, mmap) and x._pm_kind == 'host':
-        return x._pm_obj, False     # pymmap accepts another mmap as bytes-like
+        return _jsnull
+    if isinstance(x, _Host) and not isinstance(x, _Emulated):
+        return x._pm_obj            # pymmap accepts another mmap as bytes-like
     if hasattr(t, '__buffer__'):
-        return x, True
+        return x
     if t is float:
-        return _NAN, False
-    return _api.foreign(_tpname(t)), False
+        return _NAN
+    return _api.foreign(_tpname(t))
 
 
 _NAN = float('nan')
@@ -189,48 +189,25 @@ _NAN = float('nan')
 
 def _convert(args, kw, convs):
     """Convert positional args with the per-position converters (last one repeats) and keyword
-    args with _int_arg; returns (args, kw, needs_js_conversion)."""
-    proxy = False
-    out = []
+    args with _int_arg; returns (args, kw)."""
     n = len(convs)
-    for i, a in enumerate(args):
-        c = convs[i] if i < n else convs[-1]
-        v, p = c(a)
-        out.append(v)
-        proxy |= p
+    out = [(convs[i] if i < n else convs[-1])(a) for i, a in enumerate(args)]
     if kw:
-        ckw = {}
-        for k, a in kw.items():
-            v, p = _int_arg(a)
-            ckw[k] = v
-            proxy |= p
-        kw = ckw
-    return out, kw, proxy
+        kw = {k: _int_arg(a) for k, a in kw.items()}
+    return out, kw
 
 
 def _jscall(m, name, args, kw, convs):
-    """Call method `name` of JS mmap `m` with Python arguments; JS errors become Python's."""
-    args, kw, proxy = _convert(args, kw, convs)
-    try:
-        if proxy or name in _VIA_JS:    # dunders (reserved by JsProxy), bytes results
-            r = _api.call(m, name, *args, **kw) if kw else _api.call(m, name, *args)
-        else:
-            f = getattr(m, name)
-            r = f(*args, **kw) if kw else f(*args)
-    except _JsException as e:
-        err = _pyerr(e)
-    else:
-        return None if r is _jsnull else r
-    try:
-        raise err
-    finally:
-        err = None
+    """Call method `name` of JS object `m` (a pymmap map, an export) with Python arguments,
+    through _api.call (which converts buffers, and which JsProxy's reserved dunder names and
+    Node Buffer results need); a JS error becomes the Python exception (_failed)."""
+    args, kw = _convert(args, kw, convs)
+    r = _call(m, name, *args, **kw) if kw else _call(m, name, *args)
+    if _INFO[9]:
+        raise _failed()
+    return None if r is _jsnull else r
 
 
-# Called through _api.call: JsProxy reserves Python's dunder names, and pyodide cannot
-# convert a Node Buffer (_api.call hands back a plain Uint8Array).
-_VIA_JS = frozenset(('read', 'readline', '__enter__', '__exit__', '__delitem__', '__contains__',
-                     '__getitem__', '__setitem__', '__reduce_ex__', '__buffer__'))
 _I = (_int_arg,)
 _B = (_buf_arg, _int_arg)
 
@@ -294,7 +271,11 @@ def _new_builtin(args, kw):
     return b.mmap(*args, **kw)
 
 
-# ---------------------------------------------------------------- the mmap class
+# ---------------------------------------------------------------- the copying path's classes
+# mmap.mmap is a Python class whose every operation is a call into a pymmap (JS) map; a file
+# without a host fd (MEMFS, devices) is a map of the private subclass _Emulated, whose every
+# operation is that of a built-in (Emscripten's) mmap object.  Each class has one method set;
+# _install_c_methods makes them C-level (no bridge frame in a traceback).
 class mmap:
     """Windows: mmap(fileno, length[, tagname[, access[, offset]]])
 
@@ -318,268 +299,160 @@ The default value is MAP_SHARED.
 
 To map anonymous memory, pass -1 as the fileno (both versions)."""
 
-    __slots__ = ('_pm_obj', '_pm_kind', '_pm_exports', '_pm_host', '__weakref__')
+    __slots__ = ('_pm_obj', '_pm_exports', '__weakref__')
 
     def __new__(cls, *args, **kw):
-        kind, obj, host = _construct(args, kw)
-        self = object.__new__(cls)
+        obj, emulated = _construct(args, kw)
+        self = object.__new__(_emulated_class(cls) if emulated else cls)
         setattr_ = object.__setattr__
         setattr_(self, '_pm_obj', obj)
-        setattr_(self, '_pm_kind', kind)
         setattr_(self, '_pm_exports', None)
-        setattr_(self, '_pm_host', host)
         return self
 
     def __setattr__(self, name, value):
-        if name == 'closed' or (type(self) is mmap and name not in _SLOTS):
+        if name == 'closed' or (_exact(type(self)) and name not in _SLOTS):
             raise AttributeError(_attr_msg(name))
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
-        if name == 'closed' or (type(self) is mmap and name not in _SLOTS):
+        if name == 'closed' or (_exact(type(self)) and name not in _SLOTS):
             raise AttributeError(_attr_msg(name))
         object.__delattr__(self, name)
 
     def close(self, *args, **kw):
         _gen[0] += 1
-        k = self._pm_kind
-        if k == 'host':
-            _sync(self)
-            return _jscall(self._pm_obj, 'close', args, kw, _I)
-        return self._pm_obj.close(*args, **kw)
+        _sync(self)
+        return _jscall(self._pm_obj, 'close', args, kw, _I)
 
     @property
     def closed(self):
-        if self._pm_kind == 'host':
-            try:
-                return self._pm_obj.closed
-            except _JsException as e:
-                err = _pyerr(e)
-            try:
-                raise err
-            finally:
-                err = None
-        return self._pm_obj.closed
+        return self._pm_obj.closed          # (a JS getter that cannot throw)
 
     def find(self, *args, **kw):
-        k = self._pm_kind
-        if k == 'host':
-            _sync(self)
-            return _jscall(self._pm_obj, 'find', args, kw, _B)
-        return self._pm_obj.find(*args, **kw)
+        _sync(self)
+        return _jscall(self._pm_obj, 'find', args, kw, _B)
 
     def rfind(self, *args, **kw):
-        k = self._pm_kind
-        if k == 'host':
-            _sync(self)
-            return _jscall(self._pm_obj, 'rfind', args, kw, _B)
-        return self._pm_obj.rfind(*args, **kw)
+        _sync(self)
+        return _jscall(self._pm_obj, 'rfind', args, kw, _B)
 
     def flush(self, *args, **kw):
-        k = self._pm_kind
-        if k == 'host':
-            _sync(self)
-            return _jscall(self._pm_obj, 'flush', args, kw, _I)
-        return self._pm_obj.flush(*args, **kw)
+        _sync(self)
+        return _jscall(self._pm_obj, 'flush', args, kw, _I)
 
     def madvise(self, *args, **kw):
-        k = self._pm_kind
-        if k == 'host':
-            return _jscall(self._pm_obj, 'madvise', args, kw, _I)
-        return self._pm_obj.madvise(*args, **kw)
+        return _jscall(self._pm_obj, 'madvise', args, kw, _I)
 
     def move(self, *args, **kw):
-        if self._pm_kind == 'host':
-            _sync(self)
-            r = _jscall(self._pm_obj, 'move', args, kw, _I)
-            _gen[0] += 1
-            _refresh(self)
-            return r
+        _sync(self)
+        r = _jscall(self._pm_obj, 'move', args, kw, _I)
         _gen[0] += 1
-        return self._pm_obj.move(*args, **kw)
+        _refresh(self)
+        return r
 
     def read(self, *args, **kw):
-        if self._pm_kind == 'host':
-            _sync(self)
-            return _bytes(_jscall(self._pm_obj, 'read', args, kw, _I))
-        return self._pm_obj.read(*args, **kw)
+        _sync(self)
+        return _bytes(_jscall(self._pm_obj, 'read', args, kw, _I))
 
     def read_byte(self, *args, **kw):
-        if self._pm_kind == 'host':
-            _sync(self)
-            return _jscall(self._pm_obj, 'read_byte', args, kw, _I)
-        return self._pm_obj.read_byte(*args, **kw)
+        _sync(self)
+        return _jscall(self._pm_obj, 'read_byte', args, kw, _I)
 
     def readline(self, *args, **kw):
-        if self._pm_kind == 'host':
-            _sync(self)
-            return _bytes(_jscall(self._pm_obj, 'readline', args, kw, _I))
-        return self._pm_obj.readline(*args, **kw)
+        _sync(self)
+        return _bytes(_jscall(self._pm_obj, 'readline', args, kw, _I))
 
     def resize(self, *args, **kw):
         _gen[0] += 1
-        k = self._pm_kind
-        if k == 'host':
-            _sync(self)
-            r = _jscall(self._pm_obj, 'resize', args, kw, _I)
-            return r
-        return self._pm_obj.resize(*args, **kw)
+        _sync(self)
+        return _jscall(self._pm_obj, 'resize', args, kw, _I)
 
     def seek(self, *args, **kw):
-        return _fwd(self, 'seek', args, kw)
+        return _jscall(self._pm_obj, 'seek', args, kw, _I)
 
     def seekable(self, *args, **kw):
-        return _fwd(self, 'seekable', args, kw)
+        return _jscall(self._pm_obj, 'seekable', args, kw, _I)
 
     def size(self, *args, **kw):
-        return _fwd(self, 'size', args, kw)
+        return _jscall(self._pm_obj, 'size', args, kw, _I)
 
     def tell(self, *args, **kw):
-        return _fwd(self, 'tell', args, kw)
+        return _jscall(self._pm_obj, 'tell', args, kw, _I)
 
     def write(self, *args, **kw):
         _gen[0] += 1
-        if self._pm_kind == 'host':
-            _sync(self)
-            r = _jscall(self._pm_obj, 'write', args, kw, _B)
-            _refresh(self)
-            return r
-        return self._pm_obj.write(*args, **kw)
+        _sync(self)
+        r = _jscall(self._pm_obj, 'write', args, kw, _B)
+        _refresh(self)
+        return r
 
     def write_byte(self, *args, **kw):
         _gen[0] += 1
-        if self._pm_kind == 'host':
-            _sync(self)
-            r = _jscall(self._pm_obj, 'write_byte', args, kw, _I)
-            _refresh(self)
-            return r
-        return self._pm_obj.write_byte(*args, **kw)
+        _sync(self)
+        r = _jscall(self._pm_obj, 'write_byte', args, kw, _I)
+        _refresh(self)
+        return r
 
     def set_name(self, *args, **kw):
-        return _fwd(self, 'set_name', args, kw)
+        return _jscall(self._pm_obj, 'set_name', args, kw, _I)
 
     # -- context manager
     def __enter__(self, *args, **kw):
-        if self._pm_kind == 'host':
-            _jscall(self._pm_obj, '__enter__', args, kw, _I)
-        else:
-            self._pm_obj.__enter__(*args, **kw)
+        _jscall(self._pm_obj, '__enter__', args, kw, _I)
         return self
 
     def __exit__(self, *args, **kw):
         _gen[0] += 1
-        k = self._pm_kind
-        if k == 'host':
-            _sync(self)
-            # the exception triple only counts (3.14: exactly 3; before: any number)
-            return _jscall(self._pm_obj, '__exit__', args, kw, (_opaque_arg,))
-        return self._pm_obj.__exit__(*args, **kw)
+        _sync(self)
+        # the exception triple only counts (3.14: exactly 3; before: any number)
+        return _jscall(self._pm_obj, '__exit__', args, kw, (_opaque_arg,))
 
     # -- sequence / mapping protocol
     def __len__(self):
-        if self._pm_kind == 'host':
-            try:
-                return _api.len(self._pm_obj)
-            except _JsException as e:
-                err = _pyerr(e)
-            try:
-                raise err
-            finally:
-                err = None
-        return len(self._pm_obj)
+        r = _len(self._pm_obj)
+        if _INFO[9]:
+            raise _failed()
+        return r
 
     def __getitem__(self, key):
-        if self._pm_kind != 'host':
-            return self._pm_obj[key]
         m = self._pm_obj
         t = type(key)
         if t is slice:
             _sync(self)
-            a = _int_arg(key.start)
-            b = _int_arg(key.stop)
-            c = _int_arg(key.step)
-            try:
-                r = _api.getslice(m, a[0], b[0], c[0])
-            except _JsException as e:
-                err = _pyerr(e)
-            else:
-                return r.to_bytes()
-            try:
-                raise err
-            finally:
-                err = None
+            r = _getslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step))
+            if _INFO[9]:
+                raise _failed()
+            return r.to_bytes()
         if t is not int:
             _sync(self)
-            key = _int_arg(key)[0]
+            key = _int_arg(key)
         elif self._pm_exports:
             _sync(self)
-        try:
-            return _api.getitem(m, key)
-        except _JsException as e:
-            err = _pyerr(e)
-        try:
-            raise err
-        finally:
-            err = None
+        r = _getitem(m, key)
+        if _INFO[9]:
+            raise _failed()
+        return r
 
     def __setitem__(self, key, value):
-        if self._pm_kind != 'host':
-            self._pm_obj[key] = value
-            _gen[0] += 1
-            return
         _gen[0] += 1
         _sync(self)
         m = self._pm_obj
         if type(key) is slice:
-            a = _int_arg(key.start)
-            b = _int_arg(key.stop)
-            c = _int_arg(key.step)
-            v = _buf_arg(value)
-            try:
-                _api.setslice(m, a[0], b[0], c[0], v[0])
-            except _JsException as e:
-                err = _pyerr(e)
-            else:
-                _refresh(self)
-                return
-            try:
-                raise err
-            finally:
-                err = None
-        k = _int_arg(key)[0]
-        v = _int_arg(value)[0]
-        try:
-            _api.setitem(m, k, v)
-        except _JsException as e:
-            err = _pyerr(e)
+            _setslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step),
+                      _buf_arg(value))
         else:
-            _refresh(self)
-            return
-        try:
-            raise err
-        finally:
-            err = None
+            _setitem(m, _int_arg(key), _int_arg(value))
+        if _INFO[9]:
+            raise _failed()
+        _refresh(self)
 
     def __delitem__(self, key):
-        if self._pm_kind != 'host':
-            del self._pm_obj[key]
-            return
         m = self._pm_obj
-        if type(key) is slice:
-            a = _int_arg(key.start)
-            b = _int_arg(key.stop)
-            c = _int_arg(key.step)
-            try:
-                _api.delslice(m, a[0], b[0], c[0])
-            except _JsException as e:
-                err = _pyerr(e)
-            else:
-                return
-            try:
-                raise err
-            finally:
-                err = None
-        return _jscall(m, '__delitem__', (key,), None, _I)
+        if type(key) is not slice:
+            return _jscall(m, '__delitem__', (key,), None, _I)
+        _delslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step))
+        if _INFO[9]:
+            raise _failed()
 
     # CPython's mmap has no tp_iter and no sq_contains: `for` and `in` use the sequence
     # protocol, whose items come from sq_item (1-byte bytes) for mmap.mmap itself, but from
@@ -587,18 +460,11 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
     def __iter__(self):
         if type(self) is not mmap:
             return _subclass_iter(self)
-        if self._pm_kind != 'host':
-            return _seq_iter(self._pm_obj)
         return _host_iter(self)
 
     def __contains__(self, x):
         if type(self) is not mmap:
-            for item in _subclass_iter(self):
-                if item is x or item == x:
-                    return True
-            return False
-        if self._pm_kind != 'host':
-            return x in self._pm_obj
+            return _subclass_contains(self, x)
         t = type(x)
         if t is bytes or t is bytearray or t is int or t is str or t is bool or x is None:
             _sync(self)
@@ -626,19 +492,10 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
 
     # -- repr, pickling
     def __repr__(self):
-        k = self._pm_kind
-        if k == 'host':
-            try:
-                r = _api.repr(self._pm_obj)
-            except _JsException as e:
-                err = _pyerr(e)
-            else:
-                return _retype(r, type(self))
-            try:
-                raise err
-            finally:
-                err = None
-        return _retype(repr(self._pm_obj), type(self))
+        r = _repr(self._pm_obj)
+        if _INFO[9]:
+            raise _failed()
+        return _retype(r, type(self))
 
     def __reduce_ex__(self, *args):
         if len(args) != 1:
@@ -647,7 +504,7 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         protocol = args[0]
         if type(protocol) is int and protocol < 2:
             # copyreg._reduce_ex: the first non-heap base is mmap.mmap itself
-            if type(self) is mmap:
+            if _exact(type(self)):
                 raise TypeError("cannot pickle 'mmap' object")
             return mmap(self)                 # TypeError: 'X' object cannot be interpreted ...
         raise TypeError(_pickle_msg(type(self)))
@@ -671,27 +528,13 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
     def __buffer__(self, *args):
         if len(args) != 1:
             raise TypeError('__buffer__ expected 1 argument, got %d' % len(args))
-        flags = args[0]
-        k = self._pm_kind
-        if k != 'host':
-            return self._pm_obj.__buffer__(flags)
         _sync(self)         # the new copy shows what Python wrote through the exports held
-        try:
-            e = _api.export(self._pm_obj, flags)
-        except _JsException as ex:
-            err = _pyerr(ex)
-        else:
-            return _export_copy(self, e)
-        try:
-            raise err
-        finally:
-            err = None
+        e = _export(self._pm_obj, args[0])
+        if _INFO[9]:
+            raise _failed()
+        return _export_copy(self, e)
 
     def __release_buffer__(self, view):
-        if self._pm_kind != 'host':
-            # `view` came from the built-in object's __buffer__: Python releases it (and with
-            # it the built-in object's export) right after this call.
-            return
         ex = self._pm_exports
         rec = ex.pop(id(view), None) if ex else None
         if rec is None:
@@ -707,13 +550,25 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
 
 
 mmap.__module__ = 'mmap'
+_Host = mmap            # (the name mmap is the zero-copy class once that is installed)
+
+# (the JS functions, bound once: a JsProxy attribute lookup costs as much as the call)
+_call = _api.call
+_len = _api.len
+_getitem = _api.getitem
+_setitem = _api.setitem
+_getslice = _api.getslice
+_setslice = _api.setslice
+_delslice = _api.delslice
+_repr = _api.repr
+_export = _api.export
 
 
-# generic forwarding (host backend) or delegation (builtin/carrier backend)
-def _fwd(self, name, args, kw, convs=_I):
-    if self._pm_kind == 'host':
-        return _jscall(self._pm_obj, name, args, kw, convs)
-    return getattr(self._pm_obj, name)(*args, **kw)
+def _failed():
+    """The Python exception for the error a copying-path call into JS kept when it set the
+    flag _INFO[9] (and returned None) instead of throwing into Python."""
+    _INFO[9] = 0
+    return _js_error()
 
 
 def _sync(self):
@@ -741,7 +596,78 @@ if '__buffer__' not in _HAS and _sys.version_info < (3, 12):
     del mmap.__buffer__, mmap.__release_buffer__
 
 
-_SLOTS = frozenset(('_pm_obj', '_pm_kind', '_pm_exports', '_pm_host'))
+class _Emulated(mmap):
+    """mmap.mmap over a file without a host fd (MEMFS, devices): every operation is the one of
+    the built-in (Emscripten's) mmap object it holds in _pm_obj.  (A map of a user subclass of
+    mmap.mmap is of a subclass of both: _emulated_class.)"""
+
+    __slots__ = ()
+
+    @property
+    def closed(self):
+        return self._pm_obj.closed
+
+    def __enter__(self, *args, **kw):
+        self._pm_obj.__enter__(*args, **kw)
+        return self
+
+    def __iter__(self):
+        if type(self) is not _Emulated:
+            return _subclass_iter(self)
+        return _seq_iter(self._pm_obj)
+
+    def __contains__(self, x):
+        if type(self) is not _Emulated:
+            return _subclass_contains(self, x)
+        return x in self._pm_obj
+
+    def __repr__(self):
+        return _retype(repr(self._pm_obj), type(self))
+
+    def __release_buffer__(self, view):
+        # `view` came from the built-in object's __buffer__: Python releases it (and with it
+        # the built-in object's export) right after this call.
+        return
+
+
+def _delegate(name):
+    def method(self, *args, **kw):
+        return getattr(self._pm_obj, name)(*args, **kw)
+    method.__name__ = name
+    method.__qualname__ = 'mmap.' + name
+    return method
+
+
+for _name in _GENERIC + ('__len__', '__getitem__', '__setitem__', '__delitem__', '__buffer__'):
+    if _name in mmap.__dict__ and _name not in _Emulated.__dict__:
+        setattr(_Emulated, _name, _delegate(_name))
+_Emulated.__name__ = _Emulated.__qualname__ = 'mmap'
+_Emulated.__module__ = 'mmap'
+_EMULATED = {}      # user subclass of mmap.mmap -> its subclass for files without a host fd
+
+
+def _emulated_class(cls):
+    """The class of a map of `cls` over a file without a host fd: _Emulated for mmap.mmap; for
+    a user subclass, a subclass of it and _Emulated (its own methods first, then _Emulated's),
+    with its name."""
+    if cls is _Host:
+        return _Emulated
+    if issubclass(cls, _Emulated):
+        return cls
+    e = _EMULATED.get(cls)
+    if e is None:
+        e = _EMULATED[cls] = type(cls)(cls.__name__, (cls, _Emulated), {
+            '__slots__': (), '__module__': cls.__module__, '__qualname__': cls.__qualname__,
+            '__doc__': cls.__doc__})
+    return e
+
+
+def _exact(t):
+    """Whether t is mmap.mmap itself as Python code sees it (not a user subclass)."""
+    return t is _Host or t is _Emulated
+
+
+_SLOTS = frozenset(('_pm_obj', '_pm_exports'))
 try:
     _SIZEOF = _builtin().mmap.__basicsize__      # as object.__sizeof__ gives for mmap.mmap
 except Exception:
@@ -780,18 +706,18 @@ def _rbinop(self, other, op):
 
 def _opaque_arg(x):
     """An argument whose value pymmap ignores: None or a typed placeholder (no user code)."""
-    return (_jsnull, _NULL_VIA_API) if x is None else (_api.foreign(_tpname(type(x))), False)
+    return _jsnull if x is None else _api.foreign(_tpname(type(x)))
 
 
 def _retype(r, t):
-    if t is mmap:
+    if _exact(t):
         return r
     return r.replace('mmap.mmap', _tpname(t), 1)
 
 
 def _pickle_msg(t):
     msg = str(_api.pickleMessage)
-    return msg.replace('mmap.mmap', _tpname(t), 1) if t is not mmap else msg
+    return msg if _exact(t) else msg.replace('mmap.mmap', _tpname(t), 1)
 
 
 def _seq_iter(obj):
@@ -827,17 +753,15 @@ def _host_iter(self):
     while True:
         if gen != _gen[0] or not (base <= i < base + len(chunk)):
             _sync(self)
-            try:
-                n = _api.len(m)
-                if i >= n:
-                    return
-                chunk = _api.getslice(m, i, min(n, i + 4096), _jsnull).to_bytes()
-            except _JsException as e:
-                err = _pyerr(e)
-                try:
-                    raise err
-                finally:
-                    err = None
+            n = _len(m)
+            if _INFO[9]:
+                raise _failed()
+            if i >= n:
+                return
+            chunk = _getslice(m, i, min(n, i + 4096), _jsnull)
+            if _INFO[9]:
+                raise _failed()
+            chunk = chunk.to_bytes()
             base = i
             gen = _gen[0]
         yield _BYTE[chunk[i - base]]
@@ -954,11 +878,12 @@ def _copy_in(rec):
 
 # ---------------------------------------------------------------- construction
 def _construct(args, kw):
-    """mmap.__new__: returns (kind, backend object, host-side object or None)."""
+    """mmap.__new__ of the copying path: (the pymmap map, False), or (the built-in mmap object,
+    True) for a file without a host fd (MEMFS, devices)."""
     if 'trackfd' in kw:
         kw = dict(kw)
         kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
-    cargs, ckw, _ = _convert(args, kw, _I)
+    cargs, ckw = _convert(args, kw, _I)
     if cargs:
         fd = cargs[0]
     else:
@@ -967,24 +892,15 @@ def _construct(args, kw):
     if type(fd) is int:
         translate = -(1 << 31) <= fd < (1 << 31)
     _audit_raised[0] = None
-    try:
-        h = _api.construct(translate, 0, *cargs, **ckw) if ckw else \
-            _api.construct(translate, 0, *cargs)
-    except _JsException as e:
-        err = _pyerr(e)
-    else:
-        if h == -1:
-            err = _js_error()
-        elif h is None:                             # a file with no host fd (MEMFS, devices)
-            if not _STRICT:
-                return 'builtin', _new_builtin(args, kw), None
-            return _construct_nodev(fd, cargs, ckw)
-        else:
-            return 'host', h, None
-    try:
-        raise err
-    finally:
-        err = None
+    h = _api.construct(translate, 0, *cargs, **ckw) if ckw else \
+        _api.construct(translate, 0, *cargs)
+    if h == -1:
+        raise _js_error()
+    if h is not None:
+        return h, False
+    if not _STRICT:                                 # a file with no host fd (MEMFS, devices)
+        return _new_builtin(args, kw), True
+    return _construct_nodev(fd, cargs, ckw)
 
 
 def _construct_nodev(fd, cargs, ckw):
@@ -1172,7 +1088,7 @@ def _zc_new(cls, *args, **kw):
             if kw and 'trackfd' in kw:
                 kw = dict(kw)
                 kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
-            cargs, ckw, _ = _convert(args, kw, _I)
+            cargs, ckw = _convert(args, kw, _I)
             c = _api.constructZc(id(cls), *cargs, **ckw) if ckw else \
                 _api.constructZc(id(cls), *cargs)
     except _JsException as e:
@@ -1187,7 +1103,7 @@ def _zc_new(cls, *args, **kw):
     if c is None:                                   # a file with no host fd (MEMFS, devices)
         fd = args[0] if args else (kw.get('fileno', -1) if kw else -1)
         if _STRICT:
-            cargs, ckw, _ = _convert(args, kw, _I)
+            cargs, ckw = _convert(args, kw, _I)
             return _construct_nodev(fd, cargs, ckw)
         args, kw = _em_args(args, kw)
         slot = _TP_NEW
@@ -1494,11 +1410,8 @@ def _c_install(cls, T):
             ok = False
         except ValueError:
             pass
-        try:
-            cls(0x7ffffff0, 16)                                   # an error tp_new raises
-            ok = False
-        except OSError as e:
-            ok = ok and e.errno == _errno.EBADF and e.__traceback__.tb_next is None
+        e = _c_error(cls, 0x7ffffff0, 16)                         # an error tp_new raises
+        ok = ok and isinstance(e, OSError) and e.errno == _errno.EBADF
     except Exception:
         ok = False
     if not ok:
@@ -1509,6 +1422,16 @@ def _c_install(cls, T):
         for k, f in wrap:
             setattr(cls, k, f)
     return ok
+
+
+def _c_error(fn, *args):
+    """The exception fn(*args) raises, if its traceback shows no frame of fn's own (as a C
+    function's shows none); else None (the self-tests of the C-level entry points)."""
+    try:
+        fn(*args)
+    except Exception as e:
+        return e if e.__traceback__.tb_next is None else None
+    return None
 
 
 def _strip_tb(e):
@@ -1530,11 +1453,70 @@ def _strip_tb(e):
 _TP_NEW = None      # (tp_new's slot, the class's own tp_new, the C-level one) once installed
 
 
+_from_ptr = _ctypes.PyObj_FromPtr
+_decref = _ctypes.Py_DECREF
+
+
+def _c_methods():
+    """The copying path's C-level methods: every Python function of mmap and _Emulated (the
+    dunders included: CPython's slot calls the descriptor) becomes a method descriptor whose C
+    function (JS in the wasm function table, see _api.cMethods) calls it and drops the bridge's
+    frames from an error's traceback, and __new__ a class method descriptor that does the same.
+    Kept if they pass a self-test; else the Python functions stay."""
+    from types import FunctionType
+    saved = []
+    for cls in (_Host, _Emulated):
+        names = []
+        impls = []
+        for k, v in list(cls.__dict__.items()):
+            if type(v) is staticmethod and k == '__new__':
+                names.append('+' + k)
+                impls.append(v.__func__)
+            elif type(v) is FunctionType:
+                names.append(k)
+                impls.append(v)
+        ds = _api.cMethods(id(_js_error), id(_strip_tb), id(cls), ','.join(names),
+                           *[id(f) for f in impls])
+        if ds is None:
+            break
+        ds = [_adopt(int(d)) for d in ds.to_py()]
+        for n, f, d in zip(names, impls, ds):
+            if n[0] == '+':
+                saved.append((cls, '__new__', cls.__dict__['__new__']))
+                cls.__new__ = staticmethod(d)
+            else:
+                saved.append((cls, n, f))
+                setattr(cls, n, d)
+    ok = len(saved) > 0
+    try:
+        class Sub(_Host):
+            pass
+        m = _Host(-1, 16)
+        m[3] = 7
+        ok = ok and type(m) is _Host and m[3] == 7 and m[1:4] == b'\0\0\x07' and len(m) == 16
+        ok = ok and isinstance(_c_error(m.__getitem__, 16), IndexError)
+        with m:
+            pass
+        ok = ok and m.closed and type(Sub(-1, 4)) is Sub
+        e = object.__new__(_Emulated)
+        object.__setattr__(e, '_pm_obj', _new_builtin((-1, 16), {}))
+        object.__setattr__(e, '_pm_exports', None)
+        e[2] = 5
+        ok = ok and e[2] == 5
+        e.close()
+        e = _c_error(_Host, 0x7ffffff0, 16)
+        ok = ok and isinstance(e, OSError) and e.errno == _errno.EBADF
+    except Exception:
+        ok = False
+    if not ok:
+        for cls, n, f in saved:
+            setattr(cls, n, f)
+    return ok
+
+
 _T = None
 if _ZERO_COPY:
     from weakref import ref as _weakref
-    _from_ptr = _ctypes.PyObj_FromPtr
-    _decref = _ctypes.Py_DECREF
     # (a JsProxy attribute lookup costs as much as the call: bound once)
     _construct_ints = _api.constructInts
     _anon_new = _api.anonNew
@@ -1555,5 +1537,7 @@ if _ZERO_COPY:
         _T = _builtin().mmap
         mmap = _zc
         del _zc
+if not _ZERO_COPY:
+    _C_METHODS = _c_methods()
 
 del _k, _v, _p, _name

@@ -225,7 +225,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   // CPython's C API as Pyodide exports it, looked up once: Module has thousands of properties,
   // and a property load on it costs more than the call on the hot paths.
   const CAPI: Record<string, (...a: number[]) => number> = Object.fromEntries(
-    ['PyDescr_NewMethod', 'PyDict_DelItem', 'PyDict_GetItem', 'PyDict_SetItem', 'PyDict_Size', 'PyErr_Clear', 'PyErr_GetRaisedException', 'PyErr_NoMemory', 'PyErr_Occurred', 'PyErr_SetObject', 'PyErr_SetRaisedException', 'PyLong_AsLong', 'PyLong_FromLong', 'PyObject_Call', 'PyObject_CallNoArgs', 'PyObject_CallOneArg', 'PyObject_Vectorcall', 'PySet_Add', 'PySet_Discard', 'PyTuple_GetItem', 'PyTuple_New', 'PyTuple_SetItem', 'PyTuple_Size', 'PyType_GenericAlloc', 'PyUnicode_InternFromString', 'Py_DecRef', 'Py_IncRef'].map((k) => [k, typeof Module?.['_' + k] === 'function' ? Module['_' + k] : undefined]));
+    ['PyDescr_NewClassMethod', 'PyDescr_NewMethod', 'PyDict_DelItem', 'PyDict_GetItem', 'PyDict_SetItem', 'PyDict_Size', 'PyErr_Clear', 'PyErr_GetRaisedException', 'PyErr_NoMemory', 'PyErr_Occurred', 'PyErr_SetObject', 'PyErr_SetRaisedException', 'PyLong_AsLong', 'PyLong_FromLong', 'PyObject_Call', 'PyObject_CallNoArgs', 'PyObject_CallOneArg', 'PyObject_Vectorcall', 'PySet_Add', 'PySet_Discard', 'PyTuple_GetItem', 'PyTuple_New', 'PyTuple_SetItem', 'PyTuple_Size', 'PyType_GenericAlloc', 'PyUnicode_InternFromString', 'Py_DecRef', 'Py_IncRef'].map((k) => [k, typeof Module?.['_' + k] === 'function' ? Module['_' + k] : undefined]));
   // Pyodide 0.26-0.29 do not export malloc/free to JS (314 does): Python's raw allocator is
   // malloc/free in them, and is exported by all.
   const [wasmMalloc, wasmFree] = typeof Module?._malloc === 'function' ? [Module._malloc, Module._free]
@@ -664,14 +664,15 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const TP_VECTORCALL = 200;
   interface CRefs {
     intType: number; none: number; placedSet: number; anonDict: number; slowNew: number;
-    jsError: number; audit: number; eventStr: number; trueObj: number; falseObj: number;
+    audit: number; eventStr: number; trueObj: number; falseObj: number;
     baseClose: number; baseExit: number; args: number;
     /** The constructor's keyword names as interned str objects, by position. */
     kwNames: number[];
-    /** The bridge's _strip_tb(exc). */
-    strip: number;
   }
   let C: CRefs | null = null;
+  /** What every C-level entry point needs (both paths): the bridge's _js_error() and
+   *  _strip_tb(exc), set by cInit. */
+  let CB: { jsError: number; strip: number } | null = null;
   let cFastNews = 0;
   const cNames: number[] = []; // C strings kept for the method table (never freed)
   /** Sets the Python exception for JS error `e` (through the bridge's _js_error) and returns 0
@@ -679,7 +680,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cRaise(e: unknown): 0 {
     try {
       lastError = e;
-      const exc: number = CAPI.PyObject_CallNoArgs(C!.jsError);
+      const exc: number = CAPI.PyObject_CallNoArgs(CB!.jsError);
       if (exc) {
         CAPI.PyErr_SetObject(Module.HEAP32[(exc + 4) >> 2], exc);
         CAPI.Py_DecRef(exc);
@@ -745,7 +746,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cStrip(): void {
     const exc: number = CAPI.PyErr_GetRaisedException();
     if (!exc) return;
-    const r: number = CAPI.PyObject_CallOneArg(C!.strip, exc);
+    const r: number = CAPI.PyObject_CallOneArg(CB!.strip, exc);
     if (r) CAPI.Py_DecRef(r);
     else CAPI.PyErr_Clear();
     CAPI.PyErr_SetRaisedException(exc);
@@ -873,13 +874,47 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     H32[(d >> 2) + 3] = doc;
     return d;
   }
+  const METH_VARARGS = 1;
+  const METH_KEYWORDS = 2;
+  const METH_NOARGS = 4;
+  /** Keeps the bridge's _js_error and _strip_tb (object addresses) for every C-level entry
+   *  point; false when this Pyodide lacks what they need (addFunction, the C API above). */
+  function cInit(jsError: number, strip: number): boolean {
+    if (typeof Module.addFunction !== 'function' || Object.values(CAPI).some((f) => typeof f !== 'function')) return false;
+    if (CB === null) {
+      CAPI.Py_IncRef(jsError); // kept for good
+      CAPI.Py_IncRef(strip);
+      CB = { jsError, strip };
+    }
+    return true;
+  }
+  /** C-level methods of type `T` (method descriptors, new references) named `names`
+   *  (comma-separated) that call Python functions `impls` (cWrapped); null if one could not be
+   *  made (no exception left set). A name starting with '+' is a class method (self: the
+   *  type, for a __new__). */
+  function cMethods(T: number, names: string, ...impls: number[]): number[] | null {
+    const out: number[] = [];
+    for (const [i, n] of names.split(',').entries()) {
+      CAPI.Py_IncRef(impls[i]); // kept for good
+      const cm = n.startsWith('+');
+      const def = methodDef(cm ? n.slice(1) : n, Module.addFunction(cWrapped(impls[i]), 'iiii'), METH_VARARGS | METH_KEYWORDS, 0);
+      const d: number = cm ? CAPI.PyDescr_NewClassMethod(T, def) : CAPI.PyDescr_NewMethod(T, def);
+      if (!d) {
+        CAPI.PyErr_Clear();
+        for (const o of out) CAPI.Py_DecRef(o);
+        return null;
+      }
+      out.push(d);
+    }
+    return out;
+  }
   /** Installs the C-level entry points on class `cls` (a subclass of base type `T`); leaves the
    *  close and __exit__ method descriptors (new references) at info[7] and info[8]. The
    *  other arguments are object addresses (see CRefs). */
   function cInstall(cls: number, T: number, intType: number, none: number, placedSet: number, anonDict: number,
     slowNew: number, jsError: number, audit: number, eventStr: number, trueObj: number, falseObj: number,
     baseClose: number, baseExit: number, strip: number, wrapNames: string, ...impls: number[]): boolean {
-    if (typeof Module.addFunction !== 'function' || Object.values(CAPI).some((f) => typeof f !== 'function')) return false;
+    if (!cInit(jsError, strip)) return false;
     const args: number = wasmMalloc(4 * 8);
     const kwNames = ['fileno', 'length', 'flags', 'prot', 'access', 'offset'].map((k) => {
       const b = Buffer.from(k + '\0', 'utf8');
@@ -893,24 +928,20 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       CAPI.PyErr_Clear();
       return false;
     }
-    C = { intType, none, placedSet, anonDict, slowNew, jsError, audit, eventStr, trueObj, falseObj, baseClose, baseExit, args, kwNames, strip };
-    for (const o of [slowNew, jsError, audit, eventStr, baseClose, baseExit, strip, ...impls]) CAPI.Py_IncRef(o); // kept for good
+    C = { intType, none, placedSet, anonDict, slowNew, audit, eventStr, trueObj, falseObj, baseClose, baseExit, args, kwNames };
+    for (const o of [slowNew, audit, eventStr, baseClose, baseExit]) CAPI.Py_IncRef(o); // kept for good
     const H32 = Module.HEAP32;
     if (H32[(cls + TP_VECTORCALL) >> 2] !== 0) return false; // (a class call would not reach tp_new)
     const newFn: number = Module.addFunction(cNew, 'iiii');
     const closeFn: number = Module.addFunction((self: number) => cClose(self, C!.baseClose), 'iii');
     const exitFn: number = Module.addFunction((self: number) => cClose(self, C!.baseExit), 'iii');
     const finFn: number = Module.addFunction(cFinalize, 'vi');
-    const METH_VARARGS = 1;
-    const METH_NOARGS = 4;
     const closeDescr: number = CAPI.PyDescr_NewMethod(T, methodDef('close', closeFn, METH_NOARGS, 0));
     const exitDescr: number = CAPI.PyDescr_NewMethod(T, methodDef('__exit__', exitFn, METH_VARARGS, 0));
     // the wrapped methods' descriptors go to info[0..] (Python takes them before anything else
     // writes there)
-    const names = wrapNames.split(',');
-    const wrapped = names.map((name, i) =>
-      CAPI.PyDescr_NewMethod(T, methodDef(name, Module.addFunction(cWrapped(impls[i]), 'iiii'), METH_VARARGS | 2, 0)));
-    if (!closeDescr || !exitDescr || wrapped.some((d) => !d)) {
+    const wrapped = cMethods(T, wrapNames, ...impls);
+    if (!closeDescr || !exitDescr || !wrapped) {
       CAPI.PyErr_Clear();
       return false;
     }
@@ -941,7 +972,28 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     lastError = null;
     return e;
   };
+  // The copying path's calls into JS do not throw into Python either (see noThrow): on an
+  // error they return undefined (None), keep the error for takeError() and set info[9] to 1,
+  // which the bridge reads after each call (a number in a shared array costs less than any
+  // JS value crossing into Python).
+  const FLAG = 9;
+  for (const k of ['call', 'len', 'getitem', 'setitem', 'repr', 'getslice', 'setslice', 'delslice', 'export']) {
+    const fn = zcApi[k];
+    zcApi[k] = (...a: unknown[]) => {
+      try {
+        return fn(...a);
+      } catch (e) {
+        lastError = e;
+        Module.HEAPF64[infoAddr / 8 + FLAG] = 1;
+        return undefined;
+      }
+    };
+  }
   zcApi.cInstall = cInstall as (...a: unknown[]) => unknown;
+  /** The copying path's C-level methods: cInit, then cMethods (an array of descriptor
+   *  addresses, new references), or null. */
+  zcApi.cMethods = ((jsError: number, strip: number, T: number, names: string, ...impls: number[]) =>
+    (cInit(jsError, strip) ? cMethods(T, names, ...impls) : null)) as (...a: unknown[]) => unknown;
   zcApi.cCount = cCount;
   zcApi.cUninstall = cUninstall;
   pyodide.registerJsModule('_pymmap_js', api);

@@ -271,7 +271,7 @@ m.close(); a.close(); f.close()
 r == want or repr(r)`,
   },
   {
-    name: "zero-copy: construction, close, __exit__, flush, size, madvise, resize and collection are C-level (no bridge frame in a traceback), as CPython's own",
+    name: "zero-copy: construction, close, __exit__, flush, size, madvise, resize and collection are C-level (no bridge frame in a traceback), as CPython's own; copying path: every method and dunder, MEMFS maps too",
     bridgeOnly: true,
     code: `
 import traceback
@@ -282,9 +282,8 @@ r = [type(T.__dict__['close']).__name__, type(T.__dict__['__exit__']).__name__]
 def frames(fn):
     try: fn(); return 'not raised'
     except Exception as e:
-        # (the copying path is a Python class: its frames are known, only the errors are checked)
         return (type(e).__name__, [fr.filename for fr in traceback.extract_tb(e.__traceback__)
-                                   if fr.filename == '<pymmap>' and MODE == 'bridge'])
+                                   if fr.filename == '<pymmap>'])
 r.append(frames(lambda: mmap.mmap(fd, 99999)))                    # ValueError (pymmap's checks)
 r.append(frames(lambda: mmap.mmap(0x7ffffff0, 10)))                # OSError EBADF from the host
 r.append(frames(lambda: mmap.mmap(fd, 10, offset=3)))              # keyword: EINVAL
@@ -302,12 +301,27 @@ m = mmap.mmap(fd, 0)
 r.append([frames(lambda: m.flush(1, 2)), frames(lambda: m.flush(0, 99999)), frames(lambda: m.resize(-1)),
           frames(lambda: m.madvise(mmap.MADV_NORMAL, 99999)), frames(lambda: m.size(1))])
 r.append((m.size(), m.flush(), m.madvise(mmap.MADV_NORMAL)))
-m.close(); f.close()
-want = ['method_descriptor' if MODE == 'bridge' else 'function'] * 2 + [
+class I:
+    def __index__(self): raise KeyError('user code')
+r.append([frames(lambda: m[99999]), frames(lambda: m[1.5]), frames(lambda: m.__setitem__(0, 999)),
+          frames(lambda: m.seek(-1)), frames(lambda: m.find(1.5)), frames(lambda: m.write(3)),
+          frames(lambda: m.seek(I())), frames(lambda: len(mmap.mmap(-1, 0))),
+          frames(lambda: m.__buffer__()), frames(lambda: setattr(m, 'x', 1))])
+m.close()
+r.append([frames(lambda: len(m)), frames(lambda: m.tell()), frames(lambda: m[0:2]), frames(lambda: list(m))])
+with open('/tmp/clm', 'wb') as g: g.write(b'abc')
+g = open('/tmp/clm', 'r+b'); e = mmap.mmap(g.fileno(), 0)                 # MEMFS: the built-in's
+r.append([frames(lambda: e[99]), frames(lambda: e.seek(-1)), frames(lambda: e.resize(-1))])
+e.close(); g.close(); f.close()
+want = ['method_descriptor'] * 2 + [
         ('ValueError', []), ('OSError', []), ('OSError', []), ('BufferError', []), ('BufferError', []),
         (True, b'abc'), ('TypeError', []), ('ValueError', []),
         [('OSError', []), ('ValueError', []), ('ValueError', []), ('ValueError', []), ('TypeError', [])],
-        (5000, None, None)]
+        (5000, None, None),
+        [('IndexError', []), ('TypeError', []), ('ValueError', []), ('ValueError', []), ('TypeError', []),
+         ('TypeError', []), ('KeyError', []), ('OSError', []), ('TypeError', []), ('AttributeError', [])],
+        [('ValueError', [])] * 4,
+        [('IndexError', []), ('ValueError', []), ('ValueError', [])]]
 r == want or repr(r)`,
   },
   {
