@@ -76,6 +76,31 @@ _api.setAudit(_create_proxy(_audit_from_js))
 # argument crossing out, costs more than the whole array; array.array's items cost less than
 # ctypes').
 import _ctypes
+
+
+class _cptr(_ctypes._SimpleCData):
+    _type_ = 'P'
+
+
+class _cu8(_ctypes._SimpleCData):
+    _type_ = 'B'
+
+
+_TP_NAMES = []      # the C strings the classes' tp_name points to (kept alive)
+
+
+def _name_type(cls):
+    """Py_TYPE(m)->tp_name 'mmap.mmap' for the bridge's class `cls`, as the C type's (a heap
+    type's is its __name__, 'mmap'): CPython's messages (an attribute that is not there, ...)
+    and reprs use it. PyTypeObject.tp_name is at offset 12 on wasm32; checked against the name
+    it holds before it is replaced. False if it does not hold 'mmap'."""
+    p = _cptr.from_address(id(cls) + 12)
+    if bytes((_cu8 * 5).from_address(p.value)) != b'mmap\0':
+        return False
+    name = (_cu8 * 10)(*b'mmap.mmap\0')
+    _TP_NAMES.append(name)
+    p.value = _ctypes.addressof(name)
+    return True
 from array import array as _array
 
 _INFO = _array('d', bytes(8 * 10))     # [9]: the copying path's error flag (_failed)
@@ -1309,16 +1334,8 @@ def _zc_init():
     _zc_new.__name__ = '__new__'
     _zc_new.__qualname__ = 'mmap.__new__'
     cls = type('mmap', (T,), ns)
-    # Py_TYPE(m)->tp_name, which CPython's messages and repr use: 'mmap.mmap' as the C type's
-    # ('mmap' would be a heap type's default). PyTypeObject.tp_name is at offset 12 on wasm32;
-    # checked against the name it holds before it is replaced.
-    global _TP_NAME
-    p = _cptr.from_address(id(cls) + 12)
-    old = (_cu8 * 5).from_address(p.value)
-    if bytes(old) != b'mmap\0':
+    if not _name_type(cls):
         return None
-    _TP_NAME = (_cu8 * 10)(*b'mmap.mmap\0')
-    p.value = _ctypes.addressof(_TP_NAME)
     # The sequence slots: a Python subclass gets generic ones that call __getitem__ and
     # __setitem__ (which wrap the C type's mp_subscript: ints), so reversed(), iteration and
     # PySequence_GetItem would see ints where the C type's sq_item gives 1-byte bytes. Take the
@@ -1523,11 +1540,6 @@ if _ZERO_COPY:
     _audit = _sys_audit
     _release_js = _api.release
 
-    class _cptr(_ctypes._SimpleCData):
-        _type_ = 'P'
-
-    class _cu8(_ctypes._SimpleCData):
-        _type_ = 'B'
     try:
         _zc = _zc_init()
     except Exception:
@@ -1538,6 +1550,8 @@ if _ZERO_COPY:
         mmap = _zc
         del _zc
 if not _ZERO_COPY:
+    _name_type(_Host)
+    _name_type(_Emulated)
     _C_METHODS = _c_methods()
 
 del _k, _v, _p, _name

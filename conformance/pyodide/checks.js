@@ -236,6 +236,21 @@ m = mmap.mmap(f.fileno(), 6); r.append(m[:]); m.close(); f.close()
 r == [('no 12345', None), ('no 7', None), ('no 7', None), ('no 12345', None), b'123456'] or repr(r)`,
   },
   {
+    name: "an attribute that is not there names the type 'mmap.mmap' (file and MEMFS maps too), a subclass by its name",
+    code: `
+mk('an', b'abc')
+with open('/tmp/an-memfs', 'wb') as f: f.write(b'abc')
+f1 = open('/h/an', 'r+b'); f2 = open('/tmp/an-memfs', 'r+b')
+class Sub(mmap.mmap): pass
+r = []
+for m in (mmap.mmap(-1, 10), mmap.mmap(f1.fileno(), 0), mmap.mmap(f2.fileno(), 0), Sub(-1, 10)):
+    try: m.foo; r.append('no error')
+    except AttributeError as e: r.append(str(e))
+    m.close()
+f1.close(); f2.close()
+r == ["'mmap.mmap' object has no attribute 'foo'"] * 3 + ["'Sub' object has no attribute 'foo'"] or repr(r)`,
+  },
+  {
     name: 'pickling refused, weakref, subclass',
     code: `
 import pickle, weakref
