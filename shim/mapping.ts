@@ -214,7 +214,8 @@ export class Mapping {
   constructor(req: MapRequest) {
     this.fc = FC !== null ? FC[0] : 0;
     this.anon = req.fd === -1;
-    const placer = !this.anon && req.placer ? req.placer : null;
+    // (a length of 0 reaches the OS unplaced, as CPython's: dup's EBADF, or mmap's EINVAL)
+    const placer = !this.anon && req.placer && req.length > 0 ? req.placer : null;
     this.placer = placer;
     if (placer !== null) {
       const p = placer.alloc(spanOf(req.length));

@@ -392,7 +392,11 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       m.close();
       return anonNew(cls, len, shared, access, trackfd);
     }
-    const p = mp.placement!;
+    const p = mp.placement;
+    if (p === null) { // (never: a file map of length 0 fails in the OS)
+      m.close();
+      throw new builtins.SystemError('pymmap bridge: a file map without a placement');
+    }
     let c: number;
     try {
       c = makeCarrier(cls, p.offset, mp.len, 0, mp.offset, mp.keepsFd, mp.mode.shared && mp.mode.writable, false,

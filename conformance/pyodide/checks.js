@@ -251,6 +251,18 @@ f1.close(); f2.close()
 r == ["'mmap.mmap' object has no attribute 'foo'"] * 3 + ["'Sub' object has no attribute 'foo'"] or repr(r)`,
   },
   {
+    name: "a closed fd is CPython's OSError(EBADF), whatever the arguments (a whole-file map, a length, keywords)",
+    code: `
+import errno
+mk('cf', b'x' * 100)
+f = open('/h/cf', 'rb'); fd = f.fileno(); f.close()
+r = []
+for args, kw in (((fd, 0), {}), ((fd, 10), {}), ((fd, 0), {'access': mmap.ACCESS_READ}), ((fd, 0, mmap.MAP_PRIVATE), {})):
+    try: mmap.mmap(*args, **kw); r.append('no error')
+    except OSError as e: r.append((type(e).__name__, e.errno == errno.EBADF, e.strerror))
+r == [('OSError', True, 'Bad file descriptor')] * 4 or repr(r)`,
+  },
+  {
     name: 'pickling refused, weakref, subclass',
     code: `
 import pickle, weakref
