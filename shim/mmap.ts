@@ -40,36 +40,54 @@ export function exportsOf(m: mmap): number {
   return exportsOfImpl(m);
 }
 
-/** The placer of the next construction (constructPlaced), taken by its constructor, and
- *  whether its arguments are already CPython's six ints. */
+/** The version gate of an mmap class (module.ts sets it on each version's class). */
+export function gateOf(cls: unknown): Gate {
+  return (cls as { [GATE]?: Gate })[GATE] ?? GATES[defaultVersion];
+}
+
+/** size() of an open map (module-internal: the Pyodide bridge's host side is a Mapping): the
+ *  file's size, as the version has it for an anonymous map and one without its fd. */
+export function sizeOf(g: Gate, m: Mapping): number {
+  if (g.anonSize && !m.keepsFd) throw new ValueError(MSG.sizeTrackfd);
+  if (g.anonSize && m.anon) return m.len;
+  return m.fileSize();
+}
+
+/** The placer of the next construction (constructPlaced), taken by its constructor. */
 let placerForNext: Placer | null = null;
-let intsForNext = false;
 
 /** Module-internal (the Pyodide bridge): `new cls(...args)` with its file mapping placed by
- *  `placer` (see mapping.ts). `ints`: args are fileno, length, flags, prot, access, offset, each
- *  an int in range (the caller read them as CPython's converters would), so they are not read
- *  again. */
-export function constructPlaced<T>(cls: new (...a: any[]) => T, placer: Placer, args: unknown[], ints = false): T {
+ *  `placer` (see mapping.ts). */
+export function constructPlaced<T>(cls: new (...a: any[]) => T, placer: Placer, args: unknown[]): T {
   placerForNext = placer;
-  intsForNext = ints;
   try {
     return new cls(...args);
   } finally {
     placerForNext = null;
-    intsForNext = false;
   }
 }
 
 /** Maps an fd (POSIX): the constructor's arguments read, checked and mapped in CPython's order. */
-function openPosix(g: Gate, args: ArrayLike<unknown>, placer: Placer | null, ints: boolean): Mapping {
-  const [fileno, lengthArg, flags, prot, access, offsetArg, trackfd] = (ints ? args
-    : parseArgs(SIGNATURES.new, g, args, null)) as [number, number, number?, number?, number?, number?, boolean?];
+function openPosix(g: Gate, args: ArrayLike<unknown>, placer: Placer | null): Mapping {
+  const [fileno, length, flags, prot, access, offset, trackfd] =
+    parseArgs(SIGNATURES.new, g, args, null) as [number, number, number?, number?, number?, number?, boolean?];
+  return openChecked(g, fileno, length, flags, prot, access, offset ?? 0, trackfd ?? true, placer, true);
+}
+
+/**
+ * The POSIX constructor after its arguments are read: CPython's checks in its order, the audit
+ * event (`audit`), the size checks, then the Mapping. Module-internal: the Pyodide bridge calls
+ * it for Python's plain call, whose arguments it read itself and whose audit event Python
+ * raised, and keeps the Mapping as the host side of its map.
+ */
+export function openChecked(g: Gate, fileno: number, lengthArg: number, flags: number | undefined,
+  prot: number | undefined, access: number | undefined, offset: number, trackfd: boolean, placer: Placer | null,
+  audit: boolean): Mapping {
   let length = lengthArg;
-  const offset = offsetArg ?? 0;
   if (length < 0) throw new OverflowError(MSG.lengthNegative);
   if (offset < 0) throw new OverflowError(MSG.offsetNegative);
   const mode = posixMode(flags, prot, access);
-  if (g.audit) sys.audit('mmap.__new__', fileno, length, mode.access, offset);
+  if (audit && g.audit) sys.audit('mmap.__new__', fileno, length, mode.access, offset);
   if (fileno !== -1) {
     let size = -1;
     try {
@@ -88,7 +106,7 @@ function openPosix(g: Gate, args: ArrayLike<unknown>, placer: Placer | null, int
       }
     }
   }
-  return new Mapping({ fd: fileno, length, offset, keepFd: trackfd ?? true, mode, placer });
+  return new Mapping({ fd: fileno, length, offset, keepFd: trackfd, mode, placer });
 }
 
 /**
@@ -121,14 +139,12 @@ export class mmap {
    */
   constructor(...args: MmapArgs);
   constructor(...args: unknown[]) {
-    const g = (new.target as unknown as { [GATE]?: Gate })[GATE] ?? GATES[defaultVersion];
+    const g = gateOf(new.target);
     this.#g = g;
     this.#addr = 0x7f0000000000 + (++addrCounter) * 0x40;
     const placer = placerForNext;
-    const ints = intsForNext;
     placerForNext = null; // (not for a map an audit hook makes)
-    intsForNext = false;
-    this.#m = native.backend === 'win32' ? openWindows(g, args) : openPosix(g, args, placer, ints);
+    this.#m = native.backend === 'win32' ? openWindows(g, args) : openPosix(g, args, placer);
   }
 
   // ------------------------------------------------------------------ helpers
@@ -416,11 +432,7 @@ export class mmap {
   size(): number {
     if (arguments.length) this.#noArgs('size', arguments);
     this.#check();
-    const g = this.#g;
-    const m = this.#m;
-    if (g.anonSize && !m.keepsFd) throw new ValueError(MSG.sizeTrackfd);
-    if (g.anonSize && m.anon) return m.len;
-    return m.fileSize();
+    return sizeOf(this.#g, this.#m);
   }
 
   /** `tell()`: the position. */

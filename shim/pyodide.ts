@@ -31,7 +31,7 @@ import { ACCESS_READ } from './access';
 import * as builtins from './builtins';
 import type { SliceBound } from './builtins';
 import { gateFor, versions } from './gates';
-import { constructPlaced, mappingOf, type mmap } from './mmap';
+import { constructPlaced, gateOf, mappingOf, openChecked, sizeOf } from './mmap';
 import type { Mapping, Placement as MapPlacement, Placer } from './mapping';
 import { MSG } from './messages';
 import { moduleFor, type MmapModule } from './module';
@@ -237,6 +237,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     typeof wasmMalloc === 'function' && typeof wasmFree === 'function' && !!Module?.HEAPU8 &&
     typeof Module._PyType_GenericAlloc === 'function' && typeof Module._Py_DecRef === 'function';
   const P: number = M.PAGESIZE;
+  /** The version gate of M (pymmap's checks and messages for this Python). */
+  const G = gateOf(M.mmap);
+  const MS_SYNC: number = nat.constants().MS_SYNC ?? 4;
   const MAP_SHARED: number = M.MAP_SHARED;
   const MAP_PRIVATE: number = M.MAP_PRIVATE;
   const PROT_RW: number = M.PROT_READ | M.PROT_WRITE;
@@ -371,14 +374,14 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
 
   // Zero-copy maps by object address: a file map's pymmap map (placed in wasm memory; the host
   // side of flush, size, madvise, resize), or an anonymous map's wasm memory.
-  type Placed = { h: mmap; p: null } | { h: null; p: WasmPlacement };
+  type Placed = { h: Mapping; p: null } | { h: null; p: WasmPlacement };
   const placed = new Map<number, Placed>();
 
   /** A carrier of type `cls` over pymmap map `m` (placed, or anonymous: then closed and replaced
    *  by wasm memory); returns its address (a new reference). Python's Py_ssize_t is 32-bit
    *  here: a longer map is refused. */
-  function placeNew(cls: number, m: mmap): number {
-    const mp = mappingOf(m);
+  function placeNew(cls: number, mp: Mapping): number {
+    const m = mp;
     if (mp.len > 0x7fffffff) {
       m.close();
       throw new builtins.ValueError(MSG.lengthTooLarge);
@@ -405,7 +408,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       m.close();
       throw e;
     }
-    placed.set(c, { h: m, p: null });
+    placed.set(c, { h: mp, p: null });
     Module.HEAPF64[infoAddr / 8 + 7] = 0;
     return c;
   }
@@ -512,9 +515,15 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     hostCall(o: number, name: 'flush' | 'size' | 'madvise' | 'resize', ...args: number[]): number | undefined {
       const r = placed.get(o);
       if (!r || r.h === null) throw new builtins.ValueError(MSG.closed);
-      mappingOf(r.h).checkFaults();
-      const v = (r.h as unknown as Record<typeof name, (...a: number[]) => unknown>)[name](...args);
-      return typeof v === 'number' ? v : undefined;
+      const h = r.h;
+      h.checkFaults();
+      // (CPython's checks ran in the C type's method before this: the OS call is what is left)
+      switch (name) {
+        case 'flush': h.flush(args[0], args[1], MS_SYNC); return undefined;
+        case 'size': return sizeOf(G, h);
+        case 'madvise': h.advise(args[1], args[2], args[0]); return undefined;
+        case 'resize': h.resize(args[0]); return undefined;
+      }
     },
     /** Whether `o` is a map this bridge placed (and has not released). */
     isPlaced: (o: number) => placed.has(o),
@@ -543,7 +552,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       const r = placed.get(o);
       const H32 = Module.HEAP32;
       if (r && r.h !== null) {
-        H32[(o + MO.data) >> 2] = mappingOf(r.h).placement!.offset;
+        H32[(o + MO.data) >> 2] = r.h.placement!.offset;
         H32[(o + MO.size) >> 2] = newsize;
         return 0;
       }
@@ -590,7 +599,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       try {
         const m = newMap(true, convAll(args, held), wasmPlacer);
         if (m === undefined) return undefined;
-        return placeNew(cls, m);
+        return placeNew(cls, mappingOf(m)); // (the map's Mapping is the host side from now on)
       } finally {
         release(held);
       }
@@ -608,9 +617,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       const access = F[at + 4], offset = F[at + 5], trackfd = F[at + 6] !== 0;
       const hostfd = api.hostFd(fd);
       if (hostfd === undefined) return undefined;
-      const m = constructPlaced<mmap>(M.mmap, wasmPlacer, trackfd ? [hostfd, length, flags, prot, access, offset]
-        : [hostfd, length, flags, prot, access, offset, { trackfd: false }]);
-      return placeNew(cls, m);
+      return placeNew(cls, openChecked(G, hostfd, length, flags, prot, access, offset, trackfd, wasmPlacer, false));
     },
 
     /** m[name](...args) with PyProxy arguments converted (bytes-like: zero-copy views). */
@@ -825,8 +832,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       let dacc = access;
       if (access === 0 && (prot & PROT_RW) !== PROT_RW) dacc = prot & M.PROT_WRITE ? 2 : ACCESS_READ;
       if (cAudit(fd, length, dacc, offset) < 0) return 0;
-      const m = constructPlaced<mmap>(M.mmap, wasmPlacer, [hostfd, length, flags, prot, access, offset], true);
-      const c = placeNew(type, m);
+      const c = placeNew(type, openChecked(G, hostfd, length, flags, prot, access, offset, true, wasmPlacer, false));
       cMark(c, true, false);
       cFastNews++;
       return c;

@@ -35,8 +35,8 @@ export interface KnownDivergence {
   op?: string; // step op
   method?: string; // step method (op "call")
   pythonCrashed?: string; // signal name
-  pythonError?: string; // exception type on the CPython side
-  shimError?: string; // exception type on the shim side
+  pythonError?: string; // exception type on the CPython side ('OSError': its errno subclasses too)
+  shimError?: string; // exception type on the shim side ('OSError': its errno subclasses too)
   pythonMessage?: string; // regex
   shimMessage?: string; // regex
   sameErrno?: boolean; // both sides raised an OSError of the same errno name (only the text differs)
@@ -77,6 +77,12 @@ function errOf(r: unknown): { type?: string; message?: string } | undefined {
   return r && typeof r === 'object' && 'error' in (r as any) ? (r as any).error : undefined;
 }
 
+/** An error of type `name`; 'OSError' also matches its errno subclasses (PermissionError for
+ *  EACCES, ...), which carry an errno as OSError does. */
+function isType(e: { type?: string } | undefined, name: string): boolean {
+  return e?.type === name || (name === 'OSError' && (e as { errno?: unknown } | undefined)?.errno !== undefined);
+}
+
 export function matchKnown(d: Divergence, known: KnownDivergence[]): KnownDivergence | undefined {
   return known.find((k) => {
     if (k.versions && !k.versions.includes(d.version)) return false;
@@ -87,8 +93,8 @@ export function matchKnown(d: Divergence, known: KnownDivergence[]): KnownDiverg
     if (k.pythonCrashed && !(d.kind === 'crash' && (d.python as any)?.crashed === k.pythonCrashed)) return false;
     const pe = errOf(d.python);
     const se = errOf(d.shim);
-    if (k.pythonError && pe?.type !== k.pythonError) return false;
-    if (k.shimError && se?.type !== k.shimError) return false;
+    if (k.pythonError && !isType(pe, k.pythonError)) return false;
+    if (k.shimError && !isType(se, k.shimError)) return false;
     if (k.pythonMessage && !(pe?.message !== undefined && new RegExp(k.pythonMessage).test(pe.message))) return false;
     if (k.shimMessage && !(se?.message !== undefined && new RegExp(k.shimMessage).test(se.message))) return false;
     if (k.sameErrno && !(pe?.type === se?.type && (pe as any)?.errno !== undefined &&
