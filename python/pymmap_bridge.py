@@ -1004,8 +1004,13 @@ def _nodev_error(fd, args, kw):
 # whichever way the map ends: close(), `with`, or collection (__del__, which runs before the
 # C deallocator).
 
-_placed = set()         # id() of the maps whose pages pymmap placed (mirrors _api's table)
-_anon = {}              # id() of the anonymous maps -> shared (3.12/3.13 objects have no flags)
+# What a map is to the bridge is in _api's table only (the C-level entry points keep it):
+# _kind(m) is -1 for a map not placed (closed, or the built-in's own), 0 for a file map, 1 for a
+# private anonymous map, 2 for a shared one (3.12/3.13 objects have no flags to tell).
+
+
+def _kind(self):
+    return _kind_js(id(self))
 
 
 def _adopt(ptr):
@@ -1142,12 +1147,7 @@ def _zc_new(cls, *args, **kw):
             return _T.__new__(cls, *args, **kw)
         finally:
             p.value = ours
-    c = _adopt(c)
-    _placed.add(id(c))
-    kind = _INFO[7]
-    if kind:
-        _anon[id(c)] = kind == 2
-    return c
+    return _adopt(c)
 
 
 def _js_error():
@@ -1163,10 +1163,7 @@ def _js_error():
 
 def _release(self, force):
     """Gives the map's placed pages back and closes its host side (see _api.release)."""
-    if not _release_js(id(self), force):
-        return False
-    _placed.discard(id(self))
-    return True
+    return _release_js(id(self), force)
 
 
 def _host(self, name, *args):
@@ -1197,7 +1194,8 @@ def _index_args(args):
 
 
 def _zc_flush(self, *args, **kw):
-    if id(self) not in _placed:
+    kind = _kind(self)
+    if kind < 0:
         return _T.flush(self, *args, **kw)
     args = _index_args(args)
     try:
@@ -1207,7 +1205,7 @@ def _zc_flush(self, *args, **kw):
             raise
     else:
         return r
-    if (id(self) in _anon):
+    if kind > 0:
         return None                             # (msync of private memory: nothing to write)
     offset = args[0] if args else 0
     size = args[1] if len(args) > 1 and args[1] is not None else len(self) - offset
@@ -1216,11 +1214,12 @@ def _zc_flush(self, *args, **kw):
 
 
 def _zc_madvise(self, *args, **kw):
-    if id(self) not in _placed:
+    kind = _kind(self)
+    if kind < 0:
         return _T.madvise(self, *args, **kw)
     args = _index_args(args)
     r = _T.madvise(self, *args, **kw)          # CPython's checks; Emscripten's no-op
-    if (id(self) in _anon):
+    if kind > 0:
         return r
     size = len(self)
     start = args[1] if len(args) > 1 and args[1] is not None else 0
@@ -1231,7 +1230,7 @@ def _zc_madvise(self, *args, **kw):
 
 
 def _zc_size(self, *args, **kw):
-    if id(self) not in _placed or args or kw or (id(self) in _anon):
+    if args or kw or _kind(self) != 0:
         return _T.size(self, *args, **kw)
     if self.closed:
         self.tell()                             # ValueError: mmap closed or invalid
@@ -1239,7 +1238,7 @@ def _zc_size(self, *args, **kw):
 
 
 def _zc_close(self, *args, **kw):
-    if not args and not kw and id(self) in _placed:
+    if not args and not kw and _kind(self) >= 0:
         if not _release(self, False):
             raise BufferError(_MSG['closeExported'])
         return None
@@ -1247,7 +1246,7 @@ def _zc_close(self, *args, **kw):
 
 
 def _zc_exit(self, *args, **kw):
-    if id(self) in _placed:
+    if _kind(self) >= 0:
         if kw or len(args) != 3:
             # the C __exit__'s own argument check (TypeError, before closing); when it accepts
             # the call it has closed the object (its munmap of memory Emscripten did not map
@@ -1261,11 +1260,9 @@ def _zc_exit(self, *args, **kw):
 
 
 def _zc_del(self):
-    if _placed is None:             # the interpreter is tearing the module down
+    if _release_js is None:         # the interpreter is tearing the module down
         return
-    _anon.pop(id(self), None)
-    if id(self) in _placed:
-        _release(self, True)
+    _release(self, True)            # (nothing to do when it is not placed)
 
 
 def _zc_resize(self, *args, **kw):
@@ -1284,19 +1281,17 @@ def _zc_resize(self, *args, **kw):
             raise
     else:
         return None                             # (an Emscripten that can resize)
-    placed = id(self) in _placed
-    anon = id(self) in _anon
-    if not placed and not anon:
+    kind = _kind(self)
+    if kind < 0:
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map
     newsize = args[0]
-    if anon and _sys.version_info >= (3, 13, 8) and newsize > len(self) and \
-            _anon[id(self)]:
+    if kind == 2 and _sys.version_info >= (3, 13, 8) and newsize > len(self):
         # CPython 3.13.8+ on Linux refuses to grow a shared anonymous map (the new pages would
         # be past the shared memory's end); the built-in's C code has no such branch
         # (Emscripten is not Linux).
         raise ValueError(_MSG['resizeSharedAnon'])
     try:
-        old = _api.hostCall(id(self), 'resize', newsize) if placed and not anon else None
+        old = _api.hostCall(id(self), 'resize', newsize) if kind == 0 else None
         if old != -1:
             old = _api.replace(id(self), newsize)
     except _JsException as e:
@@ -1308,7 +1303,6 @@ def _zc_resize(self, *args, **kw):
             raise old
         finally:
             old = None
-    _placed.add(id(self))
     if old:
         _adopt(old)                             # Emscripten's old pages, freed by their C object
     return None
@@ -1388,9 +1382,8 @@ def _c_install(cls, T):
     orig = slot.value
     wrap = (('flush', _zc_flush), ('madvise', _zc_madvise), ('size', _zc_size),
             ('resize', _zc_resize))
-    if not _api.cInstall(id(cls), id(T), id(int), id(None), id(_placed), id(_anon), id(_zc_new),
-                         id(_js_error), id(_sys_audit), id(_EVENT), id(True), id(False),
-                         id(T.close), id(T.__exit__), id(_strip_tb),
+    if not _api.cInstall(id(cls), id(T), id(int), id(None), id(_zc_new), id(_js_error),
+                         id(_sys_audit), id(_EVENT), id(T.close), id(T.__exit__), id(_strip_tb),
                          ','.join(k for k, _ in wrap), *[id(f) for _, f in wrap]):
         return False
     descrs = [_adopt(int(_INFO[i])) for i in range(len(wrap))]
@@ -1406,7 +1399,7 @@ def _c_install(cls, T):
         n = _api.cCount()
         m = cls(-1, 16)
         m[3] = 7
-        ok = (type(m) is cls and id(m) in _placed and _anon.get(id(m)) is True and m[3] == 7 and
+        ok = (type(m) is cls and _kind(m) == 2 and m[3] == 7 and
               _api.cCount() == n + 1)
         mv = memoryview(m)
         try:
@@ -1416,12 +1409,12 @@ def _c_install(cls, T):
             pass
         mv.release()
         m.close()
-        ok = ok and m.closed and id(m) not in _placed and id(m) not in _anon
+        ok = ok and m.closed and _kind(m) == -1
         with cls(-1, 16, MAP_SHARED, _PROT_RW, ACCESS_COPY) as m:
-            ok = ok and _anon.get(id(m)) is False
+            ok = ok and _kind(m) == 1
         ok = ok and m.closed and _api.cCount() == n + 2
         k = id(cls(-1, 16))                 # dropped without close: tp_finalize
-        ok = ok and k not in _placed and k not in _anon
+        ok = ok and _kind_js(k) == -1
         try:
             cls(-1, 16, flags=MAP_PRIVATE, access=ACCESS_READ)    # (the Python __new__)
             ok = False
@@ -1539,6 +1532,7 @@ if _ZERO_COPY:
     _anon_new = _api.anonNew
     _audit = _sys_audit
     _release_js = _api.release
+    _kind_js = _api.kindOf
 
     try:
         _zc = _zc_init()

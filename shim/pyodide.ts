@@ -374,7 +374,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
 
   // Zero-copy maps by object address: a file map's pymmap map (placed in wasm memory; the host
   // side of flush, size, madvise, resize), or an anonymous map's wasm memory.
-  type Placed = { h: Mapping; p: null } | { h: null; p: WasmPlacement };
+  type Placed = { h: Mapping; p: null; shared: boolean } | { h: null; p: WasmPlacement; shared: boolean };
   const placed = new Map<number, Placed>();
 
   /** A carrier of type `cls` over pymmap map `m` (placed, or anonymous: then closed and replaced
@@ -408,13 +408,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       m.close();
       throw e;
     }
-    placed.set(c, { h: mp, p: null });
-    Module.HEAPF64[infoAddr / 8 + 7] = 0;
+    placed.set(c, { h: mp, p: null, shared: mp.mode.shared });
     return c;
   }
 
   /** An anonymous map of `cls` over fresh zeroed wasm memory (no host side); returns its
-   *  address (a new reference) and leaves 1 (private) or 2 (shared) at info[7]. */
+   *  address (a new reference). */
   function anonNew(cls: number, length: number, shared: boolean, access: number, trackfd: boolean): number {
     const p = anonAlloc(length);
     let c: number;
@@ -424,8 +423,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       wasmPlacer.free(p);
       throw e;
     }
-    placed.set(c, { h: null, p });
-    Module.HEAPF64[infoAddr / 8 + 7] = shared ? 2 : 1;
+    placed.set(c, { h: null, p, shared });
     return c;
   }
 
@@ -525,8 +523,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
         case 'resize': h.resize(args[0]); return undefined;
       }
     },
-    /** Whether `o` is a map this bridge placed (and has not released). */
-    isPlaced: (o: number) => placed.has(o),
+    /** What map object `o` is to the bridge (its table is the one record of it): -1 not placed
+     *  (closed, or the built-in's own), 0 a file map, 1 a private anonymous map, 2 a shared one. */
+    kindOf(o: number): number {
+      const r = placed.get(o);
+      return r === undefined ? -1 : r.h !== null ? 0 : r.shared ? 2 : 1;
+    },
     /** anonNew for Python's plain call (its arguments checked, its audit event raised). */
     anonNew: (cls: number, length: number, shared: boolean, access: number, trackfd: boolean) =>
       anonNew(cls, length, shared, access, trackfd),
@@ -569,7 +571,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       }
       H32[(o + MO.data) >> 2] = p.offset;
       H32[(o + MO.size) >> 2] = newsize;
-      placed.set(o, { h: null, p });
+      placed.set(o, { h: null, p, shared: r ? r.shared : false });
       return old;
     },
     /** Where construct() leaves its numbers (a Python-owned double[10] in the wasm heap: cheaper
@@ -674,8 +676,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const TP_FINALIZE = 196;
   const TP_VECTORCALL = 200;
   interface CRefs {
-    intType: number; none: number; placedSet: number; anonDict: number; slowNew: number;
-    audit: number; eventStr: number; trueObj: number; falseObj: number;
+    intType: number; none: number; slowNew: number; audit: number; eventStr: number;
     baseClose: number; baseExit: number; args: number;
     /** The constructor's keyword names as interned str objects, by position. */
     kwNames: number[];
@@ -703,19 +704,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   }
   function pyInt(n: number): number {
     return CAPI.PyLong_FromLong(n);
-  }
-  /** Python's `_placed.add(id(o))` (and `_anon[id(o)] = shared` for an anonymous map), or
-   *  `_placed.discard(id(o))` (and `del _anon[id(o)]` for an anonymous map). */
-  function cMark(o: number, add: boolean, anon: boolean, shared = false): void {
-    const k = pyInt(o);
-    if (add) {
-      CAPI.PySet_Add(C!.placedSet, k);
-      if (anon) CAPI.PyDict_SetItem(C!.anonDict, k, shared ? C!.trueObj : C!.falseObj);
-    } else {
-      CAPI.PySet_Discard(C!.placedSet, k);
-      if (anon && CAPI.PyDict_DelItem(C!.anonDict, k) < 0) CAPI.PyErr_Clear();
-    }
-    CAPI.Py_DecRef(k);
   }
   /** sys.audit('mmap.__new__', fd, length, access, offset): < 0 when a hook raised. */
   function cAudit(fd: number, length: number, access: number, offset: number): number {
@@ -823,7 +811,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
         if (cAudit(-1, length, access, 0) < 0) return 0;
         const shared = access === 0 ? flags === MAP_SHARED : access !== 3;
         const c = anonNew(type, length, shared, access, true);
-        cMark(c, true, true, shared);
         cFastNews++;
         return c;
       }
@@ -833,7 +820,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       if (access === 0 && (prot & PROT_RW) !== PROT_RW) dacc = prot & M.PROT_WRITE ? 2 : ACCESS_READ;
       if (cAudit(fd, length, dacc, offset) < 0) return 0;
       const c = placeNew(type, openChecked(G, hostfd, length, flags, prot, access, offset, true, wasmPlacer, false));
-      cMark(c, true, false);
       cFastNews++;
       return c;
     } catch (e) {
@@ -848,7 +834,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       if (Module.HEAP32[(self + MO.exports) >> 2] > 0) throw new builtins.BufferError(MSG.closeExported);
       placed.delete(self);
       Module.HEAP32[(self + MO.data) >> 2] = 0;
-      cMark(self, false, r.h === null);
       endPlaced(r);
       CAPI.Py_IncRef(C!.none);
       return C!.none;
@@ -865,7 +850,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     Module.HEAP32[(self + MO.data) >> 2] = 0;
     const exc: number = CAPI.PyErr_GetRaisedException();
     try {
-      cMark(self, false, r.h === null);
       endPlaced(r);
     } catch { /* (nothing can be reported from a finalizer) */ }
     CAPI.PyErr_SetRaisedException(exc);
@@ -921,9 +905,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   /** Installs the C-level entry points on class `cls` (a subclass of base type `T`); leaves the
    *  close and __exit__ method descriptors (new references) at info[7] and info[8]. The
    *  other arguments are object addresses (see CRefs). */
-  function cInstall(cls: number, T: number, intType: number, none: number, placedSet: number, anonDict: number,
-    slowNew: number, jsError: number, audit: number, eventStr: number, trueObj: number, falseObj: number,
-    baseClose: number, baseExit: number, strip: number, wrapNames: string, ...impls: number[]): boolean {
+  function cInstall(cls: number, T: number, intType: number, none: number, slowNew: number, jsError: number,
+    audit: number, eventStr: number, baseClose: number, baseExit: number, strip: number, wrapNames: string,
+    ...impls: number[]): boolean {
     if (!cInit(jsError, strip)) return false;
     const args: number = wasmMalloc(4 * 8);
     const kwNames = ['fileno', 'length', 'flags', 'prot', 'access', 'offset'].map((k) => {
@@ -938,7 +922,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       CAPI.PyErr_Clear();
       return false;
     }
-    C = { intType, none, placedSet, anonDict, slowNew, audit, eventStr, trueObj, falseObj, baseClose, baseExit, args, kwNames };
+    C = { intType, none, slowNew, audit, eventStr, baseClose, baseExit, args, kwNames };
     for (const o of [slowNew, audit, eventStr, baseClose, baseExit]) CAPI.Py_IncRef(o); // kept for good
     const H32 = Module.HEAP32;
     if (H32[(cls + TP_VECTORCALL) >> 2] !== 0) return false; // (a class call would not reach tp_new)
