@@ -41,6 +41,7 @@ struct GuardRange {
   std::atomic<uintptr_t> end{0};
   std::atomic<uint64_t>* bits = nullptr;  // one bit per page: patched (or poisoned)
   size_t words = 0;                       // capacity of bits
+  size_t used = 0;                        // words of bits this range uses (its pages / 64)
   std::atomic<uint32_t> pending{0};       // pages patched since the last repair
   GuardRange* next_free = nullptr;
 };
@@ -279,7 +280,11 @@ GuardRange* os_guard_add(uint8_t* addr, uint64_t length) {
     r->bits = bits;
     r->words = words;
   }
-  for (size_t w = 0; w < r->words; w++) r->bits[w].store(0);
+  // Only the words this range uses: a recycled slot's bitmap may be far larger (a 256 MiB range
+  // once: 1024 words, zeroed on every add, was most of a small map's cost). Relaxed stores: the
+  // range is published by the release store of `start` below (or, Windows, under the lock).
+  r->used = words;
+  for (size_t w = 0; w < words; w++) r->bits[w].store(0, std::memory_order_relaxed);
   r->pending.store(0);
   r->end.store(reinterpret_cast<uintptr_t>(addr) + length);
   r->start.store(reinterpret_cast<uintptr_t>(addr), std::memory_order_release);
@@ -304,7 +309,7 @@ int os_guard_repair(GuardRange* r, const RepairSource& src) {
   if (!s) return 0;
   int n = (int)r->pending.exchange(0);
   const long ps = sysconf(_SC_PAGESIZE);
-  for (size_t w = 0; w < r->words; w++) {
+  for (size_t w = 0; w < r->used; w++) {
     uint64_t bits = r->bits[w].load();
     while (bits) {
       int b = __builtin_ctzll(bits);

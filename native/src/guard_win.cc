@@ -358,6 +358,7 @@ struct GuardRange {
   // Plain memory: one bit per page made readable by the handler.
   std::atomic<uint64_t>* bits = nullptr;
   size_t words = 0;
+  size_t used = 0;     // words of bits this range uses (its pages / 64)
   // Copy-on-write views, while swapped out: the written pages (see save_private).
   uint8_t* saved = nullptr;
   GuardRange* next_free = nullptr;
@@ -731,7 +732,11 @@ GuardRange* os_guard_add(uint8_t* addr, uint64_t length) {
   }
   ReleaseSRWLockExclusive(&g_reg);
   // The slot is ours alone (start is 0: no handler matches it).
-  for (size_t w = 0; w < r->words; w++) r->bits[w].store(0);
+  // Only the words this range uses: a recycled slot's bitmap may be far larger (a 256 MiB range
+  // once: 1024 words, zeroed on every add, was most of a small map's cost). Relaxed stores: the
+  // range is published by the release store of `start` below (or, Windows, under the lock).
+  r->used = words;
+  for (size_t w = 0; w < words; w++) r->bits[w].store(0, std::memory_order_relaxed);
   r->base = section ? base : reinterpret_cast<uintptr_t>(addr);
   r->bytes = (SIZE_T)bytes;
   r->size = (SIZE_T)((bytes + ps - 1) / ps * ps);
@@ -796,7 +801,7 @@ int os_guard_repair(GuardRange* r, const RepairSource&) {
     // later touch is reported again.
     const SIZE_T ps = page_size();
     uintptr_t s = r->start.load() & ~(uintptr_t)(ps - 1);
-    for (size_t w = 0; w < r->words; w++) {
+    for (size_t w = 0; w < r->used; w++) {
       uint64_t bits = r->bits[w].load();
       while (bits) {
         int b = 0;
