@@ -224,12 +224,23 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   const Module = pyodide._module;
   // CPython's C API as Pyodide exports it, looked up once: Module has thousands of properties,
   // and a property load on it costs more than the call on the hot paths.
+  // Wasm returns an i32 as a signed number: an address past 2 GiB (a large heap) would come back
+  // negative, so the functions that return pointers have theirs made unsigned (>>> 0), as
+  // Emscripten's own wrappers do for malloc. (Every address is used unsigned here: >>> 2.)
+  const PTR_RESULT = new Set(['PyType_GenericAlloc', 'PyLong_FromLong', 'PyTuple_New', 'PyTuple_GetItem', 'PyObject_Call',
+    'PyObject_CallNoArgs', 'PyObject_CallOneArg', 'PyObject_Vectorcall', 'PyErr_GetRaisedException', 'PyErr_Occurred',
+    'PyDescr_NewMethod', 'PyDescr_NewClassMethod', 'PyUnicode_InternFromString', 'PyDict_GetItem']);
+  const unsignedResult = (f: (...a: number[]) => number) => (a: number, b: number, c: number, d: number) => f(a, b, c, d) >>> 0;
   const CAPI: Record<string, (...a: number[]) => number> = Object.fromEntries(
-    ['PyDescr_NewClassMethod', 'PyDescr_NewMethod', 'PyDict_DelItem', 'PyDict_GetItem', 'PyDict_SetItem', 'PyDict_Size', 'PyErr_Clear', 'PyErr_GetRaisedException', 'PyErr_NoMemory', 'PyErr_Occurred', 'PyErr_SetObject', 'PyErr_SetRaisedException', 'PyLong_AsLong', 'PyLong_FromLong', 'PyObject_Call', 'PyObject_CallNoArgs', 'PyObject_CallOneArg', 'PyObject_Vectorcall', 'PySet_Add', 'PySet_Discard', 'PyTuple_GetItem', 'PyTuple_New', 'PyTuple_SetItem', 'PyTuple_Size', 'PyType_GenericAlloc', 'PyUnicode_InternFromString', 'Py_DecRef', 'Py_IncRef'].map((k) => [k, typeof Module?.['_' + k] === 'function' ? Module['_' + k] : undefined]));
+    ['PyDescr_NewClassMethod', 'PyDescr_NewMethod', 'PyDict_DelItem', 'PyDict_GetItem', 'PyDict_SetItem', 'PyDict_Size', 'PyErr_Clear', 'PyErr_GetRaisedException', 'PyErr_NoMemory', 'PyErr_Occurred', 'PyErr_SetObject', 'PyErr_SetRaisedException', 'PyLong_AsLong', 'PyLong_FromLong', 'PyObject_Call', 'PyObject_CallNoArgs', 'PyObject_CallOneArg', 'PyObject_Vectorcall', 'PySet_Add', 'PySet_Discard', 'PyTuple_GetItem', 'PyTuple_New', 'PyTuple_SetItem', 'PyTuple_Size', 'PyType_GenericAlloc', 'PyUnicode_InternFromString', 'Py_DecRef', 'Py_IncRef'].map((k) => {
+      const f = Module?.['_' + k];
+      return [k, typeof f !== 'function' ? undefined : PTR_RESULT.has(k) ? unsignedResult(f) : f];
+    }));
   // Pyodide 0.26-0.29 do not export malloc/free to JS (314 does): Python's raw allocator is
   // malloc/free in them, and is exported by all.
-  const [wasmMalloc, wasmFree] = typeof Module?._malloc === 'function' ? [Module._malloc, Module._free]
+  const [rawMalloc, wasmFree] = typeof Module?._malloc === 'function' ? [Module._malloc, Module._free]
     : [Module?._PyMem_RawMalloc, Module?._PyMem_RawFree];
+  const wasmMalloc = typeof rawMalloc === 'function' ? (n: number): number => rawMalloc(n) >>> 0 : rawMalloc;
   const layout = carrierLayout(pyBuild.split(' ')[0]);
   // (only read with zero-copy, which needs a layout)
   const MO = layout ?? carrierLayout('3.14.0')!;
@@ -289,15 +300,15 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       throw new builtins.MemoryError();
     }
     const H32 = Module.HEAP32;
-    H32[(o + MO.data) >> 2] = addr;
-    H32[(o + MO.size) >> 2] = size;
-    H32[(o + MO.pos) >> 2] = pos;
-    H32[(o + MO.offset) >> 2] = offset % 0x100000000;
-    H32[(o + MO.offset + 4) >> 2] = Math.floor(offset / 0x100000000);
-    H32[(o + MO.fd) >> 2] = -1;
+    H32[(o + MO.data) >>> 2] = addr;
+    H32[(o + MO.size) >>> 2] = size;
+    H32[(o + MO.pos) >>> 2] = pos;
+    H32[(o + MO.offset) >>> 2] = offset % 0x100000000;
+    H32[(o + MO.offset + 4) >>> 2] = Math.floor(offset / 0x100000000);
+    H32[(o + MO.fd) >>> 2] = -1;
     if (MO.trackfd >= 0) Module.HEAPU8[o + MO.trackfd] = trackfd ? 1 : 0;
-    if (MO.flags >= 0) H32[(o + MO.flags) >> 2] = (shared ? emFlags.shared : emFlags.private) | (anon ? emFlags.anon : 0);
-    H32[(o + MO.access) >> 2] = access;
+    if (MO.flags >= 0) H32[(o + MO.flags) >>> 2] = (shared ? emFlags.shared : emFlags.private) | (anon ? emFlags.anon : 0);
+    H32[(o + MO.access) >>> 2] = access;
     return o;
   }
   ensureAuditHook();
@@ -503,10 +514,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     carrier: makeCarrier,
     /** Py_DECREF of an object address (after Python took its own reference). */
     decref: (o: number) => { CAPI.Py_DecRef(o); },
-    exportsOf: (o: number) => Module.HEAP32[(o + layout!.exports) >> 2],
+    exportsOf: (o: number) => Module.HEAP32[(o + layout!.exports) >>> 2],
     setData(o: number, addr: number, size: number): void {
-      Module.HEAP32[(o + layout!.data) >> 2] = addr;
-      Module.HEAP32[(o + layout!.size) >> 2] = size;
+      Module.HEAP32[(o + layout!.data) >>> 2] = addr;
+      Module.HEAP32[(o + layout!.size) >>> 2] = size;
     },
     /** A method of the host side of zero-copy map `o` (ints only), after reporting a fault
      *  under its placement (OSError(EFAULT)): flush, size, madvise, resize. */
@@ -539,9 +550,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     release(o: number, force: boolean): boolean {
       const r = placed.get(o);
       if (!r) return true;
-      if (!force && Module.HEAP32[(o + MO.exports) >> 2] > 0) return false;
+      if (!force && Module.HEAP32[(o + MO.exports) >>> 2] > 0) return false;
       placed.delete(o);
-      Module.HEAP32[(o + MO.data) >> 2] = 0;
+      Module.HEAP32[(o + MO.data) >>> 2] = 0;
       endPlaced(r);
       return true;
     },
@@ -554,12 +565,12 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       const r = placed.get(o);
       const H32 = Module.HEAP32;
       if (r && r.h !== null) {
-        H32[(o + MO.data) >> 2] = r.h.placement!.offset;
-        H32[(o + MO.size) >> 2] = newsize;
+        H32[(o + MO.data) >>> 2] = r.h.placement!.offset;
+        H32[(o + MO.size) >>> 2] = newsize;
         return 0;
       }
-      const oldAddr: number = H32[(o + MO.data) >> 2];
-      const oldSize: number = H32[(o + MO.size) >> 2];
+      const oldAddr: number = Module.HEAPU32[(o + MO.data) >>> 2]; // (an address: unsigned)
+      const oldSize: number = H32[(o + MO.size) >>> 2];
       const p = anonAlloc(newsize);
       const n = Math.min(oldSize, newsize);
       if (n > 0) Module.HEAPU8.copyWithin(p.offset, oldAddr, oldAddr + n);
@@ -569,8 +580,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       } else if (oldAddr) {
         old = makeCarrier(carrierType, oldAddr, oldSize, 0, 0, false, false, true, 2);
       }
-      H32[(o + MO.data) >> 2] = p.offset;
-      H32[(o + MO.size) >> 2] = newsize;
+      H32[(o + MO.data) >>> 2] = p.offset;
+      H32[(o + MO.size) >>> 2] = newsize;
       placed.set(o, { h: null, p, shared: r ? r.shared : false });
       return old;
     },
@@ -694,7 +705,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       lastError = e;
       const exc: number = CAPI.PyObject_CallNoArgs(CB!.jsError);
       if (exc) {
-        CAPI.PyErr_SetObject(Module.HEAP32[(exc + 4) >> 2], exc);
+        CAPI.PyErr_SetObject(Module.HEAPU32[(exc + 4) >>> 2], exc);
         CAPI.Py_DecRef(exc);
       }
     } catch {
@@ -709,9 +720,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   function cAudit(fd: number, length: number, access: number, offset: number): number {
     const a = C!.args;
     const H32 = Module.HEAP32;
-    H32[a >> 2] = C!.eventStr;
+    H32[a >>> 2] = C!.eventStr;
     const objs = [pyInt(fd), pyInt(length), pyInt(access), pyInt(offset)];
-    for (let i = 0; i < 4; i++) H32[(a >> 2) + 1 + i] = objs[i];
+    for (let i = 0; i < 4; i++) H32[(a >>> 2) + 1 + i] = objs[i];
     const r: number = CAPI.PyObject_Vectorcall(C!.audit, a, 5, 0);
     for (const o of objs) CAPI.Py_DecRef(o);
     if (!r) return -1;
@@ -788,7 +799,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
           }
           found++;
         }
-        if (H32[(it + 4) >> 2] !== C!.intType) return cSlowNew(type, args, kwds);
+        if (Module.HEAPU32[(it + 4) >>> 2] !== C!.intType) return cSlowNew(type, args, kwds);
         const x: number = CAPI.PyLong_AsLong(it);
         if (x === -1 && CAPI.PyErr_Occurred()) {
           CAPI.PyErr_Clear();
@@ -831,9 +842,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     try {
       const r = placed.get(self);
       if (!r) return CAPI.PyObject_CallOneArg(base, self);
-      if (Module.HEAP32[(self + MO.exports) >> 2] > 0) throw new builtins.BufferError(MSG.closeExported);
+      if (Module.HEAP32[(self + MO.exports) >>> 2] > 0) throw new builtins.BufferError(MSG.closeExported);
       placed.delete(self);
-      Module.HEAP32[(self + MO.data) >> 2] = 0;
+      Module.HEAP32[(self + MO.data) >>> 2] = 0;
       endPlaced(r);
       CAPI.Py_IncRef(C!.none);
       return C!.none;
@@ -847,7 +858,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const r = placed.get(self);
     if (!r) return;
     placed.delete(self);
-    Module.HEAP32[(self + MO.data) >> 2] = 0;
+    Module.HEAP32[(self + MO.data) >>> 2] = 0;
     const exc: number = CAPI.PyErr_GetRaisedException();
     try {
       endPlaced(r);
@@ -862,10 +873,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     Module.HEAPU8.set(nb, np);
     cNames.push(np);
     const H32 = Module.HEAP32;
-    H32[d >> 2] = np;
-    H32[(d >> 2) + 1] = fn;
-    H32[(d >> 2) + 2] = flags;
-    H32[(d >> 2) + 3] = doc;
+    H32[d >>> 2] = np;
+    H32[(d >>> 2) + 1] = fn;
+    H32[(d >>> 2) + 2] = flags;
+    H32[(d >>> 2) + 3] = doc;
     return d;
   }
   const METH_VARARGS = 1;
@@ -925,7 +936,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     C = { intType, none, slowNew, audit, eventStr, baseClose, baseExit, args, kwNames };
     for (const o of [slowNew, audit, eventStr, baseClose, baseExit]) CAPI.Py_IncRef(o); // kept for good
     const H32 = Module.HEAP32;
-    if (H32[(cls + TP_VECTORCALL) >> 2] !== 0) return false; // (a class call would not reach tp_new)
+    if (H32[(cls + TP_VECTORCALL) >>> 2] !== 0) return false; // (a class call would not reach tp_new)
     const newFn: number = Module.addFunction(cNew, 'iiii');
     const closeFn: number = Module.addFunction((self: number) => cClose(self, C!.baseClose), 'iii');
     const exitFn: number = Module.addFunction((self: number) => cClose(self, C!.baseExit), 'iii');
@@ -940,9 +951,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       return false;
     }
     wrapped.forEach((d, i) => { Module.HEAPF64[infoAddr / 8 + i] = d; });
-    cSaved = { cls, tpNew: H32[(cls + TP_NEW) >> 2], tpFinalize: H32[(cls + TP_FINALIZE) >> 2] };
-    H32[(cls + TP_NEW) >> 2] = newFn;
-    H32[(cls + TP_FINALIZE) >> 2] = finFn;
+    cSaved = { cls, tpNew: H32[(cls + TP_NEW) >>> 2], tpFinalize: H32[(cls + TP_FINALIZE) >>> 2] };
+    H32[(cls + TP_NEW) >>> 2] = newFn;
+    H32[(cls + TP_FINALIZE) >>> 2] = finFn;
     Module.HEAPF64[infoAddr / 8 + 7] = closeDescr;
     Module.HEAPF64[infoAddr / 8 + 8] = exitDescr;
     return true;
@@ -951,8 +962,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   /** Puts back the class's own tp_new and tp_finalize (the bridge's self-test failed). */
   function cUninstall(): void {
     if (cSaved === null) return;
-    Module.HEAP32[(cSaved.cls + TP_NEW) >> 2] = cSaved.tpNew;
-    Module.HEAP32[(cSaved.cls + TP_FINALIZE) >> 2] = cSaved.tpFinalize;
+    Module.HEAP32[(cSaved.cls + TP_NEW) >>> 2] = cSaved.tpNew;
+    Module.HEAP32[(cSaved.cls + TP_FINALIZE) >>> 2] = cSaved.tpFinalize;
     cSaved = null;
   }
   /** How many maps tp_new made itself (the bridge's self-test). */
