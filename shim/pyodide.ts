@@ -580,8 +580,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       } else if (oldAddr) {
         old = makeCarrier(carrierType, oldAddr, oldSize, 0, 0, false, false, true, 2);
       }
-      H32[(o + MO.data) >>> 2] = p.offset;
-      H32[(o + MO.size) >>> 2] = newsize;
+      // (the allocations above may have grown the memory: a view taken before it is detached,
+      // and a store through it would be lost without a sound)
+      Module.HEAP32[(o + MO.data) >>> 2] = p.offset;
+      Module.HEAP32[(o + MO.size) >>> 2] = newsize;
       placed.set(o, { h: null, p, shared: r ? r.shared : false });
       return old;
     },
@@ -719,9 +721,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   /** sys.audit('mmap.__new__', fd, length, access, offset): < 0 when a hook raised. */
   function cAudit(fd: number, length: number, access: number, offset: number): number {
     const a = C!.args;
-    const H32 = Module.HEAP32;
-    H32[a >>> 2] = C!.eventStr;
     const objs = [pyInt(fd), pyInt(length), pyInt(access), pyInt(offset)];
+    const H32 = Module.HEAP32; // (after the allocations, which may grow the memory)
+    H32[a >>> 2] = C!.eventStr;
     for (let i = 0; i < 4; i++) H32[(a >>> 2) + 1 + i] = objs[i];
     const r: number = CAPI.PyObject_Vectorcall(C!.audit, a, 5, 0);
     for (const o of objs) CAPI.Py_DecRef(o);
@@ -776,7 +778,6 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   /** tp_new(type, args, kwds). */
   function cNew(type: number, args: number, kwds: number): number {
     try {
-      const H32 = Module.HEAP32;
       const n: number = CAPI.PyTuple_Size(args);
       const nk: number = kwds ? CAPI.PyDict_Size(kwds) : 0;
       if (n > 6 || n + nk < 2) return cSlowNew(type, args, kwds);
@@ -951,9 +952,10 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       return false;
     }
     wrapped.forEach((d, i) => { Module.HEAPF64[infoAddr / 8 + i] = d; });
-    cSaved = { cls, tpNew: H32[(cls + TP_NEW) >>> 2], tpFinalize: H32[(cls + TP_FINALIZE) >>> 2] };
-    H32[(cls + TP_NEW) >>> 2] = newFn;
-    H32[(cls + TP_FINALIZE) >>> 2] = finFn;
+    const HS = Module.HEAP32; // (a fresh view: the allocations above may have grown the memory)
+    cSaved = { cls, tpNew: HS[(cls + TP_NEW) >>> 2], tpFinalize: HS[(cls + TP_FINALIZE) >>> 2] };
+    HS[(cls + TP_NEW) >>> 2] = newFn;
+    HS[(cls + TP_FINALIZE) >>> 2] = finFn;
     Module.HEAPF64[infoAddr / 8 + 7] = closeDescr;
     Module.HEAPF64[infoAddr / 8 + 8] = exitDescr;
     return true;

@@ -263,6 +263,18 @@ for args, kw in (((fd, 0), {}), ((fd, 10), {}), ((fd, 0), {'access': mmap.ACCESS
 r == [('OSError', True, 'Bad file descriptor')] * 4 or repr(r)`,
   },
   {
+    name: 'resize that grows the wasm memory keeps the map (anonymous private and file maps)',
+    code: `
+mk('gr', b'q' * 8192)
+a = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE); a[5] = 7
+a.resize(160 << 20)                 # the new pages need more wasm memory than there is
+f = open('/h/gr', 'r+b'); m = mmap.mmap(f.fileno(), 0); m[1] = 0x41
+m.resize(170 << 20); m[(170 << 20) - 1] = 0x42; m.flush()
+r = (len(a), a[5], a[(160 << 20) - 1], len(m), m[1], m[0], os.path.getsize('/h/gr'), open('/h/gr', 'rb').read(2))
+a.close(); m.close(); f.close()
+r == (160 << 20, 7, 0, 170 << 20, 0x41, 0x71, 170 << 20, b'qA') or repr(r)`,
+  },
+  {
     name: 'pickling refused, weakref, subclass',
     code: `
 import pickle, weakref
