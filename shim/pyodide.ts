@@ -720,13 +720,24 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
   }
   /** sys.audit('mmap.__new__', fd, length, access, offset): < 0 when a hook raised. */
   function cAudit(fd: number, length: number, access: number, offset: number): number {
-    const a = C!.args;
-    const objs = [pyInt(fd), pyInt(length), pyInt(access), pyInt(offset)];
-    const H32 = Module.HEAP32; // (after the allocations, which may grow the memory)
-    H32[a >>> 2] = C!.eventStr;
-    for (let i = 0; i < 4; i++) H32[(a >>> 2) + 1 + i] = objs[i];
-    const r: number = CAPI.PyObject_Vectorcall(C!.audit, a, 5, 0);
-    for (const o of objs) CAPI.Py_DecRef(o);
+    // the four ints made first (an allocation may grow the memory: the view is taken after),
+    // kept in locals (no array per call); a failed one (MemoryError set) ends the call
+    const o1 = pyInt(fd), o2 = pyInt(length), o3 = pyInt(access), o4 = pyInt(offset);
+    let r = 0;
+    if (o1 && o2 && o3 && o4) {
+      const at = C!.args >>> 2;
+      const H32 = Module.HEAP32;
+      H32[at] = C!.eventStr;
+      H32[at + 1] = o1;
+      H32[at + 2] = o2;
+      H32[at + 3] = o3;
+      H32[at + 4] = o4;
+      r = CAPI.PyObject_Vectorcall(C!.audit, C!.args, 5, 0);
+    }
+    if (o1) CAPI.Py_DecRef(o1);
+    if (o2) CAPI.Py_DecRef(o2);
+    if (o3) CAPI.Py_DecRef(o3);
+    if (o4) CAPI.Py_DecRef(o4);
     if (!r) return -1;
     CAPI.Py_DecRef(r);
     return 0;
