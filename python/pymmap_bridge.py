@@ -174,8 +174,25 @@ def _tpname(t):
 # Python values reach JS as: int -> number/BigInt, str -> string, bool -> boolean, None -> null.
 # Anything else becomes a PyProxy, which _api.call converts (buffers to a zero-copy Uint8Array
 # view of the wasm heap, other objects to a typed placeholder so pymmap can name the type in
-# its TypeError).  Objects with __index__ are converted here, in Python, so that user code in
-# __index__ runs at the same point as in CPython.
+# its TypeError).  An object with __index__ goes as a placeholder (_api.indexArg) that pymmap
+# converts where CPython converts it, after the checks that come first (argument count,
+# keywords, a closed map), by calling back _index_at: user code in __index__ runs at the same
+# point as in CPython, or not at all.  The objects wait in _pending for the call in progress
+# (a nested call, made by such an __index__, appends after them and drops its own).
+_pending = []
+
+
+def _index_at(k):
+    try:
+        return _operator.index(_pending[k])
+    except BaseException as e:
+        _audit_raised[0] = e            # raised by _pyerr when the JS call fails (as a hook's)
+        return None
+
+
+_api.setIndexer(_create_proxy(_index_at))
+_index_arg = _api.indexArg
+
 
 def _int_arg(x):
     """An argument in an integer position -> its JS value."""
@@ -187,7 +204,8 @@ def _int_arg(x):
     if t is float:
         return _NAN                 # a non-integer JS number: pymmap names it 'float'
     if hasattr(t, '__index__'):
-        return _operator.index(x)
+        _pending.append(x)
+        return _index_arg(_tpname(t), len(_pending) - 1)
     return _api.foreign(_tpname(t))
 
 
@@ -226,8 +244,12 @@ def _jscall(m, name, args, kw, convs):
     """Call method `name` of JS object `m` (a pymmap map, an export) with Python arguments,
     through _api.call (which converts buffers, and which JsProxy's reserved dunder names and
     Node Buffer results need); a JS error becomes the Python exception (_failed)."""
-    args, kw = _convert(args, kw, convs)
-    r = _call(m, name, *args, **kw) if kw else _call(m, name, *args)
+    base = len(_pending)
+    try:
+        args, kw = _convert(args, kw, convs)
+        r = _call(m, name, *args, **kw) if kw else _call(m, name, *args)
+    finally:
+        del _pending[base:]
     if _INFO[9]:
         raise _failed()
     return None if r is _jsnull else r
@@ -444,16 +466,25 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         t = type(key)
         if t is slice:
             _sync(self)
-            r = _getslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step))
+            base = len(_pending)
+            try:
+                r = _getslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step))
+            finally:
+                del _pending[base:]
             if _INFO[9]:
                 raise _failed()
             return r.to_bytes()
         if t is not int:
             _sync(self)
-            key = _int_arg(key)
-        elif self._pm_exports:
-            _sync(self)
-        r = _getitem(m, key)
+            base = len(_pending)
+            try:
+                r = _getitem(m, _int_arg(key))
+            finally:
+                del _pending[base:]
+        else:
+            if self._pm_exports:
+                _sync(self)
+            r = _getitem(m, key)
         if _INFO[9]:
             raise _failed()
         return r
@@ -462,11 +493,15 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         _gen[0] += 1
         _sync(self)
         m = self._pm_obj
-        if type(key) is slice:
-            _setslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step),
-                      _buf_arg(value))
-        else:
-            _setitem(m, _int_arg(key), _int_arg(value))
+        base = len(_pending)
+        try:
+            if type(key) is slice:
+                _setslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step),
+                          _buf_arg(value))
+            else:
+                _setitem(m, _int_arg(key), _int_arg(value))
+        finally:
+            del _pending[base:]
         if _INFO[9]:
             raise _failed()
         _refresh(self)
@@ -475,7 +510,11 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         m = self._pm_obj
         if type(key) is not slice:
             return _jscall(m, '__delitem__', (key,), None, _I)
-        _delslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step))
+        base = len(_pending)
+        try:
+            _delslice(m, _int_arg(key.start), _int_arg(key.stop), _int_arg(key.step))
+        finally:
+            del _pending[base:]
         if _INFO[9]:
             raise _failed()
 
@@ -902,30 +941,51 @@ def _copy_in(rec):
 
 
 # ---------------------------------------------------------------- construction
+def _fileno_first(args, kw):
+    """fileno converted now, when it has __index__: its Emscripten fd is translated to the
+    host's (and reported to audit hooks) before pymmap sees it. The other arguments are
+    converted where pymmap converts them (see _int_arg)."""
+    if args:
+        a = args[0]
+        if type(a) is not int and hasattr(type(a), '__index__'):
+            args = (_operator.index(a),) + tuple(args[1:])
+    elif kw and 'fileno' in kw:
+        a = kw['fileno']
+        if type(a) is not int and hasattr(type(a), '__index__'):
+            kw = dict(kw)
+            kw['fileno'] = _operator.index(a)
+    return args, kw
+
+
 def _construct(args, kw):
     """mmap.__new__ of the copying path: (the pymmap map, False), or (the built-in mmap object,
     True) for a file without a host fd (MEMFS, devices)."""
     if 'trackfd' in kw:
         kw = dict(kw)
         kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
-    cargs, ckw = _convert(args, kw, _I)
-    if cargs:
-        fd = cargs[0]
-    else:
-        fd = ckw.get('fileno', _MISSING) if ckw else _MISSING
-    translate = False
-    if type(fd) is int:
-        translate = -(1 << 31) <= fd < (1 << 31)
-    _audit_raised[0] = None
-    h = _api.construct(translate, 0, *cargs, **ckw) if ckw else \
-        _api.construct(translate, 0, *cargs)
-    if h == -1:
-        raise _js_error()
-    if h is not None:
-        return h, False
-    if not _STRICT:                                 # a file with no host fd (MEMFS, devices)
-        return _new_builtin(args, kw), True
-    return _construct_nodev(fd, cargs, ckw)
+    args, kw = _fileno_first(args, kw)
+    base = len(_pending)
+    try:
+        cargs, ckw = _convert(args, kw, _I)
+        if cargs:
+            fd = cargs[0]
+        else:
+            fd = ckw.get('fileno', _MISSING) if ckw else _MISSING
+        translate = False
+        if type(fd) is int:
+            translate = -(1 << 31) <= fd < (1 << 31)
+        _audit_raised[0] = None
+        h = _api.construct(translate, 0, *cargs, **ckw) if ckw else \
+            _api.construct(translate, 0, *cargs)
+        if h == -1:
+            raise _js_error()
+        if h is not None:
+            return h, False
+        if not _STRICT:                             # a file with no host fd (MEMFS, devices)
+            return _new_builtin(args, kw), True
+        return _construct_nodev(fd, cargs, ckw)
+    finally:
+        del _pending[base:]
 
 
 def _construct_nodev(fd, cargs, ckw):
@@ -1114,13 +1174,17 @@ def _zc_new(cls, *args, **kw):
             info[0], info[1], info[2], info[3], info[4], info[5], info[6] = v
             c = _construct_ints(id(cls))
         else:
-            fd = args[0] if args else (kw.get('fileno', -1) if kw else -1)
+            args, kw = _fileno_first(args, kw)
             if kw and 'trackfd' in kw:
                 kw = dict(kw)
                 kw['trackfd'] = bool(kw['trackfd'])         # the "p" converter
-            cargs, ckw = _convert(args, kw, _I)
-            c = _api.constructZc(id(cls), *cargs, **ckw) if ckw else \
-                _api.constructZc(id(cls), *cargs)
+            base = len(_pending)
+            try:
+                cargs, ckw = _convert(args, kw, _I)
+                c = _api.constructZc(id(cls), *cargs, **ckw) if ckw else \
+                    _api.constructZc(id(cls), *cargs)
+            finally:
+                del _pending[base:]
     except _JsException as e:
         c = _pyerr(e)
     if c == -1:
@@ -1133,8 +1197,12 @@ def _zc_new(cls, *args, **kw):
     if c is None:                                   # a file with no host fd (MEMFS, devices)
         fd = args[0] if args else (kw.get('fileno', -1) if kw else -1)
         if _STRICT:
-            cargs, ckw = _convert(args, kw, _I)
-            return _construct_nodev(fd, cargs, ckw)
+            base = len(_pending)
+            try:
+                cargs, ckw = _convert(args, kw, _I)
+                return _construct_nodev(fd, cargs, ckw)
+            finally:
+                del _pending[base:]
         args, kw = _em_args(args, kw)
         slot = _TP_NEW
         if slot is None:
@@ -1183,21 +1251,44 @@ def _host(self, name, *args):
         err = None
 
 
-def _index_args(args):
-    """operator.index() of the arguments that are not ints yet (each __index__ runs once)."""
-    out = []
+class _Once:
+    """An argument with __index__ that the C type's method gets (zero-copy flush, madvise):
+    CPython converts it where it converts it (after its argument count and validity checks),
+    the user's __index__ running once, or not at all; the host call reads the value back."""
+    __slots__ = ('obj', 'value')
+
+    def __init__(self, obj):
+        self.obj = obj
+        self.value = None
+
+    def __index__(self):
+        v = self.value
+        if v is None:
+            v = self.value = _operator.index(self.obj)
+        return v
+
+
+def _once_args(args):
+    """The arguments with each one that has __index__ (and is not an int) in a _Once."""
     for a in args:
         if type(a) is not int and a is not None and hasattr(type(a), '__index__'):
-            a = _operator.index(a)
-        out.append(a)
-    return tuple(out)
+            break
+    else:
+        return args
+    return tuple(_Once(a) if type(a) is not int and a is not None and hasattr(type(a), '__index__')
+                 else a for a in args)
+
+
+def _val(a):
+    """An argument's value after the C method converted it (see _Once)."""
+    return a.value if type(a) is _Once else a
 
 
 def _zc_flush(self, *args, **kw):
     kind = _kind(self)
     if kind < 0:
         return _T.flush(self, *args, **kw)
-    args = _index_args(args)
+    args = _once_args(args)
     try:
         r = _T.flush(self, *args, **kw)         # READ/COPY maps: no msync; argument errors
     except OSError as e:
@@ -1207,8 +1298,8 @@ def _zc_flush(self, *args, **kw):
         return r
     if kind > 0:
         return None                             # (msync of private memory: nothing to write)
-    offset = args[0] if args else 0
-    size = args[1] if len(args) > 1 and args[1] is not None else len(self) - offset
+    offset = _val(args[0]) if args else 0
+    size = _val(args[1]) if len(args) > 1 and args[1] is not None else len(self) - offset
     _host(self, 'flush', offset, size)
     return None
 
@@ -1217,15 +1308,15 @@ def _zc_madvise(self, *args, **kw):
     kind = _kind(self)
     if kind < 0:
         return _T.madvise(self, *args, **kw)
-    args = _index_args(args)
+    args = _once_args(args)
     r = _T.madvise(self, *args, **kw)          # CPython's checks; Emscripten's no-op
     if kind > 0:
         return r
     size = len(self)
-    start = args[1] if len(args) > 1 and args[1] is not None else 0
-    length = args[2] if len(args) > 2 and args[2] is not None else size
+    start = _val(args[1]) if len(args) > 1 and args[1] is not None else 0
+    length = _val(args[2]) if len(args) > 2 and args[2] is not None else size
     length = min(length, size - start)
-    _host(self, 'madvise', args[0], start, length)
+    _host(self, 'madvise', _val(args[0]), start, length)
     return r
 
 
@@ -1266,10 +1357,7 @@ def _zc_del(self):
 
 
 def _zc_resize(self, *args, **kw):
-    if not kw and len(args) == 1 and not self.closed:
-        a = args[0]
-        if type(a) is not int and hasattr(type(a), '__index__'):
-            args = (_operator.index(a),)
+    args = _once_args(args)
     # CPython's own checks (valid, argument, exports, trackfd, access, range); they pass when
     # Emscripten's missing mremap is what fails.
     try:
@@ -1284,7 +1372,7 @@ def _zc_resize(self, *args, **kw):
     kind = _kind(self)
     if kind < 0:
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map
-    newsize = args[0]
+    newsize = _val(args[0])
     if kind == 2 and _sys.version_info >= (3, 13, 8) and newsize > len(self):
         # CPython 3.13.8+ on Linux refuses to grow a shared anonymous map (the new pages would
         # be past the shared memory's end); the built-in's C code has no such branch

@@ -81,12 +81,36 @@ class PyForeign {
   constructor(name: string) { this.__pytype__ = name; }
 }
 
+/** The bridge's operator.index() of its pending argument k (see PyIndex): the int, or undefined
+ *  (None) if it raised (the exception stays in Python). A persistent proxy, set by setIndexer. */
+let indexFn: ((k: number) => unknown) | null = null;
+
+/**
+ * An argument of the copying path whose type has __index__: pymmap converts it where CPython
+ * converts it (after the argument count, keyword and validity checks that come first, in the
+ * version's order), so the user's __index__ runs then, once, or not at all.
+ */
+class PyIndex {
+  readonly __pytype__: string;
+  readonly k: number;
+  constructor(name: string, k: number) {
+    this.__pytype__ = name;
+    this.k = k;
+  }
+  __index__(): unknown {
+    const r = indexFn!(this.k);
+    if (r === undefined || r === null) throw new PyRaised();
+    return r;
+  }
+}
+
 // The audit hook is process-wide (pymmap's sys hooks cannot be removed): one hook, which
 // forwards the event to the Python sys.audit of the constructor call in progress.
 interface AuditCtx { audit: ((...a: unknown[]) => unknown) | null; fd: unknown }
-/** A Python audit hook raised for mmap.__new__ (the bridge raises the hook's exception). */
-class AuditRaised extends Error {
-  constructor() { super('pymmap: a Python audit hook raised'); }
+/** Python code that pymmap ran (an audit hook for mmap.__new__, an argument's __index__) raised:
+ *  the exception stays in Python, where the bridge raises it. */
+class PyRaised extends Error {
+  constructor() { super('pymmap: Python code it called raised'); }
 }
 let auditCtx: AuditCtx | null = null;
 let hookInstalled = false;
@@ -99,7 +123,7 @@ function ensureAuditHook(): void {
     auditCtx = null; // once per constructor call
     // The bridge's function returns false when a Python hook raised (the exception stays in
     // Python, which raises it): abort the constructor.
-    if (c.audit && c.audit(event, c.fd, ...args.slice(1)) === false) throw new AuditRaised();
+    if (c.audit && c.audit(event, c.fd, ...args.slice(1)) === false) throw new PyRaised();
   });
 }
 
@@ -474,6 +498,11 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     constants: () => constants,
     methods: () => methods,
     foreign: (name: string) => new PyForeign(name),
+    /** The copying path's placeholder for its pending argument k that has __index__. */
+    indexArg: (name: string, k: number) => new PyIndex(name, k),
+    setIndexer(fn: any): void {
+      indexFn = fn;
+    },
 
     /** Emscripten fd -> host fd: -1 stays anonymous; a NODEFS file gives its stream's host fd;
      *  an fd with no stream gives -2 (an fd the host rejects with EBADF, where CPython would);

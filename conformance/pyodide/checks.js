@@ -236,6 +236,57 @@ m = mmap.mmap(f.fileno(), 6); r.append(m[:]); m.close(); f.close()
 r == [('no 12345', None), ('no 7', None), ('no 7', None), ('no 12345', None), b'123456'] or repr(r)`,
   },
   {
+    name: "an argument's __index__ runs where CPython's own mmap (the built-in C module of this Python) runs it, once, or not at all: after the argument count, keyword and closed checks that come first; an exception it raises is the one raised",
+    bridgeOnly: true,
+    code: `
+import importlib.machinery, importlib.util
+spec = importlib.machinery.BuiltinImporter.find_spec('mmap')
+B = importlib.util.module_from_spec(spec); spec.loader.exec_module(B)
+log = []
+class I:
+    def __init__(self, v): self.v = v
+    def __index__(self): log.append(self.v); return self.v
+class Bad(Exception): pass
+class Raises:
+    def __index__(self): log.append('raises'); raise Bad('boom')
+def run(M, path):
+    out = []
+    def t(fn):
+        del log[:]
+        try: r = fn(); e = None
+        except Exception as ex: r = None; e = '%s: %s' % (type(ex).__name__, ex)
+        out.append((r, e, list(log)))
+    f = open(path, 'r+b')
+    m = M.mmap(f.fileno(), 0)
+    for fn in (lambda: m.read(I(1), I(2)), lambda: m.read(n=I(1)), lambda: m.flush(I(0), I(10), I(3)),
+               lambda: m.madvise(I(0), I(0), I(10), I(4)), lambda: m.seek(I(0), I(0), I(5)),
+               lambda: m.move(I(0), I(1)), lambda: m.find(b'x', start=I(0)), lambda: m.write_byte(I(65), I(66)),
+               lambda: m.resize(I(10), I(11)), lambda: m[I(3)], lambda: m[I(1):I(3)],
+               lambda: m.__setitem__(slice(I(0), I(2)), b'ab'), lambda: m.__setitem__(I(5), I(66)),
+               lambda: m[0:8], lambda: m.read(Raises()), lambda: m.seek(Raises()), lambda: m[Raises():3],
+               lambda: m.read(I(3)), lambda: m.find(b'x', I(1), I(50)), lambda: m.seek(I(2), I(0)),
+               lambda: M.mmap(I(f.fileno()), I(0), access=I(M.ACCESS_READ))[50:54],
+               lambda: M.mmap(fileno=I(f.fileno()), length=I(60))[50:]):
+        t(fn)
+    m.close()
+    for fn in (lambda: m.read(I(1)), lambda: m.flush(I(0), I(10)), lambda: m.find(b'x', I(0), I(3)),
+               lambda: m.seek(I(0)), lambda: m.madvise(I(0), I(0), I(10)), lambda: m.resize(I(10)),
+               lambda: m[I(1):I(3)], lambda: m[I(1)], lambda: m.__setitem__(I(5), I(66)), lambda: m.write_byte(I(1))):
+        t(fn)
+    f.close()
+    t(lambda: M.mmap(-1, Raises()))
+    t(lambda: len(M.mmap(-1, I(50))))
+    t(lambda: len(M.mmap(I(-1), I(20), I(M.MAP_PRIVATE))))
+    t(lambda: M.mmap(-1, I(50), I(1), I(3), I(0), I(0), I(1), I(2)))
+    return out
+mk('ix', b'x' * 100)
+with open('/tmp/ix', 'wb') as f: f.write(b'x' * 100)
+want = run(B, '/tmp/ix')
+got = run(mmap, '/h/ix')
+bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
+not bad or repr(bad)`,
+  },
+  {
     name: "an attribute that is not there names the type 'mmap.mmap' (file and MEMFS maps too), a subclass by its name",
     code: `
 mk('an', b'abc')
