@@ -151,8 +151,18 @@ export function asSsizeBig(v: unknown, gate: Gate): bigint {
   return b;
 }
 
+/** 3.7's "i", "b", "l" and "L" (PyLong_AsLong and PyLong_AsLongLong through nb_int): an object
+ *  that converts only through __index__ is refused, as CPython 3.7 refuses it. */
+function refuseIndexOnly(v: unknown, gate: Gate): void {
+  if (gate.intNeedsNbInt && typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) &&
+      typeof (v as any).__index__ === 'function' && typeof (v as any).__int__ !== 'function') {
+    throw new PyTypeError(notIntMessage(v, gate, 'i'));
+  }
+}
+
 /** "l" format (C long, of the gate's width). */
 export function asLong(v: unknown, gate: Gate): number {
+  refuseIndexOnly(v, gate);
   return asInt64(v, gate, MSG.tooLargeLong, 'i', gate.longMax);
 }
 
@@ -173,6 +183,7 @@ export function asObjectInt(v: unknown, gate: Gate): number {
 /** "i" format (C int): PyLong_AsLong (the gate's C long) then the int range. `clinic`:
  *  converted by Argument Clinic (PyLong_AsInt) in this version. */
 export function asCInt(v: unknown, gate: Gate, clinic = false): number {
+  refuseIndexOnly(v, gate);
   if (clinic && gate.clinic) {
     const c = asInt64(v, gate, MSG.tooLargeInt, 'i', gate.longMax);
     if (c > INT_MAX || c < INT_MIN) throw new OverflowError(MSG.tooLargeInt);
@@ -192,6 +203,7 @@ export function asClinicInt(v: unknown, gate: Gate): number {
 
 /** "i" on Windows: PyLong_AsLong with a 32-bit C long. */
 export function asWinInt(v: unknown, gate: Gate): number {
+  refuseIndexOnly(v, gate);
   const n = toInt(v);
   if (n === undefined) throw new PyTypeError(notIntMessage(v, gate));
   if (typeof n === 'bigint' ? n > BigInt(INT_MAX) || n < BigInt(INT_MIN) : n > INT_MAX || n < INT_MIN) {
@@ -202,6 +214,7 @@ export function asWinInt(v: unknown, gate: Gate): number {
 
 /** "L" (long long). */
 export function asLongLong(v: unknown, gate: Gate): number {
+  refuseIndexOnly(v, gate);
   return asInt64(v, gate, MSG.intTooBig);
 }
 
@@ -226,6 +239,7 @@ export function bufferFlags(v: unknown, gate: Gate): number {
 
 /** "b" format (unsigned char, 0..255): PyLong_AsLong (the gate's C long), then the range. */
 export function asByte(v: unknown, gate: Gate): number {
+  refuseIndexOnly(v, gate);
   const x = asInt64(v, gate, MSG.tooLargeLong, 'i', gate.longMax);
   if (x < 0) throw new OverflowError(MSG.byteTooSmall);
   if (x > 255) throw new OverflowError(MSG.byteTooBig);

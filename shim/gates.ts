@@ -14,6 +14,18 @@ export type Version = (typeof versions)[number];
 /** The version of the module `pymmap` itself is (the newest). */
 export const defaultVersion: Version = '3.15';
 
+/** Where CPython goes on with a map that an argument's __index__ closed (see Gate.closedLate). */
+export interface ClosedLate {
+  /** flush: every argument ('all', 3.7-3.13), only its size ('size', 3.14), none (3.15). */
+  readonly flush: 'all' | 'size' | 'none';
+  /** seek sets the position (3.7-3.13). */
+  readonly seek: boolean;
+  /** resize runs its checks, then fails in mremap with EFAULT (3.7-3.13, Linux). */
+  readonly resize: boolean;
+  /** madvise advises the unmapped range: ENOMEM (3.8-3.10). */
+  readonly madvise: boolean;
+}
+
 /** What differs in one version's mmap module: one field per difference. */
 export interface Gate {
   /** The version ('3.12'). */
@@ -63,6 +75,19 @@ export interface Gate {
   readonly seekable: boolean;
   /** seek() returns the new position (3.13). */
   readonly seekReturnsPos: boolean;
+  /** "i", "b", "l" and "L" arguments (C int, byte, long, long long) go through __int__ only: an
+   *  object with just __index__ is "an integer is required (got type X)" (3.7; 3.8 takes
+   *  __index__). */
+  readonly intNeedsNbInt: boolean;
+  /** A map closed by an argument's __index__ during the call is not checked again where
+   *  CPython's C code goes on with it (measured on 3.7-3.13 on Linux, 3.14.2 and 3.15.0rc1 in
+   *  Pyodide; not a crash, so the spec): flush range-checks against the old size and msyncs the
+   *  unmapped range (OSError ENOMEM; nothing for ACCESS_READ/COPY maps), in 3.14 only when its
+   *  size (converted in the body) closed it; seek moves the position; resize runs its checks
+   *  and mremaps nothing (OSError EFAULT, the file untouched); madvise (3.8-3.10) range-checks
+   *  and madvises the unmapped range (ENOMEM; 3.11-3.14 range-check, then raise ValueError).
+   *  The versions that check again raise ValueError. */
+  readonly closedLate: ClosedLate;
   /** "this function got an unexpected keyword argument 'x'" and "... 6 positional arguments"
    *  (3.13) rather than "'x' is an invalid keyword argument for this function". */
   readonly newArgMessages: boolean;
@@ -142,6 +167,13 @@ function gate(version: Version, ssizeBits: 32 | 64 = 64): Gate {
     windowsTrackfd: minor >= 15,
     seekable: minor >= 13,
     seekReturnsPos: minor >= 13,
+    intNeedsNbInt: minor < 8,
+    closedLate: Object.freeze({
+      flush: minor <= 13 ? 'all' : minor === 14 ? 'size' : 'none',
+      seek: minor <= 13,
+      resize: minor <= 13,
+      madvise: minor >= 8 && minor <= 10,
+    } as const),
     newArgMessages: minor >= 13,
     refuseSharedAnonGrow: minor >= 14,
     flushFlags: minor >= 15,

@@ -3,6 +3,7 @@
 // signature table (clinic.ts), checks them as CPython does and in CPython's order, then asks
 // the Mapping once. State that users must not reach is in true private fields.
 import { Buffer } from 'buffer'; // not the global getter, looked up on every use
+import { constants as osConstants } from 'os';
 import { inspect } from 'util';
 import { ACCESS_COPY, ACCESS_DEFAULT, ACCESS_NAMES, ACCESS_READ, ACCESS_WRITE, posixMode } from './access';
 import { BufferError, IndexError, OSError, OverflowError, TypeError as PyTypeError, ValueError, slice } from './builtins';
@@ -21,6 +22,14 @@ import type { BufferExport, BytesLike, FlushOptions, Index, MmapArgs, None } fro
 
 const C = native.constants();
 const MS_SYNC = C.MS_SYNC ?? 4;
+
+/** The OSError of a system call CPython makes on a map an argument's __index__ closed during
+ *  the call (see Gate.closedLate): msync/madvise of the unmapped range, mremap of NULL. */
+function lateError(code: 'ENOMEM' | 'EFAULT'): OSError {
+  return code === 'ENOMEM'
+    ? OSError.fromErrno(osConstants.errno.ENOMEM ?? 12, MSG.strerrorENOMEM, 'ENOMEM')
+    : OSError.fromErrno(osConstants.errno.EFAULT ?? 14, MSG.strerrorEFAULT, 'EFAULT');
+}
 
 /** Where a version's class keeps its gate (module.ts sets it). */
 export const GATE: unique symbol = Symbol('pymmap.gate');
@@ -259,10 +268,16 @@ export class mmap {
       // flush(offset, None) (3.14): from offset to the end; flush(offset): the whole map's size
       size = sizeArg != null ? sizeArg : sizeArg === null ? m.len - offset : m.len;
     }
-    this.#check();
+    // Closed by an argument's __index__: CPython goes on with the old size (Gate.closedLate)
+    const late = m.id < 0 && native.backend === 'posix' &&
+      (g.closedLate.flush === 'all' || (g.closedLate.flush === 'size' && sizeArg !== undefined));
+    if (!late) this.#check();
     if (size < 0 || offset < 0 || m.len - offset < size) throw new ValueError(MSG.flushRange);
     const a = m.mode.access;
-    if (a !== ACCESS_READ && a !== ACCESS_COPY) m.flush(offset, size, flagsArg ?? MS_SYNC);
+    if (a !== ACCESS_READ && a !== ACCESS_COPY) {
+      if (late) throw lateError('ENOMEM');
+      m.flush(offset, size, flagsArg ?? MS_SYNC);
+    }
     return g.flushReturnsZero ? 0 : null;
   }
 
@@ -276,10 +291,19 @@ export class mmap {
       [number, bigint | undefined, bigint | null | undefined];
     const startB = startArg ?? 0n;
     const lengthB = lengthArg ?? lengthDefault;
-    this.#check();
+    // A map closed by the conversions: the range is checked against the old size first where
+    // the conversions ran after CPython's first CHECK_VALID (3.7-3.13, and 3.14's length,
+    // converted in the body), then 3.8-3.10 madvise the unmapped range (Gate.closedLate) and
+    // the others check validity again.
+    const closed = m.id < 0;
+    if (closed && this.#g.clinic && lengthArg === undefined) this.#check();
     if (startB < 0n || startB >= BigInt(m.len)) throw new ValueError(MSG.madviseStart);
     if (lengthB < 0n) throw new ValueError(MSG.madviseLength);
     if (this.#g.ssizeMax - startB < lengthB) throw new OverflowError(MSG.madviseTooLarge);
+    if (closed) {
+      if (this.#g.closedLate.madvise) throw lateError('ENOMEM');
+      this.#check();
+    }
     const start = Number(startB);
     m.advise(start, startB + lengthB > BigInt(m.len) ? m.len - start : Number(lengthB), option);
     return null;
@@ -358,8 +382,11 @@ export class mmap {
   resize(...args: unknown[]): null {
     const g = this.#g;
     const [newsize] = parseArgs(SIGNATURES.resize, g, args, this.#m) as [number];
-    this.#check();
     const m = this.#m;
+    // Closed by the argument's __index__: CPython runs its checks, then mremap fails on the
+    // unmapped address; the file is not truncated (its fd went with close) (Gate.closedLate)
+    const late = m.id < 0 && g.closedLate.resize && native.backend === 'posix' && process.platform === 'linux';
+    if (!late) this.#check();
     if (this.#exports > 0) throw new BufferError(MSG.resizeExported);
     if (g.trackfd && !m.keepsFd) throw new ValueError(MSG.resizeTrackfd);
     const a = m.mode.access;
@@ -369,6 +396,7 @@ export class mmap {
         m.anon && m.mode.shared && newsize > m.len) {
       throw new ValueError(MSG.resizeSharedAnon);
     }
+    if (late) throw lateError('EFAULT');
     m.resize(newsize);
     return null;
   }
@@ -379,7 +407,8 @@ export class mmap {
   seek(...args: unknown[]): number | null {
     const g = this.#g;
     const [dist, howArg] = parseArgs(SIGNATURES.seek, g, args, this.#m) as [number, number?];
-    this.#check();
+    // (a map closed by an argument's __index__ still gets its position: Gate.closedLate)
+    if (!g.closedLate.seek) this.#check();
     const len = this.#m.len;
     let where: number;
     switch (howArg ?? 0) {

@@ -4,7 +4,7 @@
  * @module pymmap/versions
  */
 export { versions, defaultVersion, GATES, gateFor } from './gates';
-export type { Version, Gate, GateOptions } from './gates';
+export type { Version, Gate, GateOptions, ClosedLate } from './gates';
 export type { ModuleOptions } from './types';
 export { moduleFor } from './module';
 export type { Lacks, MmapClass, MmapModule, MmapOf, SeekResult } from './module';

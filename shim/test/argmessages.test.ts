@@ -593,3 +593,34 @@ describe('Python 3.15 (Argument Clinic, from CPython sources)', () => {
     raises(() => call(m, p), type, message);
   });
 });
+
+// An object with __index__ and no __int__ in a C int, byte or long (long) position: 3.7's
+// PyLong_AsLong/AsLongLong go through nb_int only and refuse it; 3.8 on take __index__.
+// Measured on CPython 3.7.16 and 3.8.18 (mmap.mmap(-1, 10, X(mmap.MAP_PRIVATE)), ...); "n"
+// positions (length, flush, move, resize, m[i] = X) take it in every version.
+describe('__index__ without __int__ in an "i", "b", "l" or "L" position', () => {
+  class X {
+    constructor(readonly v: number) {}
+    __index__(): number { return this.v; }
+  }
+  const CASES: Array<[string, (V: any) => unknown, boolean]> = [
+    ['mmap(-1, X(10))', (V) => new V.mmap(-1, new X(10)).close(), false],
+    ['mmap(X(-1), 10)', (V) => new V.mmap(new X(-1), 10).close(), true],
+    ['mmap(-1, 10, X(MAP_PRIVATE))', (V) => new V.mmap(-1, 10, new X(V.MAP_PRIVATE)).close(), true],
+    ['mmap(-1, 10, MAP_PRIVATE, X(PROT_READ | PROT_WRITE))', (V) => new V.mmap(-1, 10, V.MAP_PRIVATE, new X(V.PROT_READ | V.PROT_WRITE)).close(), true],
+    ['mmap(-1, 10, access=X(0))', (V) => new V.mmap(-1, 10, { access: new X(0) }).close(), true],
+    ['mmap(-1, 10, offset=X(0))', (V) => new V.mmap(-1, 10, { offset: new X(0) }).close(), true],
+    ['m.seek(0, X(0))', (V) => { const m = new V.mmap(-1, 10); try { m.seek(0, new X(0)); } finally { m.close(); } }, true],
+    ['m.write_byte(X(65))', (V) => { const m = new V.mmap(-1, 10); try { m.write_byte(new X(65)); } finally { m.close(); } }, true],
+    ['m.seek(X(1))', (V) => { const m = new V.mmap(-1, 10); try { m.seek(new X(1)); } finally { m.close(); } }, false],
+    ['m[0] = X(66)', (V) => { const m = new V.mmap(-1, 10); try { m.__setitem__(0, new X(66)); } finally { m.close(); } }, false],
+    ['m.move(X(0), X(1), X(2))', (V) => { const m = new V.mmap(-1, 10); try { m.move(new X(0), new X(1), new X(2)); } finally { m.close(); } }, false],
+  ];
+  for (const version of ['3.7', '3.8', '3.13', '3.15'] as const) {
+    const V = moduleFor(version);
+    test.each(CASES.map(([py, fn, refused37]) => [py, fn, refused37] as const))(`Python ${version}: %s`, (_py, fn, refused37) => {
+      if (version === '3.7' && refused37) raises(() => fn(V), 'TypeError', 'an integer is required (got type X)');
+      else fn(V);
+    });
+  }
+});
