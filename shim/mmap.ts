@@ -257,6 +257,9 @@ export class mmap {
   flush(...args: unknown[]): number | null {
     const g = this.#g;
     const m = this.#m;
+    // 3.7-3.13 take the default size before converting the arguments (an __index__ that
+    // resizes the map leaves it at the old size)
+    const lenBefore = m.len;
     const [offsetArg, sizeArg, flagsArg] = parseArgs(SIGNATURES.flush, g, args, this.#m) as
       [number | null | undefined, number | null | undefined, number | undefined];
     const offset = offsetArg ?? 0;
@@ -266,7 +269,7 @@ export class mmap {
       size = sizeArg != null && sizeArg !== -1 ? sizeArg : offset > m.len ? 0 : m.len - offset;
     } else {
       // flush(offset, None) (3.14): from offset to the end; flush(offset): the whole map's size
-      size = sizeArg != null ? sizeArg : sizeArg === null ? m.len - offset : m.len;
+      size = sizeArg != null ? sizeArg : sizeArg === null ? m.len - offset : g.clinic ? m.len : lenBefore;
     }
     // Closed by an argument's __index__: CPython goes on with the old size (Gate.closedLate)
     const late = m.id < 0 && native.backend === 'posix' &&

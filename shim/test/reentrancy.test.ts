@@ -500,3 +500,23 @@ print(json.dumps(out))
       });
   }
 });
+
+// flush(X(0, shrink)): 3.7-3.13 take the default size (the whole map) before converting the
+// offset, so the shrunk map is out of range (measured on CPython 3.7.16-3.13.0).
+describe('flush() takes its default size before the conversions (3.7-3.13)', () => {
+  for (const version of versions) {
+    const minor = Number(version.split('.')[1]);
+    if (minor > 13) continue;
+    test(`Python ${version}: m.flush(X(0, shrink)) is out of range`, () => {
+      const V = moduleFor(version);
+      const f = s.file('flushdefault', DATA);
+      const fd = s.open(f);
+      const m = new V.mmap(fd, 0);
+      s.close(fd);
+      raises(() => m.flush({ __index__() { m.resize(8); return 0; } }), 'ValueError', 'flush values out of range');
+      expect(m.__len__()).toBe(8);
+      m.close();
+      expect(fs.readFileSync(f, 'latin1')).toBe('abcdefgh');
+    });
+  }
+});
