@@ -1289,13 +1289,19 @@ def _zc_flush(self, *args, **kw):
     if kind < 0:
         return _T.flush(self, *args, **kw)
     args = _once_args(args)
+    late = False
     try:
         r = _T.flush(self, *args, **kw)         # READ/COPY maps: no msync; argument errors
     except OSError as e:
         if e.errno != _errno.EINVAL:            # Emscripten's msync refuses memory it did not map
             raise
+        late = self.closed
     else:
         return r
+    if late:
+        # an argument's __index__ closed the map and CPython went on to msync the unmapped
+        # range: on a Linux host, ENOMEM
+        raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))
     if kind > 0:
         return None                             # (msync of private memory: nothing to write)
     offset = _val(args[0]) if args else 0
@@ -1369,6 +1375,10 @@ def _zc_resize(self, *args, **kw):
             raise
     else:
         return None                             # (an Emscripten that can resize)
+    if self.closed:
+        # an argument's __index__ closed the map and CPython went on to mremap it: on a Linux
+        # host, EFAULT (the file is not truncated: its fd went with close)
+        raise OSError(_errno.EFAULT, _os.strerror(_errno.EFAULT))
     kind = _kind(self)
     if kind < 0:
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map

@@ -287,6 +287,44 @@ bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
 not bad or repr(bad)`,
   },
   {
+    name: "a map closed by an argument's __index__: flush and resize go on as CPython's C code does on a Linux host (msync ENOMEM, mremap EFAULT, the file untouched) where that Python does not check again, else ValueError",
+    bridgeOnly: true,
+    code: `
+class X:
+    def __init__(self, m, v): self.m, self.v = m, v
+    def __index__(self):
+        self.m.close()
+        return self.v
+v = sys.version_info[:2]
+CLOSED = ('ValueError', 'mmap closed or invalid')
+NOMEM = ('OSError', errno.ENOMEM)
+FAULT = ('OSError', errno.EFAULT)
+cases = [
+    ('flush(X, 10)', lambda m: m.flush(X(m, 0), 10), NOMEM if v <= (3, 13) else CLOSED),
+    ('flush(0, X)', lambda m: m.flush(0, X(m, 10)), NOMEM if v <= (3, 14) else CLOSED),
+    ('flush(0, X) past the end', lambda m: m.flush(0, X(m, 100)),
+     ('ValueError', 'flush values out of range') if v <= (3, 14) else CLOSED),
+    ('resize(X)', lambda m: m.resize(X(m, 32)), FAULT if v <= (3, 13) else CLOSED),
+    ('madvise(X)', lambda m: m.madvise(X(m, mmap.MADV_NORMAL)), CLOSED),
+]
+bad = []
+for label, fn, want in cases:
+    mk('late', b'abcdefghijklmnop')
+    f = open('/h/late', 'r+b')
+    m = mmap.mmap(f.fileno(), 0)
+    try:
+        fn(m); got = 'no error'
+    except OSError as e:
+        got = ('OSError', e.errno)
+    except ValueError as e:
+        got = ('ValueError', str(e))
+    f.close()
+    data = open('/h/late', 'rb').read()
+    if got != want or not m.closed or data != b'abcdefghijklmnop':
+        bad.append((label, got, want, m.closed, data))
+not bad or repr(bad)`,
+  },
+  {
     name: "an attribute that is not there names the type 'mmap.mmap' (file and MEMFS maps too), a subclass by its name",
     code: `
 mk('an', b'abc')
