@@ -31,6 +31,8 @@ in short:
          | {"bytes": "hex"} | {"bytearray": "hex"} | {"memoryview": "hex"} | {"list": [V...]}
          | {"fd": "fd0"} | {"ref": "m0"} | {"const": "MAP_SHARED|MAP_ANONYMOUS"}
          | {"slice": [V, V, V]}
+         | {"index": {"value": V, "obj": "m0", "act": "close"|"resize", "arg": 8}}
+           (an object of class I whose __index__ closes or resizes m0 first: re-entrancy)
 
 Output: {"python": "3.12.1", "pagesize": 4096, "results": [RESULT, ...]} with
 
@@ -154,6 +156,8 @@ class Env(object):
                 if x not in self.objs:
                     raise Unbound(x)
                 return self.objs[x]
+            if k == "index":
+                return self.index_arg(x)
             if k == "const":
                 r = 0
                 for part in x.split("|"):
@@ -161,6 +165,22 @@ class Env(object):
                 return r
             raise OracleError("bad value tag %r" % (k,))
         raise OracleError("bad value %r" % (v,))
+
+    def index_arg(self, x):
+        """{"index": {...}}: an object whose __index__ closes or resizes a map first."""
+        val = self.dec(x["value"])
+        objs, target, act, arg = self.objs, x["obj"], x["act"], x.get("arg")
+
+        class I:
+            def __index__(self):
+                o = objs.get(target)
+                if o is not None:
+                    if act == "close":
+                        o.close()
+                    else:
+                        o.resize(arg)
+                return val
+        return I()
 
     def enc(self, r):
         if r is None or isinstance(r, (bool, str)):

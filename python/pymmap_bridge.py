@@ -1290,6 +1290,7 @@ def _zc_flush(self, *args, **kw):
         return _T.flush(self, *args, **kw)
     args = _once_args(args)
     late = False
+    n0 = 0 if self.closed else len(self)       # (3.12/3.13 take the default size first)
     try:
         r = _T.flush(self, *args, **kw)         # READ/COPY maps: no msync; argument errors
     except OSError as e:
@@ -1300,7 +1301,13 @@ def _zc_flush(self, *args, **kw):
         return r
     if late:
         # an argument's __index__ closed the map and CPython went on to msync the unmapped
-        # range: on a Linux host, ENOMEM
+        # range (NULL + offset): what a Linux host answers (see pymmap's lateError)
+        offset = _val(args[0]) if args else 0
+        size = _val(args[1]) if len(args) > 1 and args[1] is not None else n0
+        if offset % PAGESIZE:
+            raise OSError(_errno.EINVAL, _os.strerror(_errno.EINVAL))
+        if size == 0:
+            return None
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))
     if kind > 0:
         return None                             # (msync of private memory: nothing to write)
@@ -1377,8 +1384,10 @@ def _zc_resize(self, *args, **kw):
         return None                             # (an Emscripten that can resize)
     if self.closed:
         # an argument's __index__ closed the map and CPython went on to mremap it: on a Linux
-        # host, EFAULT (the file is not truncated: its fd went with close)
-        raise OSError(_errno.EFAULT, _os.strerror(_errno.EFAULT))
+        # host, EINVAL for a new size of 0, else EFAULT (the file is not truncated: its fd went
+        # with close)
+        code = _errno.EINVAL if _val(args[0]) == 0 else _errno.EFAULT
+        raise OSError(code, _os.strerror(code))
     kind = _kind(self)
     if kind < 0:
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map

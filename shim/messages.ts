@@ -89,6 +89,7 @@ export const MSG = {
   // strerror() texts of the errors the shim raises itself
   strerrorEFAULT: 'Bad address',
   strerrorENOMEM: 'Cannot allocate memory',
+  strerrorEINVAL: 'Invalid argument',
   // JS only: views, the slab, versions, hooks, the native layer, the Pyodide bridge
   viewUnavailable: (why: string) => `pymmap: no zero-copy view of this mapping (${why})`,
   notDetachable: 'ArrayBuffer is not detachable and could not be cloned.',

@@ -23,13 +23,25 @@ import type { BufferExport, BytesLike, FlushOptions, Index, MmapArgs, None } fro
 const C = native.constants();
 const MS_SYNC = C.MS_SYNC ?? 4;
 
-/** The OSError of a system call CPython makes on a map an argument's __index__ closed during
- *  the call (see Gate.closedLate): msync/madvise of the unmapped range, mremap of NULL. */
-function lateError(code: 'ENOMEM' | 'EFAULT'): OSError {
-  return code === 'ENOMEM'
-    ? OSError.fromErrno(osConstants.errno.ENOMEM ?? 12, MSG.strerrorENOMEM, 'ENOMEM')
-    : OSError.fromErrno(osConstants.errno.EFAULT ?? 14, MSG.strerrorEFAULT, 'EFAULT');
+/**
+ * What Linux answers the system call CPython makes on a map an argument's __index__ closed
+ * during the call (see Gate.closedLate): its address is then NULL + offset. msync and madvise:
+ * EINVAL for an address off a page boundary (madvise: or advice it does not know), nothing to
+ * do for a length of 0, else ENOMEM (nothing mapped there); mremap: EINVAL for a new size of 0,
+ * else EFAULT. Returns the error to raise, or null (the call succeeds).
+ */
+function lateError(call: 'msync' | 'madvise' | 'mremap', start: number, length: number, advice = 0): OSError | null {
+  const e = (code: 'EINVAL' | 'ENOMEM' | 'EFAULT', fallback: number, text: string) =>
+    OSError.fromErrno(osConstants.errno[code] ?? fallback, text, code);
+  const einval = () => e('EINVAL', 22, MSG.strerrorEINVAL);
+  if (call === 'mremap') return length === 0 ? einval() : e('EFAULT', 14, MSG.strerrorEFAULT);
+  if (call === 'madvise' && !MADV_KNOWN.has(advice)) return einval();
+  if (start % PAGESIZE !== 0) return einval();
+  return length === 0 ? null : e('ENOMEM', 12, MSG.strerrorENOMEM);
 }
+const PAGESIZE: number = C.PAGESIZE;
+/** The advice values this platform's madvise knows (the module's MADV_* constants). */
+const MADV_KNOWN = new Set(Object.entries(C).filter(([k]) => k.startsWith('MADV_')).map(([, v]) => v as number));
 
 /** Where a version's class keeps its gate (module.ts sets it). */
 export const GATE: unique symbol = Symbol('pymmap.gate');
@@ -278,8 +290,12 @@ export class mmap {
     if (size < 0 || offset < 0 || m.len - offset < size) throw new ValueError(MSG.flushRange);
     const a = m.mode.access;
     if (a !== ACCESS_READ && a !== ACCESS_COPY) {
-      if (late) throw lateError('ENOMEM');
-      m.flush(offset, size, flagsArg ?? MS_SYNC);
+      if (late) {
+        const err = lateError('msync', offset, size);
+        if (err !== null) throw err;
+      } else {
+        m.flush(offset, size, flagsArg ?? MS_SYNC);
+      }
     }
     return g.flushReturnsZero ? 0 : null;
   }
@@ -303,12 +319,17 @@ export class mmap {
     if (startB < 0n || startB >= BigInt(m.len)) throw new ValueError(MSG.madviseStart);
     if (lengthB < 0n) throw new ValueError(MSG.madviseLength);
     if (this.#g.ssizeMax - startB < lengthB) throw new OverflowError(MSG.madviseTooLarge);
+    const start = Number(startB);
+    const length = startB + lengthB > BigInt(m.len) ? m.len - start : Number(lengthB);
     if (closed) {
-      if (this.#g.closedLate.madvise) throw lateError('ENOMEM');
+      if (this.#g.closedLate.madvise) {
+        const err = lateError('madvise', start, length, option);
+        if (err !== null) throw err;
+        return null;
+      }
       this.#check();
     }
-    const start = Number(startB);
-    m.advise(start, startB + lengthB > BigInt(m.len) ? m.len - start : Number(lengthB), option);
+    m.advise(start, length, option);
     return null;
   }
 
@@ -318,11 +339,13 @@ export class mmap {
     const [dest, src, cnt] = parseArgs(SIGNATURES.move, this.#g, args, this.#m) as number[];
     if (this.#g.validBeforeWritable) this.#check();
     this.#writable();
-    this.#check();
+    // (3.7-3.13 range-check a map the conversions closed against its old size, then check
+    // validity again before the memmove)
     const size = this.#m.len;
     if (dest < 0 || src < 0 || cnt < 0 || size - dest < cnt || size - src < cnt) {
       throw new ValueError(MSG.moveRange);
     }
+    this.#check();
     if (cnt > 0) this.#m.move(dest, src, cnt);
     return null;
   }
@@ -399,7 +422,7 @@ export class mmap {
         m.anon && m.mode.shared && newsize > m.len) {
       throw new ValueError(MSG.resizeSharedAnon);
     }
-    if (late) throw lateError('EFAULT');
+    if (late) throw lateError('mremap', 0, newsize)!;
     m.resize(newsize);
     return null;
   }

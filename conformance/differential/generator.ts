@@ -452,6 +452,35 @@ export class Generator {
     }
   }
 
+  /** Re-entrancy: now and then an integer argument (or slice bound) becomes an object whose
+   *  __index__ closes or resizes the map first (the call's own map, mostly). Drawn after the
+   *  sequence is made, so the other draws of a seed stay as they were. */
+  private reentrant(): void {
+    const r = this.r;
+    const names = [...this.maps.keys()];
+    if (!names.length) return;
+    const wrap = (v: Value, own: string): Value => {
+      if (typeof v !== 'number' || !r.chance(0.35)) return v;
+      const obj = r.chance(0.8) ? own : r.pick(names);
+      return r.chance(0.5)
+        ? { index: { value: v, obj, act: 'close' } }
+        : { index: { value: v, obj, act: 'resize', arg: r.pick([1, 8, PS, PS + 8, 3 * PS]) } };
+    };
+    const wrapSlice = (v: Value, own: string): Value =>
+      v !== null && typeof v === 'object' && 'slice' in v
+        ? { slice: v.slice.map((b) => wrap(b, own)) as [Value, Value, Value] }
+        : wrap(v, own);
+    for (const st of this.steps) {
+      if (!r.chance(0.06)) continue;
+      if (st.op === 'call' && st.args) st.args = st.args.map((a) => wrap(a, st.obj));
+      else if (st.op === 'getitem' || st.op === 'delitem') st.key = wrapSlice(st.key, st.obj);
+      else if (st.op === 'setitem') {
+        st.key = wrapSlice(st.key, st.obj);
+        st.value = wrap(st.value, st.obj);
+      }
+    }
+  }
+
   private slice(L: number): Value {
     const r = this.r;
     const bound = (): Value => (r.chance(0.3) ? null : r.chance(0.05) ? BIG(2n ** 63n) : this.near(L, 0));
@@ -481,6 +510,7 @@ export class Generator {
       this.opOn(m);
     }
     for (const f of files) if (!('fifo' in f) && this.r.chance(0.1)) this.steps.push({ op: 'filesize', file: f.name });
+    this.reentrant();
     return { id: `g${this.seed}-${this.index}`, files, steps: this.steps };
   }
 }

@@ -18,7 +18,10 @@ export type Value =
   | { fd: string } // the fd number of an "open" step
   | { ref: string } // an mmap object made by a "new" step
   | { const: string } // mmap module constant(s): "MAP_SHARED|MAP_ANONYMOUS"
-  | { slice: [Value, Value, Value] }; // slice(a, b, c) (JS: new slice(a, b, c))
+  | { slice: [Value, Value, Value] } // slice(a, b, c) (JS: new slice(a, b, c))
+  /** An object (class I) whose __index__ first closes or resizes the mmap object `obj` (if it
+   *  exists: re-entrancy), then returns `value`. */
+  | { index: { value: Value; obj: string; act: 'close' | 'resize'; arg?: number } };
 
 export type Kwargs = Record<string, Value>;
 

@@ -136,6 +136,22 @@ class Env {
       case 'ref':
         if (!this.objs.has(x)) throw new Unbound(x);
         return this.objs.get(x);
+      case 'index': {
+        const val = this.dec(x.value);
+        const objs = this.objs;
+        // (class I: CPython's messages name the type)
+        class I {
+          __index__(): unknown {
+            const o = objs.get(x.obj);
+            if (o !== undefined) {
+              if (x.act === 'close') o.close();
+              else o.resize(x.arg);
+            }
+            return val;
+          }
+        }
+        return new I();
+      }
       case 'const': {
         let r: any = 0;
         for (const part of String(x).split('|').map((s) => s.trim())) {
