@@ -31,8 +31,8 @@ in short:
          | {"bytes": "hex"} | {"bytearray": "hex"} | {"memoryview": "hex"} | {"list": [V...]}
          | {"fd": "fd0"} | {"ref": "m0"} | {"const": "MAP_SHARED|MAP_ANONYMOUS"}
          | {"slice": [V, V, V]}
-         | {"index": {"value": V, "obj": "m0", "act": "close"|"resize", "arg": 8}}
-           (an object of class I whose __index__ closes or resizes m0 first: re-entrancy)
+         | {"index": {"value": V, "obj": "m0", "act": "close"|"resize"|"seek", "arg": 8}}
+           (an object of class I whose __index__ closes, resizes or seeks m0 first: re-entrancy)
 
 Output: {"python": "3.12.1", "pagesize": 4096, "results": [RESULT, ...]} with
 
@@ -177,6 +177,8 @@ class Env(object):
                 if o is not None:
                     if act == "close":
                         o.close()
+                    elif act == "seek":
+                        o.seek(arg)
                     else:
                         o.resize(arg)
                 return val

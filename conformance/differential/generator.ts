@@ -453,7 +453,7 @@ export class Generator {
   }
 
   /** Re-entrancy: now and then an integer argument (or slice bound) becomes an object whose
-   *  __index__ closes or resizes the map first (the call's own map, mostly). Drawn after the
+   *  __index__ closes, resizes or seeks the map first (the call's own map, mostly). Drawn after the
    *  sequence is made, so the other draws of a seed stay as they were. */
   private reentrant(): void {
     const r = this.r;
@@ -462,9 +462,11 @@ export class Generator {
     const wrap = (v: Value, own: string): Value => {
       if (typeof v !== 'number' || !r.chance(0.35)) return v;
       const obj = r.chance(0.8) ? own : r.pick(names);
-      return r.chance(0.5)
-        ? { index: { value: v, obj, act: 'close' } }
-        : { index: { value: v, obj, act: 'resize', arg: r.pick([1, 8, PS, PS + 8, 3 * PS]) } };
+      return r.weighted<Value>([
+        [4, { index: { value: v, obj, act: 'close' } }],
+        [4, { index: { value: v, obj, act: 'resize', arg: r.pick([1, 8, PS, PS + 8, 3 * PS]) } }],
+        [2, { index: { value: v, obj, act: 'seek', arg: r.pick([0, 1, 5, PS - 1, PS]) } }],
+      ]);
     };
     const wrapSlice = (v: Value, own: string): Value =>
       v !== null && typeof v === 'object' && 'slice' in v

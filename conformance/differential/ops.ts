@@ -19,9 +19,9 @@ export type Value =
   | { ref: string } // an mmap object made by a "new" step
   | { const: string } // mmap module constant(s): "MAP_SHARED|MAP_ANONYMOUS"
   | { slice: [Value, Value, Value] } // slice(a, b, c) (JS: new slice(a, b, c))
-  /** An object (class I) whose __index__ first closes or resizes the mmap object `obj` (if it
-   *  exists: re-entrancy), then returns `value`. */
-  | { index: { value: Value; obj: string; act: 'close' | 'resize'; arg?: number } };
+  /** An object (class I) whose __index__ first closes, resizes or seeks the mmap object `obj`
+   *  (if it exists: re-entrancy), then returns `value`. */
+  | { index: { value: Value; obj: string; act: 'close' | 'resize' | 'seek'; arg?: number } };
 
 export type Kwargs = Record<string, Value>;
 

@@ -145,6 +145,7 @@ class Env {
             const o = objs.get(x.obj);
             if (o !== undefined) {
               if (x.act === 'close') o.close();
+              else if (x.act === 'seek') o.seek(x.arg);
               else o.resize(x.arg);
             }
             return val;
