@@ -524,7 +524,7 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
     def __iter__(self):
         if type(self) is not mmap:
             return _subclass_iter(self)
-        return _host_iter(self)
+        return _HostIter(self)
 
     def __contains__(self, x):
         if type(self) is not mmap:
@@ -678,7 +678,7 @@ class _Emulated(mmap):
     def __iter__(self):
         if type(self) is not _Emulated:
             return _subclass_iter(self)
-        return _seq_iter(self._pm_obj)
+        return iter(self._pm_obj)           # the built-in's own sequence iterator (C)
 
     def __contains__(self, x):
         if type(self) is not _Emulated:
@@ -784,17 +784,6 @@ def _pickle_msg(t):
     return msg if _exact(t) else msg.replace('mmap.mmap', _tpname(t), 1)
 
 
-def _seq_iter(obj):
-    i = 0
-    while True:
-        try:
-            b = obj[i]
-        except IndexError:
-            return
-        yield _BYTE[b]
-        i += 1
-
-
 def _subclass_iter(obj):
     i = 0
     while True:
@@ -806,30 +795,47 @@ def _subclass_iter(obj):
         i += 1
 
 
-def _host_iter(self):
-    """Iteration as CPython's sequence iterator does it (1-byte bytes, each item checked
-    against the current length and validity), reading 4 KiB chunks from JS."""
-    m = self._pm_obj
-    i = 0
-    chunk = b''
-    base = 0
-    gen = -1
-    while True:
-        if gen != _gen[0] or not (base <= i < base + len(chunk)):
-            _sync(self)
-            n = _len(m)
+class _HostIter:
+    """Iteration of a copying-path map as CPython's sequence iterator does it: 1-byte bytes,
+    each item checked against the current length and validity (an error is raised again by
+    the next call, as sq_item raises it again), reading 4 KiB chunks from JS. Its methods are
+    made C-level (_c_methods): an error shows no bridge frame."""
+    __slots__ = ('m', 'i', 'chunk', 'base', 'gen')
+
+    def __init__(self, m):
+        self.m = m
+        self.i = 0
+        self.chunk = b''
+        self.base = 0
+        self.gen = -1
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        i = self.i
+        chunk = self.chunk
+        base = self.base
+        if self.gen != _gen[0] or not (base <= i < base + len(chunk)):
+            m = self.m
+            if m is None:
+                raise StopIteration
+            _sync(m)
+            js = m._pm_obj
+            n = _len(js)
             if _INFO[9]:
                 raise _failed()
             if i >= n:
-                return
-            chunk = _getslice(m, i, min(n, i + 4096), _jsnull)
+                self.m = None                   # (exhausted for good, as a sequence iterator)
+                raise StopIteration
+            chunk = _getslice(js, i, min(n, i + 4096), _jsnull)
             if _INFO[9]:
                 raise _failed()
-            chunk = chunk.to_bytes()
-            base = i
-            gen = _gen[0]
-        yield _BYTE[chunk[i - base]]
-        i += 1
+            chunk = self.chunk = chunk.to_bytes()
+            base = self.base = i
+            self.gen = _gen[0]
+        self.i = i + 1
+        return _BYTE[chunk[i - base]]
 
 
 def _check(e):
@@ -1582,7 +1588,7 @@ def _c_methods():
     Kept if they pass a self-test; else the Python functions stay."""
     from types import FunctionType
     saved = []
-    for cls in (_Host, _Emulated):
+    for cls in (_Host, _Emulated, _HostIter):
         names = []
         impls = []
         for k, v in list(cls.__dict__.items()):

@@ -325,6 +325,25 @@ for label, fn, want in cases:
 not bad or repr(bad)`,
   },
   {
+    name: 'iterating a map closed meanwhile raises ValueError at each next(), with no bridge frame in the traceback (a file map, an anonymous one)',
+    code: `
+import traceback
+mk('itc', b'q' * 10000)
+f = open('/h/itc', 'r+b')
+r = []
+for m in (mmap.mmap(f.fileno(), 0), mmap.mmap(-1, 10000)):
+    it = iter(m)
+    first = next(it)
+    m.close()
+    for _ in range(2):
+        try:
+            next(it); r.append('no error')
+        except ValueError as e:
+            r.append((str(e), [fr.filename for fr in traceback.extract_tb(e.__traceback__) if fr.filename == '<pymmap>']))
+f.close()
+r == [('mmap closed or invalid', [])] * 4 or repr(r)`,
+  },
+  {
     name: "an attribute that is not there names the type 'mmap.mmap' (file and MEMFS maps too), a subclass by its name",
     code: `
 mk('an', b'abc')
