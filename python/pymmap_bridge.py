@@ -1315,9 +1315,13 @@ def _zc_flush(self, *args, **kw):
         if size == 0:
             return None
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))
-    if kind > 0:
-        return None                             # (msync of private memory: nothing to write)
     offset = _val(args[0]) if args else 0
+    if kind > 0:
+        # msync of anonymous memory has nothing to write; Linux still refuses an address off a
+        # page boundary
+        if offset % PAGESIZE:
+            raise OSError(_errno.EINVAL, _os.strerror(_errno.EINVAL))
+        return None
     size = _val(args[1]) if len(args) > 1 and args[1] is not None else len(self) - offset
     _host(self, 'flush', offset, size)
     return None
@@ -1369,6 +1373,16 @@ def _zc_exit(self, *args, **kw):
     return _T.__exit__(self, *args, **kw)
 
 
+def _zc_reduce_ex(self, *args):
+    # copyreg._reduce_ex (protocols 0 and 1) stops at the first non-heap base: for CPython's
+    # mmap.mmap that is the type itself ("cannot pickle 'mmap' object"); for this heap
+    # subclass it would be the built-in type, called on the map (a user subclass's message)
+    # (object.__reduce_ex__ would also cache __slotnames__ on this heap class for protocol 2+)
+    if len(args) == 1 and type(args[0]) is int and type(self) is mmap:
+        raise TypeError("cannot pickle 'mmap' object" if args[0] < 2 else str(_api.pickleMessage))
+    return object.__reduce_ex__(self, *args)
+
+
 def _zc_del(self):
     if _release_js is None:         # the interpreter is tearing the module down
         return
@@ -1403,6 +1417,9 @@ def _zc_resize(self, *args, **kw):
         # be past the shared memory's end); the built-in's C code has no such branch
         # (Emscripten is not Linux).
         raise ValueError(_MSG['resizeSharedAnon'])
+    if kind != 0 and newsize == 0:
+        # CPython's mremap to a length of 0 (Linux): EINVAL, the map as it was
+        raise OSError(_errno.EINVAL, _os.strerror(_errno.EINVAL))
     try:
         old = _api.hostCall(id(self), 'resize', newsize) if kind == 0 else None
         if old != -1:
@@ -1432,7 +1449,7 @@ def _zc_init():
     ns = {'__slots__': (), '__doc__': T.__doc__, '__module__': 'mmap', '__qualname__': 'mmap',
           '__new__': _zc_new,
           'close': _zc_close, 'flush': _zc_flush, 'madvise': _zc_madvise, 'size': _zc_size,
-          'resize': _zc_resize, '__exit__': _zc_exit, '__del__': _zc_del}
+          'resize': _zc_resize, '__exit__': _zc_exit, '__del__': _zc_del, '__reduce_ex__': _zc_reduce_ex}
     for k in ('close', 'flush', 'madvise', 'size', 'resize', '__exit__'):
         f = ns[k]
         f.__name__ = k
@@ -1494,7 +1511,7 @@ def _c_install(cls, T):
     slot = _cptr.from_address(id(cls) + 156)        # PyTypeObject.tp_new on wasm32
     orig = slot.value
     wrap = (('flush', _zc_flush), ('madvise', _zc_madvise), ('size', _zc_size),
-            ('resize', _zc_resize))
+            ('resize', _zc_resize), ('__reduce_ex__', _zc_reduce_ex))
     if not _api.cInstall(id(cls), id(T), id(int), id(None), id(_zc_new), id(_js_error),
                          id(_sys_audit), id(_EVENT), id(T.close), id(T.__exit__), id(_strip_tb),
                          ','.join(k for k, _ in wrap), *[id(f) for _, f in wrap]):

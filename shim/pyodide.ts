@@ -392,7 +392,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     const kw = n > 0 && isPlain(conv[n - 1]) ? (conv[n - 1] as Record<string, unknown>) : null;
     const npos = kw ? n - 1 : n;
     const fd = npos > 0 ? conv[0] : kw?.fileno;
-    if (translate && typeof fd === 'number') {
+    // (an fd that is not a C int stays as it is: pymmap's fileno conversion raises for it)
+    if (translate && typeof fd === 'number' && Number.isInteger(fd) && fd >= -0x80000000 && fd < 0x80000000) {
       const hostfd = api.hostFd(fd);
       if (hostfd === undefined) return undefined;
       if (npos > 0) conv[0] = hostfd;
@@ -893,6 +894,29 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       return cRaise(e);
     }
   }
+  /** __exit__(*args): CPython's checks its arguments (3.14: exactly 3, TypeError before
+   *  closing), then closes. A placed map whose arguments pass is closed here; every other call
+   *  goes to the C type's own __exit__ with its arguments. */
+  function cExit(self: number, args: number): number {
+    try {
+      const n: number = CAPI.PyTuple_Size(args);
+      if (placed.has(self) && (!G.clinic || n === 3)) return cClose(self, C!.baseExit);
+      const t: number = CAPI.PyTuple_New(n + 1) >>> 0;
+      if (!t) return 0;
+      CAPI.Py_IncRef(self);
+      CAPI.PyTuple_SetItem(t, 0, self);
+      for (let i = 0; i < n; i++) {
+        const it: number = CAPI.PyTuple_GetItem(args, i) >>> 0;
+        CAPI.Py_IncRef(it);
+        CAPI.PyTuple_SetItem(t, i + 1, it);
+      }
+      const r: number = CAPI.PyObject_Call(C!.baseExit, t, 0) >>> 0;
+      CAPI.Py_DecRef(t);
+      return r;
+    } catch (e) {
+      return cRaise(e);
+    }
+  }
   /** tp_finalize: a map dropped without close gives its pages back (never raises; the
    *  exception being raised, if any, is kept). */
   function cFinalize(self: number): void {
@@ -980,7 +1004,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
     if (H32[(cls + TP_VECTORCALL) >>> 2] !== 0) return false; // (a class call would not reach tp_new)
     const newFn: number = Module.addFunction(cNew, 'iiii');
     const closeFn: number = Module.addFunction((self: number) => cClose(self, C!.baseClose), 'iii');
-    const exitFn: number = Module.addFunction((self: number) => cClose(self, C!.baseExit), 'iii');
+    const exitFn: number = Module.addFunction(cExit, 'iii');
     const finFn: number = Module.addFunction(cFinalize, 'vi');
     const closeDescr: number = CAPI.PyDescr_NewMethod(T, methodDef('close', closeFn, METH_NOARGS, 0));
     const exitDescr: number = CAPI.PyDescr_NewMethod(T, methodDef('__exit__', exitFn, METH_VARARGS, 0));

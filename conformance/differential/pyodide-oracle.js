@@ -26,6 +26,12 @@ async function main() {
   try {
     py.FS.mkdirTree('/hosttmp');
     py.FS.mount(py.FS.filesystems.NODEFS, { root: tmp }, '/hosttmp');
+    // PYMMAP_ORACLE_BRIDGE=zc|copy: the oracle's `import mmap` is pymmap's bridge (zero-copy or
+    // its copying path) instead of Pyodide's built-in: the bridge held against the host's pymmap
+    const bridge = process.env.PYMMAP_ORACLE_BRIDGE;
+    if (bridge) {
+      require(path.resolve(__dirname, '..', '..', 'shim', 'lib', 'pyodide.js')).installMmap(py, { zeroCopy: bridge !== 'copy' });
+    }
     py.FS.writeFile('/input.json', input);
     py.FS.writeFile('/oracle.py', fs.readFileSync(ORACLE, 'utf8'));
     const g = py.toPy({ __name__: 'oracle' });

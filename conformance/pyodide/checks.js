@@ -344,6 +344,31 @@ f.close()
 r == [('mmap closed or invalid', [])] * 4 or repr(r)`,
   },
   {
+    name: "pickling with protocols 0 and 1 says CPython's \"cannot pickle 'mmap' object\" (a subclass: its own message), and __exit__ checks its arguments as that Python's C code does (3.14: exactly 3, before closing), on file, anonymous and closed maps",
+    code: `
+import pickle
+mk('pk', b'-' * 100)
+f = open('/h/pk', 'r+b')
+class Sub(mmap.mmap): pass
+r = []
+for m in (mmap.mmap(f.fileno(), 0), mmap.mmap(-1, 10), Sub(-1, 10)):
+    for p in (0, 1, 2):
+        try: pickle.dumps(m, p); r.append('pickled')
+        except TypeError as e: r.append(str(e))
+    m.close()
+for m in (mmap.mmap(f.fileno(), 0), mmap.mmap(-1, 10)):
+    try: m.__exit__(); r.append(('no error', m.closed))
+    except TypeError as e: r.append((str(e), m.closed))
+    r.append((m.__exit__(None, None, None), m.closed, m.__exit__(None, None, None)))
+f.close()
+P2 = "cannot pickle 'mmap.mmap' object"
+want = ["cannot pickle 'mmap' object"] * 2 + [P2] + ["cannot pickle 'mmap' object"] * 2 + [P2] + \
+    ["'Sub' object cannot be interpreted as an integer"] * 2 + ["cannot pickle 'Sub' object"]
+e0 = ('__exit__ expected 3 arguments, got 0', False) if sys.version_info >= (3, 14) else ('no error', True)
+want += [e0, (None, True, None)] * 2
+r == want or repr(r)`,
+  },
+  {
     name: "an attribute that is not there names the type 'mmap.mmap' (file and MEMFS maps too), a subclass by its name",
     code: `
 mk('an', b'abc')
@@ -396,7 +421,7 @@ m.close()
 r == ("cannot pickle 'M' object", True, True) or repr(r)`,
   },
   {
-    name: "zero-copy: mmap.mmap is CPython's compiled type, host-reaching methods overridden only; copying: a Python class",
+    name: "zero-copy: mmap.mmap is CPython's compiled type, host-reaching methods overridden only (and __reduce_ex__: copyreg would see a heap subclass); copying: a Python class",
     bridgeOnly: true,
     code: `
 mk('k1', b'-' * 10)
@@ -409,7 +434,7 @@ if MODE == 'bridge':
          type(base.__dict__['__getitem__']).__name__, own,
          [type(x).__name__ for x in reversed(m)][:1], type(iter(m)).__name__)
     want = (True, True, 'mmap', 'mmap', 'wrapper_descriptor',
-            ['__del__', '__exit__', '__new__', 'close', 'flush', 'madvise', 'resize', 'size'],
+            ['__del__', '__exit__', '__new__', '__reduce_ex__', 'close', 'flush', 'madvise', 'resize', 'size'],
             ['bytes'], 'iterator')
 else:
     r = (T is type(a), T.__mro__ == (T, object), '__getitem__' in own)
