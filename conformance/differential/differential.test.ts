@@ -4,7 +4,8 @@
 // it finds can be replayed). And CPython 3.14 and 3.15 as Pyodide 314 and 315 compile them
 // (oracle.py inside Pyodide: its built-in mmap is CPython's mmapmodule.c over Emscripten's
 // emulation) vs moduleFor('3.14' / '3.15', { ssizeBits: 32 }), on the same sequences; what the
-// emulated system calls do differently is in known-divergences.json (pyodide-*).
+// emulated system calls do differently is in known-divergences.json (pyodide-*). And pymmap's
+// Pyodide bridge (both paths) in Pyodide 314 against the same shim.
 // Budget knobs: PYMMAP_DIFF_COUNT (default 30, fixed seed), PYMMAP_DIFF_SEED (default 20240601),
 // PYMMAP_DIFF_FRESH_COUNT (default 20), PYMMAP_DIFF_FRESH_SEED (default: random; set it to replay).
 import { randomInt } from 'crypto';
@@ -38,6 +39,23 @@ describe('differential: CPython mmap vs shim', () => {
       const res = differential([...regressions, ...generated], p.minor, it!.exe, known);
       const report = res.divergences.map(describeDivergence).join('\n');
       expect(report ? `${res.divergences.length} divergences (replay the fresh ones: ${REPLAY})\n${report}` : '').toBe('');
+    }, 120_000);
+  }
+  // The Pyodide bridge held against the same shim: python/oracle.py over installMmap (zero-copy
+  // and its copying path) inside Pyodide 314, vs moduleFor('3.14', { ssizeBits: 32 }).
+  const p314 = probePyodide(PYODIDE_ORACLES.find((o) => o.version === 'pyodide-3.14')!);
+  for (const mode of ['zc', 'copy'] as const) {
+    const it = p314.interpreter;
+    testIf(it ? null : p314.reason, `the Pyodide bridge (${mode === 'zc' ? 'zero-copy' : 'copying path'}) in ${it ? it.full : 'Pyodide 314'}: ` +
+      `the same sequences`, () => {
+      process.env.PYMMAP_ORACLE_BRIDGE = mode;
+      try {
+        const res = differential([...regressions, ...generated], p314.minor, it!.exe, known);
+        const report = res.divergences.map(describeDivergence).join('\n');
+        expect(report ? `${res.divergences.length} divergences (replay the fresh ones: PYMMAP_ORACLE_BRIDGE=${mode} ${REPLAY})\n${report}` : '').toBe('');
+      } finally {
+        delete process.env.PYMMAP_ORACLE_BRIDGE;
+      }
     }, 120_000);
   }
 });
