@@ -3,7 +3,8 @@
 // (the same every run) and those of a fresh seed (new every run, printed, so that a divergence
 // it finds can be replayed). And CPython 3.14 and 3.15 as Pyodide 314 and 315 compile them
 // (oracle.py inside Pyodide: its built-in mmap is CPython's mmapmodule.c over Emscripten's
-// emulation) vs moduleFor('3.14' / '3.15', { ssizeBits: 32 }), on the same sequences; what the
+// emulation) vs moduleFor('3.14' / '3.15', { ssizeBits: 32 }), on the same sequences (and
+// Pyodide 0.27's 3.12 and 0.29's 3.13 the same way); what the
 // emulated system calls do differently is in known-divergences.json (pyodide-*). And pymmap's
 // Pyodide bridge (both paths) in Pyodide 314 against the same shim.
 // Budget knobs: PYMMAP_DIFF_COUNT (default 30, fixed seed), PYMMAP_DIFF_SEED (default 20240601),

@@ -34,10 +34,13 @@ export function probePythons(minors: string[] = MINORS): Probe[] {
 export const PYODIDE_ORACLE = path.resolve(__dirname, 'pyodide-oracle.js');
 
 /** The Pyodides held against moduleFor(v, { ssizeBits: 32 }): version key (the shim side,
- *  run-shim.ts loadShim) and package. */
+ *  run-shim.ts loadShim) and package. 3.12 and 3.13 have host CPythons too; inside Pyodide
+ *  they are 32-bit, over Emscripten, and the bridge runs on them. */
 export const PYODIDE_ORACLES: { version: string; minor: string; pkg: string }[] = [
   { version: 'pyodide-3.14', minor: '3.14', pkg: 'pyodide' },
   { version: 'pyodide-3.15', minor: '3.15', pkg: 'pyodide-315' },
+  { version: 'pyodide-3.12', minor: '3.12', pkg: 'pyodide-0.27' },
+  { version: 'pyodide-3.13', minor: '3.13', pkg: 'pyodide-0.29' },
 ];
 
 /** A Pyodide oracle as an Interpreter (exe "pyodide:PACKAGE"), or the reason it is missing. */
