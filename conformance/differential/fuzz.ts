@@ -5,7 +5,7 @@
 //                   3.7-3.13 found (see python.ts: $PYMMAP_PYTHON_3_12, pyenv, python3.12);
 //                   pyodide-3.12 ... pyodide-3.15: python/oracle.py inside Pyodide 0.27, 0.29, 314, 315
 //                   (PYMMAP_ORACLE_BRIDGE=zc|copy: over pymmap's bridge instead of the built-in)
-//                   against moduleFor('3.14' / '3.15', { ssizeBits: 32 })
+//                   against moduleFor(v, { ssizeBits: 32 })
 //   --count N       sequences per version (default 1000)
 //   --seed S        generator seed (default 1); sequence ids are g<seed>-<index>
 //   --start I       first sequence index (default 0)
