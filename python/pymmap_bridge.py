@@ -1323,7 +1323,12 @@ def _zc_flush(self, *args, **kw):
             raise OSError(_errno.EINVAL, _os.strerror(_errno.EINVAL))
         return None
     size = _val(args[1]) if len(args) > 1 and args[1] is not None else len(self) - offset
-    _host(self, 'flush', offset, size)
+    if size == -1:
+        size = max(len(self) - offset, 0)       # 3.15: -1 is "to the end" (earlier: refused above)
+    if 'flags' in kw:
+        _host(self, 'flush', offset, size, _operator.index(kw['flags']))      # (3.15's keyword)
+    else:
+        _host(self, 'flush', offset, size)
     return None
 
 

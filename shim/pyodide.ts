@@ -558,7 +558,7 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
       h.checkFaults();
       // (CPython's checks ran in the C type's method before this: the OS call is what is left)
       switch (name) {
-        case 'flush': h.flush(args[0], args[1], MS_SYNC); return undefined;
+        case 'flush': h.flush(args[0], args[1], args.length > 2 ? args[2] : MS_SYNC); return undefined;
         case 'size': return sizeOf(G, h);
         case 'madvise': h.advise(args[1], args[2], args[0]); return undefined;
         case 'resize': h.resize(args[0]); return undefined;

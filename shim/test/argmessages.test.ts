@@ -624,3 +624,26 @@ describe('__index__ without __int__ in an "i", "b", "l" or "L" position', () => 
     });
   }
 });
+
+// PyNumber_AsSsize_t names the argument's own type, not its __index__ result's: an object whose
+// __index__ gives 2**63 is "cannot fit 'X' into an index-sized integer" (measured on CPython
+// 3.13.0; the fuzzer found it through Pyodide's 3.12).
+describe('an index that does not fit names the argument\'s type', () => {
+  class X {
+    constructor(readonly v: bigint) {}
+    __index__(): bigint { return this.v; }
+  }
+  for (const version of ['3.7', '3.13', '3.15'] as const) {
+    test(`Python ${version}`, () => {
+      const V = moduleFor(version);
+      const m = new V.mmap(-1, 10);
+      const big = () => new X(2n ** 63n);
+      raises(() => m.__getitem__(big()), 'IndexError', "cannot fit 'X' into an index-sized integer");
+      raises(() => m.__setitem__(big(), 1), 'IndexError', "cannot fit 'X' into an index-sized integer");
+      raises(() => m.__setitem__(1, big()), 'TypeError', "cannot fit 'X' into an index-sized integer");
+      raises(() => m.read(big()), 'OverflowError', "cannot fit 'X' into an index-sized integer");
+      raises(() => m.__getitem__(2n ** 63n), 'IndexError', "cannot fit 'int' into an index-sized integer");
+      m.close();
+    });
+  }
+});
