@@ -230,10 +230,11 @@ describe('objects converted like __index__', () => {
     raises(() => new M.mmap(-1, mk(1.5)), 'TypeError', '__index__ returned non-int (type float)');
   });
 
-  test('a huge __index__ result overflows like a huge int', () => {
+  test('a huge __index__ result overflows like a huge int (the message names the argument\'s type)', () => {
     const big = { __index__: () => 2n ** 70n, __proto__: Object.create(null) } as any;
     const m = keep(new M.mmap(-1, 4));
-    raises(() => m.__getitem__(big), 'IndexError', "cannot fit 'int' into an index-sized integer");
+    // (PyNumber_AsSsize_t names Py_TYPE(item): this object's, 'object' to pymmap)
+    raises(() => m.__getitem__(big), 'IndexError', "cannot fit 'object' into an index-sized integer");
     raises(() => m.seek(big), 'OverflowError', 'Python int too large to convert to C ssize_t');
   });
 
