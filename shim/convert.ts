@@ -223,7 +223,7 @@ export function readSize(v: unknown, gate?: Gate): number | null {
   if (v === null || v === undefined) return null;
   const i = toInt(v);
   if (i === undefined) throw new PyTypeError(MSG.readArg(pyTypeName(v)));
-  return indexToSsize(i, 'OverflowError', gate?.ssizeMax, pyTypeName(v));
+  return indexToSsize(i, 'OverflowError', gate?.ssizeMax, v);
 }
 
 /** __buffer__'s flags (wrap_buffer): PyNumber_AsSsize_t, then a C int (values below INT_MIN
@@ -232,7 +232,7 @@ export function bufferFlags(v: unknown, gate: Gate): number {
   const fl = toInt(v);
   if (fl === undefined) throw new PyTypeError(notIntMessage(v, gate));
   const fbig = typeof fl === 'bigint' ? fl : BigInt(fl);
-  indexToSsize(fbig, 'OverflowError', gate.ssizeMax, pyTypeName(v));
+  indexToSsize(fbig, 'OverflowError', gate.ssizeMax, v);
   if (fbig > BigInt(INT_MAX)) throw new OverflowError(MSG.bufferFlagsTooLarge);
   return fbig < BigInt(INT_MIN) ? 0 : Number(fbig);
 }
@@ -247,15 +247,15 @@ export function asByte(v: unknown, gate: Gate): number {
 }
 
 /** PyNumber_AsSsize_t(v, exc) for a value already known to be an index (max: PY_SSIZE_T_MAX,
- *  2**63 - 1 unless given). `typeName`: the type of the argument the index came from (its
- *  __index__ result does not name it: "cannot fit 'X' into an index-sized integer"). */
+ *  2**63 - 1 unless given). `arg`: the argument the index came from, whose type the error
+ *  names ("cannot fit 'X' into an index-sized integer"; its __index__ result would say 'int'). */
 export function indexToSsize(n: number | bigint, exc: 'IndexError' | 'OverflowError' | 'TypeError' | null,
-  max: bigint = SSIZE_MAX, typeName = 'int'): number {
+  max: bigint = SSIZE_MAX, arg: unknown = n): number {
   if (typeof n === 'number' && Number.isSafeInteger(n) && (max === SSIZE_MAX || (n <= 2147483647 && n >= -2147483648))) return n;
   const b = big(n);
   if (b > max || b < -max - 1n) {
     if (exc === null) return b > 0n ? Number(max) : Number(-max - 1n);
-    const msg = MSG.cannotFitIndex(typeName);
+    const msg = MSG.cannotFitIndex(pyTypeName(arg));
     if (exc === 'IndexError') throw new IndexError(msg);
     if (exc === 'TypeError') throw new PyTypeError(msg);
     throw new OverflowError(msg);

@@ -564,7 +564,7 @@ export class mmap {
     this.#check();
     const m = this.#m;
     if (isIndex(key)) {
-      let i = indexToSsize(toInt(key)!, 'IndexError', this.#g.ssizeMax, pyTypeName(key));
+      let i = indexToSsize(toInt(key)!, 'IndexError', this.#g.ssizeMax, key);
       if (i < 0) i += m.len;
       if (i < 0 || i >= m.len) throw new IndexError(MSG.indexRange);
       this.#check();
@@ -608,12 +608,12 @@ export class mmap {
   #assign(key: unknown, value: unknown, del: boolean): void {
     const m = this.#m;
     if (isIndex(key)) {
-      let i = indexToSsize(toInt(key)!, 'IndexError', this.#g.ssizeMax, pyTypeName(key));
+      let i = indexToSsize(toInt(key)!, 'IndexError', this.#g.ssizeMax, key);
       if (i < 0) i += m.len;
       if (i < 0 || i >= m.len) throw new IndexError(MSG.indexRange);
       if (del) throw new PyTypeError(MSG.noItemDeletion);
       if (!isIndex(value)) throw new PyTypeError(MSG.itemValueInt);
-      const v = indexToSsize(toInt(value)!, 'TypeError', this.#g.ssizeMax, pyTypeName(value));
+      const v = indexToSsize(toInt(value)!, 'TypeError', this.#g.ssizeMax, value);
       if (v < 0 || v > 255) throw new ValueError(MSG.itemValueRange);
       this.#check();
       // CPython does not check the index again after the value's __index__: if that shrank the

@@ -899,20 +899,8 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
    *  goes to the C type's own __exit__ with its arguments. */
   function cExit(self: number, args: number): number {
     try {
-      const n: number = CAPI.PyTuple_Size(args);
-      if (placed.has(self) && (!G.clinic || n === 3)) return cClose(self, C!.baseExit);
-      const t: number = CAPI.PyTuple_New(n + 1) >>> 0;
-      if (!t) return 0;
-      CAPI.Py_IncRef(self);
-      CAPI.PyTuple_SetItem(t, 0, self);
-      for (let i = 0; i < n; i++) {
-        const it: number = CAPI.PyTuple_GetItem(args, i) >>> 0;
-        CAPI.Py_IncRef(it);
-        CAPI.PyTuple_SetItem(t, i + 1, it);
-      }
-      const r: number = CAPI.PyObject_Call(C!.baseExit, t, 0) >>> 0;
-      CAPI.Py_DecRef(t);
-      return r;
+      if (placed.has(self) && (!G.clinic || CAPI.PyTuple_Size(args) === 3)) return cClose(self, C!.baseExit);
+      return cCallWith(C!.baseExit, self, args, 0);
     } catch (e) {
       return cRaise(e);
     }
