@@ -1307,14 +1307,17 @@ def _zc_flush(self, *args, **kw):
         return r
     if late:
         # an argument's __index__ closed the map and CPython went on to msync the unmapped
-        # range (NULL + offset): what a Linux host answers (see pymmap's lateError)
+        # range (NULL + offset): what a Linux host answers (pymmap's closedMapError)
         offset = _val(args[0]) if args else 0
         size = _val(args[1]) if len(args) > 1 and args[1] is not None else n0
-        if offset % PAGESIZE:
-            raise OSError(_errno.EINVAL, _os.strerror(_errno.EINVAL))
-        if size == 0:
+        err = _api.closedMapError('msync', offset, size)
+        if err is None:
             return None
-        raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))
+        err = _pyerr(err)
+        try:
+            raise err
+        finally:
+            err = None
     offset = _val(args[0]) if args else 0
     if kind > 0:
         # msync of anonymous memory has nothing to write; Linux still refuses an address off a
@@ -1408,11 +1411,13 @@ def _zc_resize(self, *args, **kw):
     else:
         return None                             # (an Emscripten that can resize)
     if self.closed:
-        # an argument's __index__ closed the map and CPython went on to mremap it: on a Linux
-        # host, EINVAL for a new size of 0, else EFAULT (the file is not truncated: its fd went
-        # with close)
-        code = _errno.EINVAL if _val(args[0]) == 0 else _errno.EFAULT
-        raise OSError(code, _os.strerror(code))
+        # an argument's __index__ closed the map and CPython went on to mremap it: what a Linux
+        # host answers (pymmap's closedMapError; the file is not truncated: its fd went with close)
+        err = _pyerr(_api.closedMapError('mremap', 0, _val(args[0])))
+        try:
+            raise err
+        finally:
+            err = None
     kind = _kind(self)
     if kind < 0:
         raise OSError(_errno.ENOMEM, _os.strerror(_errno.ENOMEM))     # Emscripten's own file map

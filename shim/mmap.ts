@@ -28,9 +28,10 @@ const MS_SYNC = C.MS_SYNC ?? 4;
  * during the call (see Gate.closedLate): its address is then NULL + offset. msync and madvise:
  * EINVAL for an address off a page boundary (madvise: or advice it does not know), nothing to
  * do for a length of 0, else ENOMEM (nothing mapped there); mremap: EINVAL for a new size of 0,
- * else EFAULT. Returns the error to raise, or null (the call succeeds).
+ * else EFAULT. Returns the error to raise, or null (the call succeeds). Module-internal: the
+ * Pyodide bridge's zero-copy flush and resize ask it too.
  */
-function lateError(call: 'msync' | 'madvise' | 'mremap', start: number, length: number, advice = 0): OSError | null {
+export function closedMapError(call: 'msync' | 'madvise' | 'mremap', start: number, length: number, advice = 0): OSError | null {
   const e = (code: 'EINVAL' | 'ENOMEM' | 'EFAULT', fallback: number, text: string) =>
     OSError.fromErrno(osConstants.errno[code] ?? fallback, text, code);
   const einval = () => e('EINVAL', 22, MSG.strerrorEINVAL);
@@ -291,7 +292,7 @@ export class mmap {
     const a = m.mode.access;
     if (a !== ACCESS_READ && a !== ACCESS_COPY) {
       if (late) {
-        const err = lateError('msync', offset, size);
+        const err = closedMapError('msync', offset, size);
         if (err !== null) throw err;
       } else {
         m.flush(offset, size, flagsArg ?? MS_SYNC);
@@ -323,7 +324,7 @@ export class mmap {
     const length = startB + lengthB > BigInt(m.len) ? m.len - start : Number(lengthB);
     if (closed) {
       if (this.#g.closedLate.madvise) {
-        const err = lateError('madvise', start, length, option);
+        const err = closedMapError('madvise', start, length, option);
         if (err !== null) throw err;
         return null;
       }
@@ -422,7 +423,7 @@ export class mmap {
         m.anon && m.mode.shared && newsize > m.len) {
       throw new ValueError(MSG.resizeSharedAnon);
     }
-    if (late) throw lateError('mremap', 0, newsize)!;
+    if (late) throw closedMapError('mremap', 0, newsize)!;
     m.resize(newsize);
     return null;
   }

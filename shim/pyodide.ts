@@ -31,7 +31,7 @@ import { ACCESS_READ } from './access';
 import * as builtins from './builtins';
 import type { SliceBound } from './builtins';
 import { gateFor, versions } from './gates';
-import { constructPlaced, gateOf, mappingOf, openChecked, sizeOf } from './mmap';
+import { closedMapError, constructPlaced, gateOf, mappingOf, openChecked, sizeOf } from './mmap';
 import type { Mapping, Placement as MapPlacement, Placer } from './mapping';
 import { MSG } from './messages';
 import { moduleFor, type MmapModule } from './module';
@@ -564,6 +564,9 @@ export function installMmap(pyodide: any, options: InstallMmapOptions = {}): Ins
         case 'resize': h.resize(args[0]); return undefined;
       }
     },
+    /** The OSError a Linux host gives the system call CPython makes on a map an argument's
+     *  __index__ closed (see closedMapError), or undefined (None) when the call succeeds. */
+    closedMapError: (call: 'msync' | 'mremap', start: number, length: number) => closedMapError(call, start, length) ?? undefined,
     /** What map object `o` is to the bridge (its table is the one record of it): -1 not placed
      *  (closed, or the built-in's own), 0 a file map, 1 a private anonymous map, 2 a shared one. */
     kindOf(o: number): number {
