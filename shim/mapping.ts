@@ -11,7 +11,6 @@
 // Small results are carved out of a result slab; the finalizer unmaps a mapping nobody closed.
 import { Buffer } from 'buffer'; // not the global getter, looked up on every use
 import { constants as osConstants } from 'os';
-import * as workerThreads from 'worker_threads';
 import type { MapMode } from './access';
 import { SSIZE_MAX_N } from './convert';
 import { MSG } from './messages';
@@ -45,14 +44,19 @@ const EMPTY = Buffer.alloc(0);
  *  postMessage then refuse it; Node 24 also refuses transfer()). Only for buffers JS allocated:
  *  never for external ones, which Node 24 must still be able to detach at teardown. */
 function untransferable(ab: ArrayBufferLike): void {
-  const mark = (workerThreads as { markAsUntransferable?: (o: object) => void }).markAsUntransferable;
-  if (typeof mark === 'function') mark(ab);
+  if (markAsUntransferable === undefined) {
+    // Loaded on the first slab, not with the module: worker_threads is a fifth of the shim's load time.
+    const wt = require('worker_threads') as { markAsUntransferable?: (o: object) => void };
+    markAsUntransferable = typeof wt.markAsUntransferable === 'function' ? wt.markAsUntransferable : null;
+  }
+  if (markAsUntransferable !== null) markAsUntransferable(ab);
   // Node 22 still lets ab.transfer() through for a marked buffer (24 refuses): refuse it as 24 does.
   if (typeof (ab as { transfer?: unknown }).transfer === 'function') {
     const refuse = { value: refuseTransfer, writable: false, enumerable: false, configurable: false };
     Object.defineProperties(ab, { transfer: refuse, transferToFixedLength: refuse });
   }
 }
+let markAsUntransferable: ((o: object) => void) | null | undefined;
 function refuseTransfer(): never {
   throw new TypeError(MSG.notDetachable);
 }
@@ -75,8 +79,9 @@ function slabBuffer(ab: ArrayBuffer, off: number, n: number): Buffer {
 // zero-filled (no stale bytes of anyone else's), and cannot be transferred away.
 const POOL_SIZE = 256 * 1024;
 const POOL_MAX = 16 * 1024;
-let pool: ArrayBuffer;
-let poolU8: Uint8Array; // over the slab; length 0 if the slab was detached after all
+// The first slab is made by the first small result (room() sees an empty one).
+let pool = new ArrayBuffer(0);
+let poolU8 = new Uint8Array(pool); // over the slab; length 0 if the slab was detached after all
 let poolOff = 0;
 function newSlab(): void {
   pool = new ArrayBuffer(POOL_SIZE);
@@ -84,7 +89,6 @@ function newSlab(): void {
   poolU8 = new Uint8Array(pool);
   poolOff = 0;
 }
-newSlab();
 /** Makes room for n <= POOL_SIZE bytes at poolOff (a new slab when full or detached). */
 function room(n: number): void {
   if (poolOff + n > POOL_SIZE || poolU8.length === 0) newSlab();
