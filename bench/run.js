@@ -1329,13 +1329,13 @@ function report(res, pyLabels) {
   const primary = pyLabels[0];
   L.push('# pymmap benchmarks');
   L.push('');
-  L.push('`npm run bench` (= `node bench/run.js`, 15-30 minutes with the other runtimes and the workloads, needs `npm run build`) measures the same ' +
+  L.push('`npm run bench` (= `node bench/run.js`, 10-30 minutes with the other runtimes and the workloads, needs `npm run build`) measures the same ' +
     'operations with CPython\'s mmap (bench/cpython_bench.py), with plain Node (no mmap) and with pymmap ' +
     'on one generated text file, and rewrites this file; `node bench/run.js --quick` is the < 60 s smoke ' +
     'run (writes bench/out/ only). Times are never asserted; the soak exits 2 if a map/close cycle leaves an ' +
     'fd or a mapping behind. `--shim DIR` benchmarks another checkout\'s build (A/B of a change). A full run ' +
     'also runs the rows on Node 22 and 24 and on Bun when found (`--runtimes`), and the ported-tool workloads on ' +
-    '1 GiB files (`--no-workloads` leaves them out); `--clock cpu` measures CPU time instead of wall time on ' +
+    '1 GiB files (`--no-workloads` leaves them out), and the memory-limited streaming where a memory cgroup can be made (`--no-memlimit`); `--clock cpu` measures CPU time instead of wall time on ' +
     'both sides; `--report-from results.json` rewrites this file and the chart from a saved run.');
   L.push('');
   L.push('Inside Pyodide, pymmap against Pyodide\'s built-in (emulated) mmap: [PYODIDE.md](PYODIDE.md) ' +
