@@ -462,12 +462,21 @@ export class Generator {
     // (no resize from a stored value's __index__: m[i] = X with i checked before X shrinks the
     // map stores past its end in CPython, a byte a later regrow shows or a SIGSEGV; pymmap drops
     // it: shim/test/reentrancy.test.ts, "stores past the end")
+    // (nor a resize of a map whose file another map also maps: the file would shrink under that
+    // map, whose later steps touch its memory, SIGBUS in CPython (file-truncated-under-map-sigbus);
+    // opOn() poisons such maps when it resizes, a pass over the finished sequence cannot)
+    const perFile = new Map<string, number>();
+    for (const m of this.maps.values()) if (m.file) perFile.set(m.file, (perFile.get(m.file) ?? 0) + 1);
+    const resizable = (name: string): boolean => {
+      const m = this.maps.get(name)!;
+      return !m.poisoned && !m.untouchable && !(m.file !== undefined && (perFile.get(m.file) ?? 0) > 1);
+    };
     const wrap = (v: Value, own: string, noResize = false): Value => {
       if (typeof v !== 'number' || !r.chance(0.35)) return v;
       const obj = r.chance(0.8) ? own : r.pick(names);
       return r.weighted<Value>([
         [4, { index: { value: v, obj, act: 'close' } }],
-        [noResize ? 0 : 4, { index: { value: v, obj, act: 'resize', arg: r.pick([1, 8, PS, PS + 8, 3 * PS]) } }],
+        [noResize || !resizable(obj) ? 0 : 4, { index: { value: v, obj, act: 'resize', arg: r.pick([1, 8, PS, PS + 8, 3 * PS]) } }],
         [2, { index: { value: v, obj, act: 'seek', arg: r.pick([0, 1, 5, PS - 1, PS]) } }],
       ]);
     };
