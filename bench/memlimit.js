@@ -50,16 +50,36 @@ function findMemoryCgroup() {
     const probe = path.join(c.dir, `pymmap-probe-${process.pid}`);
     try {
       fs.mkdirSync(probe);
-      const ok = fs.existsSync(path.join(probe, c.limitFile));
-      fs.rmdirSync(probe);
-      if (ok) return { kind: c.kind, dir: c.dir };
-      reasons.push(`${c.dir}: no ${c.limitFile} in a child`);
+      let why = null;
+      if (!fs.existsSync(path.join(probe, c.limitFile))) {
+        why = `no ${c.limitFile} in a child`;
+      } else {
+        // a process must be able to move itself in (as every run's does)
+        const r = spawnSync('sh', ['-c', 'echo $$ > "$1/cgroup.procs"', 'sh', probe], { encoding: 'utf8' });
+        if (r.status !== 0) why = `cannot move a process into a child: ${(r.stderr || '').trim() || `exit ${r.status}`}`;
+      }
+      rmdirSoon(probe);
+      if (why === null) return { kind: c.kind, dir: c.dir };
+      reasons.push(`${c.dir}: ${why}`);
     } catch (e) {
       reasons.push(`${c.dir}: ${e.code || e.message}`);
     }
   }
   if (!candidates.length) return { error: 'no memory cgroup (v1 memory hierarchy, or v2 with memory delegated) for this process' };
   return { error: `cannot make a child memory cgroup (${reasons.join('; ')})` };
+}
+
+/** rmdir of a cgroup whose last process has just exited (the kernel may still count it briefly). */
+function rmdirSoon(dir) {
+  for (let i = 0; ; i++) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch (e) {
+      if (e.code !== 'EBUSY' || i >= 50) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
 }
 
 function readNum(file) {
@@ -160,14 +180,7 @@ async function runLimited({ exe, args, limit, file, evictWith }) {
     return out;
   } finally {
     // the process is gone: its page cache charges move to the parent with the directory
-    for (let i = 0; i < 50; i++) {
-      try {
-        fs.rmdirSync(dir);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    rmdirSoon(dir);
   }
 }
 
