@@ -16,6 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
+const { procStatus } = require('./workloads');
 
 /** {kind: 'v1'|'v2', dir} for a memory cgroup we can make children in, or {error}. */
 function findMemoryCgroup() {
@@ -102,17 +103,6 @@ function readKeyed(file) {
   return out;
 }
 
-function statusOf(pid) {
-  const out = {};
-  try {
-    for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
-      const [k, v] = line.split(':');
-      if (k === 'VmHWM' || k === 'RssAnon' || k === 'VmRSS') out[k] = parseInt(v, 10);
-    }
-  } catch { /* exited */ }
-  return out;
-}
-
 /** Drops the file's pages from the page cache (posix_fadvise DONTNEED, through a Python). */
 function evict(python, file) {
   const r = spawnSync(python, ['-c',
@@ -149,7 +139,7 @@ async function runLimited({ exe, args, limit, file, evictWith }) {
     let peakRss = 0;
     let hwm = 0;
     const sample = () => {
-      const s = statusOf(child.pid);
+      const s = procStatus(child.pid);
       if (s.RssAnon > peakAnon) peakAnon = s.RssAnon;
       if (s.VmRSS > peakRss) peakRss = s.VmRSS;
       if (s.VmHWM > hwm) hwm = s.VmHWM;

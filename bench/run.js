@@ -1101,7 +1101,11 @@ function runMemlimit(files, pythons, jsRuntimes, repeats) {
     log(`memory-limited streaming: skipped: ${cg.error}`);
     return { skipped: cg.error };
   }
-  if (!pythons.length) return { skipped: 'no CPython to compare with (and to evict the file with)' };
+  if (!pythons.length) {
+    const why = 'no CPython to compare with (and to evict the file with)';
+    log(`memory-limited streaming: skipped: ${why}`);
+    return { skipped: why };
+  }
   const limit = Math.floor(files.size / 4);
   const evictWith = pythons[0].exe;
   const impls = [...pythons.map((p) => ({ key: p.label, label: p.label, exe: p.exe, py: true })),
@@ -1168,8 +1172,8 @@ function memlimitSection(L, ml) {
     '(posix_fadvise DONTNEED), so the loop reads it from disk while the kernel reclaims the pages it has passed. A process ' +
     'whose memory grew with the file would be killed by the cgroup\'s OOM killer: completing under the limit with ' +
     'CPython\'s result is the verdict. "Limit hit" is how often the cgroup reached its limit (reclaim ran: the limit was ' +
-    'binding). Peak anonymous RSS is sampled every 10 ms from outside the process. It includes the runtime itself (10-15 ' +
-    'MiB for Node, as the readline rows show) and, for read(1 MiB), the dead results the collector has not freed yet: V8 ' +
+    'binding). Peak anonymous RSS is sampled every 10 ms from outside the process. It includes the runtime itself (what ' +
+    'the readline rows show) and, for read(1 MiB), the dead results the collector has not freed yet: V8 ' +
     'frees them in batches whose size is the engine\'s (about 32 MiB of ArrayBuffers on Node 20 and 22, more on Node 24, ' +
     'whose collections are triggered by external memory), not the file\'s. What the shim itself holds is at most 4.25 MiB ' +
     `(the current slab and the most recent large result). Wall time (the loop also waits for the disk), medians of ${ml.repeats} ` +

@@ -49,14 +49,16 @@ function xorshiftOffsets(n, limit, seed) {
   return out;
 }
 
-function procStatus() {
+/** Memory of a process from /proc/<pid>/status, in KiB (this process by default; bench/memlimit.js
+ *  samples its children with it): peak RSS, anonymous and file-backed RSS, current RSS. */
+function procStatus(pid = 'self') {
   const out = {};
   try {
-    for (const line of fs.readFileSync('/proc/self/status', 'utf8').split('\n')) {
+    for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
       const [k, v] = line.split(':');
-      if (k === 'VmHWM' || k === 'RssAnon' || k === 'RssFile') out[k] = parseInt(v, 10);
+      if (k === 'VmHWM' || k === 'RssAnon' || k === 'RssFile' || k === 'VmRSS') out[k] = parseInt(v, 10);
     }
-  } catch { /* not Linux */ }
+  } catch { /* not Linux, or the process has exited */ }
   return out;
 }
 
@@ -247,4 +249,4 @@ function cleanup(files, log) {
   }
 }
 
-module.exports = { xorshiftOffsets, WORKLOADS, TS_CODE, RECORD_SIZE, WORD, workloadChild, ensureWorkloadFiles, runWorkloads, summarize, cleanup };
+module.exports = { procStatus, xorshiftOffsets, WORKLOADS, TS_CODE, RECORD_SIZE, WORD, workloadChild, ensureWorkloadFiles, runWorkloads, summarize, cleanup };
