@@ -801,7 +801,8 @@ napi_value SetByte(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
-// copyOut(id, start, n, dst, dstOffset): mapping[start:start+n] -> dst[dstOffset:]
+// copyOut(id, start, n, dst, dstOffset): mapping[start:start+n] -> dst[dstOffset:]. dst is a
+// result the caller has just allocated (cold memory: copy.h streams large copies into it).
 napi_value CopyOut(napi_env env, napi_callback_info info) {
   ARGS(5);
   ENTRY(e, 0);
@@ -814,7 +815,7 @@ napi_value CopyOut(napi_env env, napi_callback_info info) {
   if (!read_bytes(env, A.argv[3], &dst, &dlen)) return nullptr;
   if (!in_range(env, ctx, e, start, n)) return nullptr;
   if (doff > dlen || n > dlen - doff) return throw_tag(env, ctx, "range");
-  OsError err = g_copy_out(e->m.addr + start, dst + doff, n);
+  OsError err = g_copy_fresh(e->m.addr + start, dst + doff, n);
   if (!err.ok()) return throw_error(env, ctx, err);
   return undef(env);
 }

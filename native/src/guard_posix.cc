@@ -11,6 +11,7 @@
 //     the next touch is handled the same way (zero page, counted), so it is reported again.
 // Faults that are neither are passed on to the previous handler (or the default action).
 #include "os.h"
+#include "copy.h"
 #include "search.h"
 #include "slot_registry.h"
 
@@ -176,6 +177,11 @@ static inline OsError guarded(F&& f) {
 OsError g_copy_out(const uint8_t* src, uint8_t* dst, uint64_t n) {
   if (n == 0) return {};
   return guarded([&] { memcpy(dst, src, n); });
+}
+
+OsError g_copy_fresh(const uint8_t* src, uint8_t* dst, uint64_t n) {
+  if (n == 0) return {};
+  return guarded([&] { copy_fresh(dst, src, n); });
 }
 
 OsError g_copy_in(uint8_t* dst, const uint8_t* src, uint64_t n) {

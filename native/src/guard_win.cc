@@ -30,6 +30,7 @@
 #include <new>
 
 #include "os.h"
+#include "copy.h"
 #include "search.h"
 #include "slot_registry.h"
 
@@ -177,6 +178,11 @@ static OsError guarded(F&& f) {
 OsError g_copy_out(const uint8_t* src, uint8_t* dst, uint64_t n) {
   if (n == 0) return {};
   return guarded([&] { memcpy(dst, src, (size_t)n); });
+}
+
+OsError g_copy_fresh(const uint8_t* src, uint8_t* dst, uint64_t n) {
+  if (n == 0) return {};
+  return guarded([&] { copy_fresh(dst, src, (size_t)n); });
 }
 
 OsError g_copy_in(uint8_t* dst, const uint8_t* src, uint64_t n) {

@@ -120,6 +120,8 @@ uint64_t os_granularity();
 // returns tag "fault" instead of killing the process.
 void os_install_guard();
 OsError g_copy_out(const uint8_t* src, uint8_t* dst, uint64_t n);
+// The same into result memory just allocated (cold): streaming stores for large n (copy.h).
+OsError g_copy_fresh(const uint8_t* src, uint8_t* dst, uint64_t n);
 OsError g_copy_in(uint8_t* dst, const uint8_t* src, uint64_t n);
 OsError g_copy_step(const uint8_t* base, int64_t start, int64_t step, uint64_t n, uint8_t* dst);
 OsError g_store_step(uint8_t* base, int64_t start, int64_t step, uint64_t n, const uint8_t* src);

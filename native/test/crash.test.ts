@@ -90,7 +90,7 @@ describe('views after close and resize', () => {
 });
 
 describe('file truncated under the map: guarded routines raise EFAULT', () => {
-  const readers = ['copyOut', 'getByte', 'find', 'rfind', 'findByte', 'copyStep'];
+  const readers = ['copyOut', 'copyOutLarge', 'getByte', 'find', 'rfind', 'findByte', 'copyStep'];
   const writers = ['setByte', 'copyIn', 'storeStep', 'move'];
   for (const [label, name, writable] of [
     ['shared, read-write', 'truncate-copy-routines', true],

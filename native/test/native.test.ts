@@ -658,6 +658,22 @@ describe('copyOut', () => {
     native.copyOut(id, 7, 15 * PS, u8, 0);
     expect(Buffer.from(u8).equals(exp)).toBe(true);
   });
+  test('large copies (streamed into the destination on x86): every alignment and tail length', () => {
+    const { fd, data } = mkfile(8 * PS);
+    const id = map(fd, 8 * PS);
+    const lens = [16383, 16384, 16385, 16384 + 63, 16384 + 64, 5 * PS + 37];
+    for (const n of lens) {
+      for (const src of [0, 1, 15, 16, 63, PS - 3]) {
+        for (const doff of [0, 1, 7, 15, 16, 33]) {
+          const u8 = new Uint8Array(doff + n + 32).fill(0xa5);
+          native.copyOut(id, src, n, u8, doff);
+          const ok = Buffer.from(u8.subarray(doff, doff + n)).equals(data.subarray(src, src + n));
+          const guard = u8.subarray(0, doff).every((b) => b === 0xa5) && u8.subarray(doff + n).every((b) => b === 0xa5);
+          if (!ok || !guard) throw new Error(`copyOut n=${n} src=${src} doff=${doff}: ok=${ok} guard=${guard}`);
+        }
+      }
+    }
+  });
   test('ranges: source and destination checked, n=0 anywhere up to the end', () => {
     const { fd } = mkfile(PS);
     const id = map(fd, PS);
