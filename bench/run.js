@@ -1176,7 +1176,7 @@ function memlimitSection(L, ml) {
     'the readline rows show) and, for read(1 MiB), the dead results the collector has not freed yet: V8 ' +
     'frees them in batches whose size is the engine\'s (about 32 MiB of ArrayBuffers on Node 20 and 22, more on Node 24, ' +
     'whose collections are triggered by external memory), not the file\'s. What the shim itself holds is at most 4.25 MiB ' +
-    `(the current slab and the most recent large result). Wall time (the loop also waits for the disk), medians of ${ml.repeats} ` +
+    `(the current slab and, while a loop runs, the highest result memory of the C heap). Wall time (the loop also waits for the disk), medians of ${ml.repeats} ` +
     `run${ml.repeats === 1 ? '' : 's'}.`);
   L.push('');
   L.push('| workload | implementation | runs completed | OOM kills | limit hit (times) | wall s | peak anon MiB | peak RSS MiB | cgroup peak MiB | result equal | verdict |');
@@ -1233,10 +1233,15 @@ const WHY = [
   '  memory; it was not built. What was found instead: V8 frees dead results into glibc in batches, and',
   '  glibc returned a whole batch to the OS whenever nothing alive sat above it in the heap, so the next',
   '  results page-faulted on fresh memory (1-2 GB/s, depending on the shape of the caller\'s loop). The shim',
-  '  now keeps its most recent large result (up to 4 MiB) referenced until the next one: the freed',
-  '  batch stays below it and is reused (read(1 MiB) over 256 MiB: 4x less CPU, 10x fewer page faults; no',
-  '  process-wide setting). The block a new result gets back was last written tens of MiB ago and is',
-  '  in no cache, so ordinary stores (memcpy) first read every line of it from DRAM: results over 16 KiB',
+  '  now keeps the highest result memory of the brk heap (a slab, or a large result of up to 4 MiB; the',
+  '  addon says where each lies) referenced while the loop runs, dropped when the job ends (a microtask):',
+  '  what is freed below it stays in the heap and is reused (no process-wide setting). First kept as',
+  '  "the most recent large result" (read(1 MiB) over 256 MiB: 4x less CPU, 10x fewer page faults), then',
+  '  as the highest one, which covers slabs too: readline\'s slabs die every few hundred KiB, and glibc',
+  '  trimmed the heap each time (1,600 brk calls per 4 passes); page faults per 256 MiB of readline went',
+  '  from 8,700 to none, about 10% of its CPU time. The block a new result gets back was last written',
+  '  tens of MiB ago and is in no cache, so ordinary stores (memcpy) first read every line of it from',
+  '  DRAM: results over 16 KiB',
   '  are now filled with streaming stores (native/src/copy.h), which do not. read(1 MiB) went from 7.1',
   '  to 11 GB/s on Node 20 (0.43x to 0.72x; Node 24 0.26x to 0.36x, Bun 0.39x to 0.61x); in C alone the',
   '  same copy into 1 MiB blocks cycling through 32 MiB runs at 9-10 GB/s with memcpy and 14-15 GB/s',
@@ -1244,10 +1249,9 @@ const WHY = [
   '  GB/s). What remains is V8\'s: a new ArrayBuffer per result, freed only at the next collection,',
   '  against CPython\'s one warm block (the engine floor column: Buffer.allocUnsafe + one native copy),',
   '  and the fresh memory the first collections have not yet returned: a 1 GiB stream in a fresh',
-  '  process page-faults about 110 MiB of result memory on Node 20 (25,000 faults more than CPython, about',
-  '  60 of its 180 ms here); keeping the highest-addressed result alive instead of the latest (so that',
-  '  glibc never trims under it) was measured and changed nothing. Huge pages for fresh result memory (MADV_HUGEPAGE on a private slab) were measured too (3.4',
-  '  GB/s) and not kept: one retained 1 MiB result would pin the whole slab. For 4 KiB slices the source',
+  '  process page-faults about 80 MiB of result memory on Node 20 (20,000 faults more than CPython, about',
+  '  50 of its 175 ms here). Huge pages for fresh result memory (MADV_HUGEPAGE on a private slab) were',
+  '  measured too (3.4 GB/s) and not kept: one retained 1 MiB result would pin the whole slab. For 4 KiB slices the source',
   '  is cold for both (random offsets into 256 MiB); what differs is the destination: fresh slab memory',
   '  that calloc must zero (about 13% of the time) against the block CPython just freed, which is still',
   '  in L1 (the copy itself takes about 740 ns per slice here against CPython\'s 520). In C alone, the same',
@@ -1476,7 +1480,8 @@ function report(res, pyLabels) {
       'results are collected as the loop runs. Small results share a 256 KiB slab (one is current at a time; a ' +
       'slab is freed when its last result is); results over 16 KiB are Buffers of their own. There is no pool of ' +
       'recycled result memory (see below): what the shim holds beyond the caller\'s results is the current slab ' +
-      '(256 KiB) and a reference to the most recent large result (at most 4 MiB), so at most 4.25 MiB.');
+      '(256 KiB) and, while a loop runs, a reference to the highest result memory in the C heap (a slab or a result ' +
+      'of at most 4 MiB, dropped when the job ends), so at most 4.25 MiB.');
     L.push('');
     const mc = ['workload', ...pyLabels.map((l) => `${l} peak / anon`), ...wl.runtimes.map((rt) => `${rt.label} peak / anon`)];
     L.push(`| ${mc.join(' | ')} |`);

@@ -53,6 +53,8 @@ export interface NativeAddon {
   readlineC(pool: ArrayBuffer): void;
   /** control = [id, start, n, poolOffset]: as copyToPool. */
   copyC(pool: ArrayBuffer): void;
+  /** The address of the memory of `bytes` if it lies in the C heap's brk area, else 0. */
+  brkAddress(bytes: ArrayBuffer | ArrayBufferView): number;
   faultCounter(): Uint32Array;
   repair(id: number): number;
   /** POSIX: mmap(fd) MAP_FIXED over [offset, offset+length) of `target` (page aligned). */

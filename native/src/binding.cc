@@ -1068,6 +1068,24 @@ bool ctl_args(napi_env env, napi_callback_info info, Ctx** ctx, Entry** e, uint8
   return true;
 }
 
+// brkAddress(bytes) -> the address of its memory if that lies in the C heap's brk area, else 0
+// (os_brk_address). The shim keeps the highest such result alive while a loop runs, so that
+// the blocks freed below it are reused rather than trimmed off the heap and faulted in again.
+napi_value BrkAddress(napi_env env, napi_callback_info info) {
+  ARGS(1);
+  uint8_t* p = nullptr;
+  size_t n = 0;
+  bool is = false;
+  if (napi_is_arraybuffer(env, A.argv[0], &is) == napi_ok && is) {
+    void* d = nullptr;
+    napi_get_arraybuffer_info(env, A.argv[0], &d, &n);
+    p = (uint8_t*)d;
+  } else if (!read_bytes(env, A.argv[0], &p, &n)) {
+    return nullptr;
+  }
+  return num(env, n ? (double)os_brk_address(p) : 0);
+}
+
 // control() -> the context's control block, a Float64Array(8) (made once per context).
 napi_value Control(napi_env env, napi_callback_info info) {
   ARGS(0);
@@ -1373,6 +1391,7 @@ const struct { const char* name; napi_callback cb; } kFunctions[] = {
     {"faultCounter", FaultCounter}, {"repair", Repair}, {"mapFixed", MapFixed},
     {"unmapFixed", UnmapFixed}, {"fdOf", FdOf}, {"markExit", MarkExit},
     {"control", Control},     {"readlineC", ReadlineC}, {"copyC", CopyC},
+    {"brkAddress", BrkAddress},
 };
 
 // open(makeError) -> a fresh object with every function, bound to a new context whose errors

@@ -114,6 +114,9 @@ OsError os_map_fixed(uint8_t* addr, uint64_t length, int prot, int flags, int64_
 OsError os_unmap_fixed(uint8_t* addr, uint64_t length);
 
 uint64_t os_pagesize();
+// The address of p if it lies in the C heap's brk area (below the program break: glibc and musl
+// on Linux serve blocks there, and give memory back by lowering the break), else 0.
+uint64_t os_brk_address(const void* p);
 uint64_t os_granularity();
 
 // ---- guarded access: a fault (SIGBUS/SIGSEGV or EXCEPTION_IN_PAGE_ERROR) inside one of these

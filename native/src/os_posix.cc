@@ -92,6 +92,16 @@ const char* os_errno_name(int e) {
 uint64_t os_pagesize() { return (uint64_t)sysconf(_SC_PAGESIZE); }
 uint64_t os_granularity() { return os_pagesize(); }
 
+uint64_t os_brk_address(const void* p) {
+#if defined(__linux__)
+  void* brk = sbrk(0);  // the cached break: no system call
+  if (brk != (void*)-1 && (uintptr_t)p < (uintptr_t)brk) return (uint64_t)(uintptr_t)p;
+#else
+  (void)p;  // other allocators do not shrink a brk heap
+#endif
+  return 0;
+}
+
 OsError os_fstat(int64_t fd, uint64_t* size, bool* regular) {
   struct stat st;
   if (fstat((int)fd, &st) != 0) return errno_error(errno);

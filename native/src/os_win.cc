@@ -180,6 +180,8 @@ std::string os_win_message(int code) {
 
 void os_count_mapping(int) {}  // no per-process mapping-count limit to keep room under
 
+uint64_t os_brk_address(const void*) { return 0; }  // no brk heap
+
 uint64_t os_pagesize() {
   SYSTEM_INFO si;
   GetSystemInfo(&si);
