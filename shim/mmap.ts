@@ -360,7 +360,10 @@ export class mmap {
   read(n?: Index | None): Buffer;
   read(n?: unknown): Buffer {
     const g = this.#g;
-    if (arguments.length > 1 || (arguments.length === 1 && isKwargs(n))) {
+    if (arguments.length === 1 && typeof n === 'number' && n >= -2147483648 && n <= 2147483647 && Number.isInteger(n)) {
+      // read(n) with an int that fits every gate's Py_ssize_t: nothing to convert (the general
+      // path's readSize returns it unchanged, and cannot fail or run user code for it)
+    } else if (arguments.length > 1 || (arguments.length === 1 && isKwargs(n))) {
       [n] = this.#readArgs.apply(this, arguments as unknown as unknown[]); // see __getitem__
     } else {
       if (!g.clinic) this.#check();
@@ -431,7 +434,19 @@ export class mmap {
   /** `seek(pos[, whence])`: sets the position, relative to the start (whence 0), the position
    *  (1) or the end (2). Returns the new position (3.13; None before). */
   seek(pos: Index, whence?: Index): number;
-  seek(...args: unknown[]): number | null {
+  seek(pos?: unknown): number | null {
+    // The commonest call, seek(i) with 0 <= i <= len on an open map, cannot fail nor run user
+    // code, so it skips the general parser (a third of a random seek + read(16) loop).
+    const m = this.#m;
+    if (arguments.length === 1 && typeof pos === 'number' && pos >= 0 && pos <= m.len && m.id >= 0 &&
+        Number.isInteger(pos)) {
+      this.#pos = pos;
+      return this.#g.seekReturnsPos ? pos : null;
+    }
+    return this.#seekArgs.apply(this, arguments as unknown as unknown[]); // see __getitem__
+  }
+
+  #seekArgs(...args: unknown[]): number | null {
     const g = this.#g;
     const [dist, howArg] = parseArgs(SIGNATURES.seek, g, args, this.#m) as [number, number?];
     // (a map closed by an argument's __index__ still gets its position: Gate.closedLate)
