@@ -62,14 +62,18 @@ function restore(file: string, data: Buffer): void {
   }
 }
 
-function expectFault(what: string, f: () => unknown): void {
-  let err: any = null;
+/** The error f() throws (an Error naming `what` if it throws none). */
+function thrown(what: string, f: () => unknown): any {
   try {
     f();
   } catch (e) {
-    err = e;
+    return e;
   }
-  if (!err) throw new Error(`${what}: no error`);
+  throw new Error(`${what}: no error`);
+}
+
+function expectFault(what: string, f: () => unknown): void {
+  const err = thrown(what, f);
   if (!(err instanceof B.OSError) || err.errno !== EFAULT) {
     throw new Error(`${what}: expected OSError(EFAULT), got ${err && err.name}: ${err && err.message} (errno ${err && err.errno})`);
   }
@@ -78,13 +82,7 @@ function expectFault(what: string, f: () => unknown): void {
 /** A fault inside a guarded native routine: OSError carrying the Win32 error of the exception
  *  (wine raises an access violation for a lost page: ERROR_NOACCESS; Windows an in-page error). */
 function expectNativeFault(what: string, f: () => unknown): void {
-  let err: any = null;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  if (!err) throw new Error(`${what}: no error`);
+  const err = thrown(what, f);
   if (!(err instanceof B.OSError) || typeof err.winerror !== 'number' || err.winerror === 0) {
     throw new Error(`${what}: expected OSError with a winerror, got ${err && err.name}: ${err && err.message} (winerror ${err && err.winerror})`);
   }
