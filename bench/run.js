@@ -559,7 +559,7 @@ const ENGINE = {
   slice4k: { note: 'one copyC call + one Buffer over the slab', fn: (c) => sliceFloor(c, 4096, c.offs4k) },
   slice16: { note: 'one copyC call + one Buffer over the slab', fn: (c) => sliceFloor(c, 16, c.offs16) },
   read1m: {
-    note: 'Buffer.allocUnsafe(1 MiB) + one native.copyOut',
+    note: 'Buffer.allocUnsafe(1 MiB) + one native.copyOut (without the shim\'s heap-top pin, so pymmap can be faster)',
     fn: (c) => {
       const f = floorCtx(c);
       const t = medianTime(2 * CFG.k_scan, () => {
