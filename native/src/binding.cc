@@ -1075,14 +1075,7 @@ napi_value BrkAddress(napi_env env, napi_callback_info info) {
   ARGS(1);
   uint8_t* p = nullptr;
   size_t n = 0;
-  bool is = false;
-  if (napi_is_arraybuffer(env, A.argv[0], &is) == napi_ok && is) {
-    void* d = nullptr;
-    napi_get_arraybuffer_info(env, A.argv[0], &d, &n);
-    p = (uint8_t*)d;
-  } else if (!read_bytes(env, A.argv[0], &p, &n)) {
-    return nullptr;
-  }
+  if (!read_bytes(env, A.argv[0], &p, &n)) return nullptr;
   return num(env, n ? (double)os_brk_address(p) : 0);
 }
 
