@@ -569,7 +569,7 @@ To map anonymous memory, pass -1 as the fileno (both versions)."""
         if type(protocol) is int and protocol < 2:
             # copyreg._reduce_ex: the first non-heap base is mmap.mmap itself
             if _exact(type(self)):
-                raise TypeError("cannot pickle 'mmap' object")
+                raise TypeError(_COPYREG_PICKLE_MSG)
             return mmap(self)                 # TypeError: 'X' object cannot be interpreted ...
         raise TypeError(_pickle_msg(type(self)))
 
@@ -777,6 +777,10 @@ def _retype(r, t):
     if _exact(t):
         return r
     return r.replace('mmap.mmap', _tpname(t), 1)
+
+
+# copyreg._reduce_ex's words (protocols 0 and 1) when the first non-heap base is mmap.mmap
+_COPYREG_PICKLE_MSG = "cannot pickle 'mmap' object"
 
 
 def _pickle_msg(t):
@@ -1387,7 +1391,7 @@ def _zc_reduce_ex(self, *args):
     # subclass it would be the built-in type, called on the map (a user subclass's message)
     # (object.__reduce_ex__ would also cache __slotnames__ on this heap class for protocol 2+)
     if len(args) == 1 and type(args[0]) is int and type(self) is mmap:
-        raise TypeError("cannot pickle 'mmap' object" if args[0] < 2 else str(_api.pickleMessage))
+        raise TypeError(_COPYREG_PICKLE_MSG if args[0] < 2 else str(_api.pickleMessage))
     return object.__reduce_ex__(self, *args)
 
 
