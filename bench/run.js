@@ -1362,7 +1362,7 @@ function report(res, pyLabels) {
   const primary = pyLabels[0];
   L.push('# pymmap benchmarks');
   L.push('');
-  L.push('`npm run bench` (= `node bench/run.js`, 10-30 minutes with the other runtimes and the workloads, needs `npm run build`) measures the same ' +
+  L.push('`npm run bench` (= `node bench/run.js`, 7-30 minutes with the other runtimes and the workloads, needs `npm run build`) measures the same ' +
     'operations with CPython\'s mmap (bench/cpython_bench.py), with plain Node (no mmap) and with pymmap ' +
     'on one generated text file, and rewrites this file; `node bench/run.js --quick` is the < 60 s smoke ' +
     'run (writes bench/out/ only). Times are never asserted; the soak exits 2 if a map/close cycle leaves an ' +
